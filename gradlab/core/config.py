@@ -1,0 +1,194 @@
+"""The experiment configuration: one frozen, validated value holding every control.
+
+The table ``FIELDS`` is the single description of every control (type, allowed values, help
+text); ``Config`` validates against it, and the CLI and the window build their controls from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+Cell = Literal["rnn", "lstm", "gru"]
+Activation = Literal["tanh", "sigmoid", "relu", "linear"]
+Init = Literal["gaussian", "orthogonal", "identity", "xavier", "he"]
+Task = Literal["probe", "adding"]
+Optimizer = Literal["sgd", "adam"]
+Clip = Literal["none", "norm", "value"]
+DType = Literal["float64", "float32"]
+
+CELLS: tuple[str, ...] = ("rnn", "lstm", "gru")
+ACTIVATIONS: tuple[str, ...] = ("tanh", "sigmoid", "relu", "linear")
+INITS: tuple[str, ...] = ("gaussian", "orthogonal", "identity", "xavier", "he")
+TASKS: tuple[str, ...] = ("probe", "adding")
+OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
+CLIPS: tuple[str, ...] = ("none", "norm", "value")
+DTYPES: tuple[str, ...] = ("float64", "float32")
+
+MAX_SEED = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What one control may hold: a choice among strings, or a number in a range."""
+
+    name: str
+    kind: Literal["choice", "int", "float"]
+    help: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    low_inclusive: bool = True
+    optional: bool = False  # None is allowed (and means "off" / "unbounded")
+
+    def describe(self) -> str:
+        """The allowed values, in words, for error messages and help texts."""
+        if self.kind == "choice":
+            allowed = "one of " + ", ".join(self.choices)
+        else:
+            left = "[" if self.low_inclusive else "("
+            number = "an integer" if self.kind == "int" else "a number"
+            allowed = f"{number} in {left}{_fmt(self.low)}, {_fmt(self.high)}]"
+        if self.optional:
+            allowed += ", or none"
+        return allowed
+
+    def check(self, value: Any) -> Any:
+        """Return ``value`` normalised (ints for int fields, floats for float fields).
+
+        Raises ``ValueError`` naming the field and what it allows.
+        """
+        if value is None:
+            if self.optional:
+                return None
+            raise ValueError(f"{self.name}: must not be empty; allowed: {self.describe()}")
+        if self.kind == "choice":
+            if not isinstance(value, str) or value not in self.choices:
+                raise ValueError(f"{self.name}: {value!r} is not allowed; allowed: {self.describe()}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(
+                f"{self.name}: {value!r} is not a number; allowed: {self.describe()}"
+            )
+        if self.kind == "int":
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ValueError(
+                        f"{self.name}: {value!r} is not an integer; allowed: {self.describe()}"
+                    )
+                value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(f"{self.name}: {value!r} is not finite; allowed: {self.describe()}")
+        assert self.low is not None and self.high is not None
+        too_low = value < self.low if self.low_inclusive else value <= self.low
+        if too_low or value > self.high:
+            raise ValueError(f"{self.name}: {value!r} is out of range; allowed: {self.describe()}")
+        return value
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+FIELDS: dict[str, FieldSpec] = {
+    spec.name: spec
+    for spec in (
+        FieldSpec("cell", "choice", "recurrent cell", choices=CELLS),
+        FieldSpec(
+            "activation", "choice", "nonlinearity of the vanilla RNN (LSTM/GRU gates are fixed)",
+            choices=ACTIVATIONS,
+        ),
+        FieldSpec("hidden_size", "int", "hidden units H", low=1, high=1024),
+        FieldSpec("seq_len", "int", "sequence length T", low=2, high=10000),
+        FieldSpec("batch_size", "int", "sequences per update", low=1, high=1024),
+        FieldSpec(
+            "w_rec_scale", "float", "scale s of the recurrent weights W_hh at initialisation",
+            low=0.0, high=10.0, low_inclusive=False,
+        ),
+        FieldSpec("init", "choice", "initialisation of W_hh (per gate block)", choices=INITS),
+        FieldSpec("task", "choice", "what the network is trained on", choices=TASKS),
+        FieldSpec("optimizer", "choice", "optimiser", choices=OPTIMIZERS),
+        FieldSpec("lr", "float", "learning rate", low=0.0, high=10.0, low_inclusive=False),
+        FieldSpec("weight_decay", "float", "L2 weight decay", low=0.0, high=1.0),
+        FieldSpec("clip", "choice", "gradient clipping", choices=CLIPS),
+        FieldSpec(
+            "clip_threshold", "float", "max norm (clip=norm) or max |value| (clip=value)",
+            low=0.0, high=1e6, low_inclusive=False,
+        ),
+        FieldSpec(
+            "truncation", "int", "truncated BPTT: gradient flows back at most this many steps",
+            low=1, high=10000, optional=True,
+        ),
+        FieldSpec("dtype", "choice", "floating-point precision", choices=DTYPES),
+        FieldSpec("seed", "int", "random seed", low=0, high=MAX_SEED),
+        FieldSpec(
+            "iterations", "int", "number of updates (none: until stopped)",
+            low=1, high=10**9, optional=True,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every control of an experiment. Invalid values raise ``ValueError`` naming the field."""
+
+    cell: Cell = "rnn"
+    activation: Activation = "tanh"
+    hidden_size: int = 64
+    seq_len: int = 100
+    batch_size: int = 16
+    w_rec_scale: float = 0.5
+    init: Init = "orthogonal"
+    task: Task = "probe"
+    optimizer: Optimizer = "sgd"
+    lr: float = 0.01
+    weight_decay: float = 0.0
+    clip: Clip = "none"
+    clip_threshold: float = 1.0
+    truncation: int | None = None
+    dtype: DType = "float64"
+    seed: int = 0
+    iterations: int | None = None
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            normalised = FIELDS[field.name].check(getattr(self, field.name))
+            object.__setattr__(self, field.name, normalised)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with some fields changed (validated)."""
+        unknown = set(changes) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict of JSON types."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Config:
+        """Build from a plain dict; missing fields take their defaults, unknown ones are refused."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"config: expected an object of fields, got {type(data).__name__}")
+        unknown = [str(k) for k in data if k not in FIELDS]
+        if unknown:
+            raise ValueError(
+                f"unknown field(s): {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}"
+            )
+        return cls(**dict(data))
+
+    def differences(self, other: Config) -> dict[str, tuple[Any, Any]]:
+        """Fields whose values differ: name -> (self's, other's)."""
+        return {
+            name: (getattr(self, name), getattr(other, name))
+            for name in FIELDS
+            if getattr(self, name) != getattr(other, name)
+        }

@@ -1,0 +1,78 @@
+"""One update of a running experiment, as an immutable value that owns its arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """Which quantities hold inf or nan: each field is "", "inf" or "nan" (nan wins over inf)."""
+
+    loss: str = ""
+    gradients: str = ""
+    weights: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.loss or self.gradients or self.weights)
+
+    def describe(self) -> str:
+        """"loss=nan, gradients=inf", or "" when everything is finite."""
+        return ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self) if getattr(self, f.name))
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Counts of the finite entries per bin; ``edges`` has one more element than ``counts``.
+
+    ``outside`` counts finite entries beyond the edges (frozen edges); ``nonfinite`` counts
+    inf/nan entries, which no bin can hold.
+    """
+
+    counts: np.ndarray
+    edges: np.ndarray
+    outside: int = 0
+    nonfinite: int = 0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything the window or the CLI shows about one update.
+
+    Arrays are private copies, marked read-only: the generator never touches them again.
+    ``log10_dh_norm[k]`` is log10 ‖∂L/∂h_t‖ for the step k steps back from the last one
+    (k = 0 is h_T): -inf marks an exact zero (underflow or truncation), +inf and nan are kept.
+    """
+
+    iteration: int  # 1-based number of this update
+    loss: float
+    baseline_loss: float
+    log10_dh_norm: np.ndarray  # (T,), index = steps back from the last step
+    log10_dc_norm: np.ndarray | None  # LSTM cell-state path, same layout; None otherwise
+    grad_norm: float  # global norm of all gradients before clipping (overflow-safe)
+    grad_norm_clipped: float  # after clipping (equal to grad_norm when not clipping)
+    clipped: bool  # clipping changed the gradients
+    w_hh_hist: Histogram
+    grad_w_hh_hist: Histogram
+    eigenvalues: np.ndarray  # complex, of the block of W_hh named by spectrum_block
+    spectrum_block: str  # e.g. "W_hh", "W_hg (cell candidate)"
+    spectrum_iteration: int  # the update whose weights the spectrum was computed from
+    spectral_radius: float
+    sigma_max: float
+    gamma: float  # sup of the activation's derivative (nan for gated cells)
+    theory_slope: float  # log10(gamma * sigma_max) per step back (nan for gated cells)
+    fitted_slope: float  # least-squares slope of the finite part of log10_dh_norm
+    nonfinite: NonFinite = field(default_factory=NonFinite)
+    message: str = ""  # a human-readable event, e.g. why the run ended
+    final: bool = False  # the generator ends after this frame
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+            elif isinstance(value, Histogram):
+                value.counts.flags.writeable = False
+                value.edges.flags.writeable = False
