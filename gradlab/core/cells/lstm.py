@@ -1,0 +1,110 @@
+"""LSTM, as torch.nn.LSTM: gate blocks [i|f|g|o] of z = x W_ihᵀ + b_ih + h W_hhᵀ + b_hh;
+i, f, o = σ(·), g = tanh(·); c_t = f·c_{t-1} + i·g; h_t = o·tanh(c_t).
+
+Shapes: x (T, B, D); W_ih (4H, D); W_hh (4H, H); b_ih, b_hh (4H,); hs, cs (T+1, B, H);
+gates (T, B, 4H) holds the activated i, f, g, o.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Cache:
+    x: np.ndarray  # (T, B, D)
+    hs: np.ndarray  # (T+1, B, H)
+    cs: np.ndarray  # (T+1, B, H)
+    gates: np.ndarray  # (T, B, 4H): σ(i), σ(f), tanh(g), σ(o)
+    tanh_c: np.ndarray  # (T, B, H): tanh(c_t)
+
+
+def _gate_affine(H: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """σ(z) = ½·tanh(z/2) + ½: with the i, f, o rows pre-scaled by ½, one tanh activates all gates."""
+    scale = np.full(4 * H, 0.5, dtype=dtype)
+    scale[2 * H : 3 * H] = 1.0
+    shift = np.full(4 * H, 0.5, dtype=dtype)
+    shift[2 * H : 3 * H] = 0.0
+    return scale, shift
+
+
+def forward(
+    params: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None
+) -> Cache:
+    T, B, D = x.shape
+    W_hh = params["W_hh"]
+    H = W_hh.shape[1]
+    scale, shift = _gate_affine(H, x.dtype)
+    pre = (x.reshape(T * B, D) @ params["W_ih"].T).reshape(T, B, 4 * H)
+    pre += params["b_ih"] + params["b_hh"]
+    pre *= scale
+    W_hh_T = np.ascontiguousarray((W_hh * scale[:, None]).T)
+    hs = np.empty((T + 1, B, H), dtype=x.dtype)
+    cs = np.empty((T + 1, B, H), dtype=x.dtype)
+    hs[0] = 0.0 if h0 is None else h0
+    cs[0] = 0.0 if c0 is None else c0
+    gates = np.empty((T, B, 4 * H), dtype=x.dtype)
+    tanh_c = np.empty((T, B, H), dtype=x.dtype)
+    z = np.empty((B, 4 * H), dtype=x.dtype)
+    ig = np.empty((B, H), dtype=x.dtype)
+    for t in range(T):
+        np.dot(hs[t], W_hh_T, out=z)
+        z += pre[t]
+        a = gates[t]
+        np.tanh(z, out=a)
+        a *= scale
+        a += shift
+        np.multiply(a[:, H : 2 * H], cs[t], out=cs[t + 1])
+        np.multiply(a[:, :H], a[:, 2 * H : 3 * H], out=ig)
+        cs[t + 1] += ig
+        np.tanh(cs[t + 1], out=tanh_c[t])
+        np.multiply(a[:, 3 * H :], tanh_c[t], out=hs[t + 1])
+    return Cache(x=x, hs=hs, cs=cs, gates=gates, tanh_c=tanh_c)
+
+
+def backward(
+    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """Returns dz (T, B, 4, H) at the gate pre-activations, the parameter gradients, and the total
+    cell-state gradient dc (T, B, H) = ∂L/∂c_t."""
+    x, hs, cs, gates, tanh_c = cache.x, cache.hs, cache.cs, cache.gates, cache.tanh_c
+    T, B, D = x.shape
+    H = hs.shape[2]
+    W_hh = params["W_hh"]
+    i, f, g, o = (gates[..., k * H : (k + 1) * H] for k in range(4))
+    # Everything that does not depend on the recursion, vectorised over all steps at once.
+    dc_from_dh = o * (1.0 - tanh_c * tanh_c)  # ∂h_t/∂c_t
+    dz_o_from_dh = tanh_c * o * (1.0 - o)  # ∂h_t/∂z_o
+    dz_ifg_from_dc = np.empty((T, B, 3, H), dtype=x.dtype)  # ∂c_t/∂z_{i,f,g}
+    dz_ifg_from_dc[:, :, 0] = g * i * (1.0 - i)
+    dz_ifg_from_dc[:, :, 1] = cs[:-1] * f * (1.0 - f)
+    dz_ifg_from_dc[:, :, 2] = i * (1.0 - g * g)
+    dz = np.empty((T, B, 4, H), dtype=x.dtype)
+    dc = np.empty((T, B, H), dtype=x.dtype)
+    dc_carry = np.zeros((B, H), dtype=x.dtype)  # ∂L/∂c_t through c_{t+1} = f_{t+1}·c_t + …
+    carry = np.empty((B, H), dtype=x.dtype)
+    for t in range(T - 1, -1, -1):
+        np.multiply(dh[t], dc_from_dh[t], out=dc[t])
+        dc[t] += dc_carry
+        np.multiply(dc[t][:, None, :], dz_ifg_from_dc[t], out=dz[t, :, :3])
+        np.multiply(dh[t], dz_o_from_dh[t], out=dz[t, :, 3])
+        if t == 0 or cut[t]:
+            dc_carry.fill(0.0)
+            continue
+        np.multiply(dc[t], f[t], out=dc_carry)
+        if has_loss[t - 1]:
+            np.dot(dz[t].reshape(B, 4 * H), W_hh, out=carry)
+            dh[t - 1] += carry
+        else:
+            np.dot(dz[t].reshape(B, 4 * H), W_hh, out=dh[t - 1])
+    dz_flat = dz.reshape(T * B, 4 * H)
+    db = dz_flat.sum(axis=0)
+    grads = {
+        "W_ih": dz_flat.T @ x.reshape(T * B, D),
+        "W_hh": dz_flat.T @ hs[:-1].reshape(T * B, H),
+        "b_ih": db,
+        "b_hh": db.copy(),
+    }
+    return dz, grads, dc

@@ -1,0 +1,68 @@
+"""Vanilla RNN: h_t = φ(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh), as torch.nn.RNN.
+
+Shapes: x (T, B, D); W_ih (H, D); W_hh (H, H); b_ih, b_hh (H,); hs (T+1, B, H).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..activations import Activation
+
+
+@dataclass
+class Cache:
+    x: np.ndarray  # (T, B, D)
+    hs: np.ndarray  # (T+1, B, H): h_0 … h_T
+    activation: Activation
+
+
+def forward(params: dict[str, np.ndarray], x: np.ndarray, activation: Activation, h0: np.ndarray | None = None) -> Cache:
+    T, B, D = x.shape
+    W_hh = params["W_hh"]
+    H = W_hh.shape[1]
+    # Input projections of every step in one matmul; the loop only adds the recurrent term.
+    pre = (x.reshape(T * B, D) @ params["W_ih"].T).reshape(T, B, H)
+    pre += params["b_ih"] + params["b_hh"]
+    hs = np.empty((T + 1, B, H), dtype=x.dtype)
+    hs[0] = 0.0 if h0 is None else h0
+    W_hh_T = np.ascontiguousarray(W_hh.T)
+    recurrent = np.empty((B, H), dtype=x.dtype)
+    for t in range(T):
+        np.dot(hs[t], W_hh_T, out=recurrent)
+        recurrent += pre[t]
+        activation.forward(recurrent, out=hs[t + 1])
+    return Cache(x=x, hs=hs, activation=activation)
+
+
+def backward(
+    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Returns da (T, B, H), the gradient at the pre-activations, and the cell's parameter gradients."""
+    x, hs = cache.x, cache.hs
+    T, B, D = x.shape
+    H = hs.shape[2]
+    W_hh = params["W_hh"]
+    deriv = cache.activation.derivative_from_output(hs[1:])  # φ'(a_t), (T, B, H)
+    da = np.empty_like(deriv)
+    carry = np.empty((B, H), dtype=x.dtype)
+    for t in range(T - 1, -1, -1):
+        np.multiply(dh[t], deriv[t], out=da[t])
+        if t == 0 or cut[t]:
+            continue
+        if has_loss[t - 1]:
+            np.dot(da[t], W_hh, out=carry)
+            dh[t - 1] += carry
+        else:
+            np.dot(da[t], W_hh, out=dh[t - 1])
+    da_flat = da.reshape(T * B, H)
+    db = da_flat.sum(axis=0)
+    grads = {
+        "W_ih": da_flat.T @ x.reshape(T * B, D),
+        "W_hh": da_flat.T @ hs[:-1].reshape(T * B, H),
+        "b_ih": db,
+        "b_hh": db.copy(),
+    }
+    return da, grads

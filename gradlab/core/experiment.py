@@ -1,0 +1,144 @@
+"""The experiment generator: train a recurrent network under a Config, one immutable Frame per update."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from .clipping import clip_grad_norm, clip_grad_value
+from .config import Config
+from .frame import Frame, NonFinite
+from .gradients import gradients
+from .histogram import HistogramEdges
+from .inits import GATES, init_params
+from .numerics import global_norm, nonfinite_kind
+from .optim import make_optimizer
+from .tasks import TASK_INFO, make_batch
+from .theory import fitted_slope, gamma, theory_slope
+
+# The block of W_hh whose spectrum is shown: for gated cells, the candidate (the path that a
+# vanilla RNN would have); the gates modulate it.
+SPECTRUM_BLOCK = {"rnn": (0, "W_hh"), "lstm": (2, "W_hg (cell candidate)"), "gru": (2, "W_hn (candidate)")}
+
+
+def spectrum_interval(config: Config) -> int:
+    """Updates between two eigen-decompositions: an H×H eig costs ~10·H³ flops against ~6·G·T·B·H²
+    for one update, so large H with short sequences recomputes it only every few updates."""
+    gates = GATES[config.cell]
+    return max(1, math.ceil(8 * config.hidden_size / (gates * config.seq_len * config.batch_size)))
+
+
+def _spectrum(block: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Eigenvalues, spectral radius and σ_max of a recurrent block (empty / nan if not finite)."""
+    block = np.asarray(block, dtype=np.float64)
+    if not np.isfinite(block).all():
+        return np.empty(0, dtype=np.complex128), float("nan"), float("nan")
+    try:
+        eigenvalues = np.linalg.eigvals(block).astype(np.complex128)
+        sigma = float(np.linalg.norm(block, 2))
+    except np.linalg.LinAlgError:
+        return np.empty(0, dtype=np.complex128), float("nan"), float("nan")
+    return eigenvalues, float(np.max(np.abs(eigenvalues))), sigma
+
+
+def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Iterator[Frame]:
+    """Train under ``config`` and yield one Frame per update, ``config.iterations`` of them (forever
+    if None). A run whose weights become inf or nan yields a last frame saying so, then ends;
+    numeric explosions never raise and never print warnings."""
+    if not isinstance(config, Config):
+        raise TypeError(f"config: expected a Config, got {type(config).__name__}")
+    task = TASK_INFO[config.task]
+    params = init_params(
+        config.cell,
+        task.input_size,
+        config.hidden_size,
+        task.output_size,
+        w_rec_scale=config.w_rec_scale,
+        init=config.init,
+        seed=config.seed,
+        dtype=config.dtype,
+    )
+    optimizer = make_optimizer(config.optimizer, config.lr, config.weight_decay)
+    data_rng = np.random.default_rng([config.seed, 1])
+    edges = histogram_edges if histogram_edges is not None else HistogramEdges()
+    H = config.hidden_size
+    block_index, block_name = SPECTRUM_BLOCK[config.cell]
+    every = spectrum_interval(config)
+    spectrum: tuple[np.ndarray, float, float] | None = None
+    spectrum_iteration = 0
+    is_rnn = config.cell == "rnn"
+    activation_gamma = gamma(config.activation) if is_rnn else float("nan")
+
+    iteration = 0
+    while config.iterations is None or iteration < config.iterations:
+        iteration += 1
+        with np.errstate(all="ignore"):
+            x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
+            result = gradients(
+                config.cell, params, x, target,
+                activation=config.activation, loss=task.loss, truncation=config.truncation,
+            )
+            grads = result.grads
+            if config.clip == "norm":
+                grads, _ = clip_grad_norm(grads, config.clip_threshold)
+                grad_norm_clipped = global_norm(grads.values())
+            elif config.clip == "value":
+                grads = clip_grad_value(grads, config.clip_threshold)
+                grad_norm_clipped = global_norm(grads.values())
+            else:
+                grad_norm_clipped = result.grad_norm
+            clipped = config.clip != "none" and not grad_norm_clipped == result.grad_norm
+
+            w_hh = params["W_hh"]
+            if spectrum is None or iteration - spectrum_iteration >= every:
+                spectrum = _spectrum(w_hh[block_index * H : (block_index + 1) * H])
+                spectrum_iteration = iteration
+            eigenvalues, radius, sigma = spectrum
+            w_hist = edges.histogram("W_hh", w_hh)
+            g_hist = edges.histogram("grad W_hh", result.grads["W_hh"])
+
+            optimizer.step(params, grads)
+
+            loss_kind = "" if math.isfinite(result.loss) else ("nan" if math.isnan(result.loss) else "inf")
+            nonfinite = NonFinite(
+                loss=loss_kind,
+                gradients=nonfinite_kind(result.grads.values()),
+                weights=nonfinite_kind(params.values()),
+            )
+        final = bool(nonfinite.weights) or iteration == config.iterations
+        message = ""
+        if nonfinite.weights:
+            message = (
+                f"Diverged at update {iteration}: the weights became {nonfinite.weights}"
+                f" ({nonfinite.describe()}). Reset, or turn on clipping."
+            )
+        elif nonfinite:
+            message = f"Non-finite values at update {iteration}: {nonfinite.describe()}"
+        log10_dh = result.log10_dh_norm[::-1].copy()
+        yield Frame(
+            iteration=iteration,
+            loss=result.loss,
+            baseline_loss=task.baseline_loss,
+            log10_dh_norm=log10_dh,
+            log10_dc_norm=None if result.log10_dc_norm is None else result.log10_dc_norm[::-1].copy(),
+            grad_norm=result.grad_norm,
+            grad_norm_clipped=grad_norm_clipped,
+            clipped=bool(clipped),
+            w_hh_hist=w_hist,
+            grad_w_hh_hist=g_hist,
+            eigenvalues=eigenvalues.copy(),
+            spectrum_block=block_name,
+            spectrum_iteration=spectrum_iteration,
+            spectral_radius=radius,
+            sigma_max=sigma,
+            gamma=activation_gamma,
+            theory_slope=theory_slope(config.activation, sigma) if is_rnn else float("nan"),
+            fitted_slope=fitted_slope(log10_dh),
+            nonfinite=nonfinite,
+            message=message,
+            final=final,
+        )
+        if nonfinite.weights:
+            return

@@ -1,0 +1,132 @@
+"""Loss, hidden states and every gradient of one sequence batch: forward + backpropagation through time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import get_activation
+from .cells import CELL_MODULES
+from .config import CELLS
+from .numerics import global_norm, log10_norm_per_step
+
+LOSSES = ("last", "sum")
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """What one forward + BPTT pass computes. Time index t = 0 … T-1 stands for h_1 … h_T."""
+
+    loss: float
+    hidden: np.ndarray  # (T, B, H): h_1 … h_T
+    dh: np.ndarray  # (T, B, H): total ∂L/∂h_t
+    log10_dh_norm: np.ndarray  # (T,): log10 ‖dh[t]‖ over (B, H), overflow/underflow-safe
+    grads: dict[str, np.ndarray]  # same keys and shapes as the parameters
+    grad_norm: float  # global 2-norm over all gradients, overflow-safe
+    dc: np.ndarray | None = None  # LSTM only: total ∂L/∂c_t, (T, B, H)
+    log10_dc_norm: np.ndarray | None = None  # LSTM only, (T,)
+
+
+def truncation_cuts(seq_len: int, truncation: int | None) -> np.ndarray:
+    """cut[t]: the gradient does not flow from step t back to step t-1.
+
+    Truncated BPTT with window k: the sequence is split, counting back from the last step, into
+    windows of k steps; the hidden state is carried across a window boundary but detached, so a
+    gradient flows back at most k steps (exactly k for the loss at the last step).
+    """
+    cut = np.zeros(seq_len, dtype=bool)
+    if truncation is not None:
+        if isinstance(truncation, bool) or not isinstance(truncation, (int, np.integer)) or truncation < 1:
+            raise ValueError(f"truncation: {truncation!r} must be a positive integer or None")
+        steps_from_end = seq_len - np.arange(seq_len)  # T - t for 0-based t
+        cut = steps_from_end % truncation == 0
+    return cut
+
+
+def gradients(
+    cell: str,
+    params: dict[str, np.ndarray],
+    x: np.ndarray,
+    target: np.ndarray,
+    *,
+    activation: str = "tanh",
+    loss: str = "last",
+    truncation: int | None = None,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
+) -> Gradients:
+    """Forward over ``x (T, B, D)`` and BPTT of the mean-squared-error readout loss.
+
+    ``loss="last"``: MSE of y_T = h_T W_outᵀ + b_out against ``target (B, O)``.
+    ``loss="sum"``: the sum over t of the MSE of y_t against ``target (T, B, O)``.
+    ``truncation=k``: see :func:`truncation_cuts`. ``h0``, ``c0`` (B, H): initial hidden and (LSTM) cell state, default 0.
+    """
+    if cell not in CELL_MODULES:
+        raise ValueError(f"cell: {cell!r} is not allowed; allowed: {', '.join(CELLS)}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss: {loss!r} is not allowed; allowed: {', '.join(LOSSES)}")
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValueError(f"x: expected shape (T, B, D), got {x.shape}")
+    T, B, _ = x.shape
+    dtype = params["W_hh"].dtype
+    x = x.astype(dtype, copy=False)
+    target = np.asarray(target, dtype=dtype)
+    expected = (B, params["W_out"].shape[0]) if loss == "last" else (T, B, params["W_out"].shape[0])
+    if target.shape != expected:
+        raise ValueError(f"target: expected shape {expected} for loss={loss!r}, got {target.shape}")
+    module = CELL_MODULES[cell]
+    cut = truncation_cuts(T, truncation)
+
+    with np.errstate(all="ignore"):
+        if cell == "rnn":
+            cache = module.forward(params, x, get_activation(activation), h0=h0)
+        elif cell == "lstm":
+            cache = module.forward(params, x, h0=h0, c0=c0)
+        else:
+            cache = module.forward(params, x, h0=h0)
+        hs = cache.hs
+        H = hs.shape[2]
+        W_out, b_out = params["W_out"], params["b_out"]
+        O = W_out.shape[0]
+        dh = np.zeros((T, B, H), dtype=dtype)
+        has_loss = np.zeros(T, dtype=bool)
+        if loss == "last":
+            h_last = hs[T]
+            err = h_last @ W_out.T + b_out - target  # (B, O)
+            loss_value = float(np.mean(err.astype(np.float64) ** 2))
+            dy = (2.0 / (B * O)) * err
+            dh[T - 1] = dy @ W_out
+            has_loss[T - 1] = True
+            grad_W_out = dy.T @ h_last
+            grad_b_out = dy.sum(axis=0)
+        else:
+            hidden = hs[1:].reshape(T * B, H)
+            err = (hidden @ W_out.T + b_out).reshape(T, B, O) - target
+            loss_value = float(np.sum(np.mean(err.astype(np.float64) ** 2, axis=(1, 2))))
+            dy = ((2.0 / (B * O)) * err).reshape(T * B, O)
+            dh[:] = (dy @ W_out).reshape(T, B, H)
+            has_loss[:] = True
+            grad_W_out = dy.T @ hidden
+            grad_b_out = dy.sum(axis=0)
+
+        dc = None
+        if cell == "lstm":
+            _, grads, dc = module.backward(params, cache, dh, has_loss, cut)
+        else:
+            _, grads = module.backward(params, cache, dh, has_loss, cut)
+        grads["W_out"] = grad_W_out
+        grads["b_out"] = grad_b_out
+        grads = {name: np.asarray(grads[name], dtype=dtype) for name in params}
+
+    return Gradients(
+        loss=loss_value,
+        hidden=hs[1:],
+        dh=dh,
+        log10_dh_norm=log10_norm_per_step(dh),
+        grads=grads,
+        grad_norm=global_norm(grads.values()),
+        dc=dc,
+        log10_dc_norm=None if dc is None else log10_norm_per_step(dc),
+    )

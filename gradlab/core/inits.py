@@ -1,0 +1,78 @@
+"""Parameter initialisation in PyTorch's layout, with the recurrent scale s applied per gate block.
+
+Recurrent blocks (each H×H block of W_hh), for s = ``w_rec_scale``:
+  gaussian    N(0, s²/H)                       spectral radius ≈ s
+  orthogonal  s·Q, Q from QR of a Gaussian matrix with the sign fix (Q uniform on O(H))
+  identity    s·I                              (with ReLU: the "IRNN" of Le, Jaitly & Hinton 2015)
+  xavier      s·U(−a, a), a = √(6 / (H + H))   (Glorot uniform, variance s²/H)
+  he          s·N(0, 2/H)                      (Kaiming normal, fan-in)
+Everything else as torch.nn.RNN/LSTM/GRU and nn.Linear: U(−1/√H, 1/√H).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import CELLS, DTYPES, FIELDS, INITS
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+def orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A random orthogonal n×n matrix, uniform on O(n) (QR with the sign fix of Mezzadri 2007)."""
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def recurrent_block(rng: np.random.Generator, hidden_size: int, init: str, scale: float) -> np.ndarray:
+    """One H×H block of W_hh."""
+    h = hidden_size
+    if init == "gaussian":
+        block = rng.standard_normal((h, h)) / np.sqrt(h)
+    elif init == "orthogonal":
+        block = orthogonal(rng, h)
+    elif init == "identity":
+        block = np.eye(h)
+    elif init == "xavier":
+        bound = np.sqrt(6.0 / (h + h))
+        block = rng.uniform(-bound, bound, (h, h))
+    elif init == "he":
+        block = rng.standard_normal((h, h)) * np.sqrt(2.0 / h)
+    else:
+        raise ValueError(f"init: {init!r} is not allowed; allowed: {', '.join(INITS)}")
+    return scale * block
+
+
+def init_params(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    output_size: int = 1,
+    *,
+    w_rec_scale: float = 1.0,
+    init: str = "gaussian",
+    seed: int = 0,
+    dtype: str = "float64",
+) -> dict[str, np.ndarray]:
+    """Parameters ``W_ih (G·H, D)``, ``W_hh (G·H, H)``, ``b_ih``, ``b_hh (G·H,)``, ``W_out (O, H)``, ``b_out (O,)``."""
+    if cell not in GATES:
+        raise ValueError(f"cell: {cell!r} is not allowed; allowed: {', '.join(CELLS)}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype: {dtype!r} is not allowed; allowed: {', '.join(DTYPES)}")
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("output_size", output_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name}: {value!r} must be a positive integer")
+    FIELDS["w_rec_scale"].check(w_rec_scale)
+    FIELDS["seed"].check(seed)
+    g, h = GATES[cell], hidden_size
+    rng = np.random.default_rng(seed)
+    bound = 1.0 / np.sqrt(h)
+    params = {
+        "W_ih": rng.uniform(-bound, bound, (g * h, input_size)),
+        "W_hh": np.concatenate([recurrent_block(rng, h, init, w_rec_scale) for _ in range(g)], axis=0),
+        "b_ih": rng.uniform(-bound, bound, g * h),
+        "b_hh": rng.uniform(-bound, bound, g * h),
+        "W_out": rng.uniform(-bound, bound, (output_size, h)),
+        "b_out": rng.uniform(-bound, bound, output_size),
+    }
+    return {name: np.ascontiguousarray(value, dtype=dtype) for name, value in params.items()}
