@@ -1,0 +1,379 @@
+"""The control panel: every Config field as a widget, both ways (Config -> widgets -> Config).
+
+Choices and ranges come from ``gradlab.core.FIELDS``; this module only decides how each field is
+shown. Slider drags are throttled, so a drag restarts the simulation at most every
+``SLIDER_THROTTLE_MS`` and always ends on the value the slider was released at.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QCollapsible, QLargeIntSpinBox
+from superqt.utils import qthrottled
+
+from gradlab.core import FIELDS, Config
+
+log = logging.getLogger(__name__)
+
+SLIDER_THROTTLE_MS = 60
+
+# What the user reads for each choice; the values themselves come from FIELDS.
+CHOICE_LABELS: dict[str, dict[str, str]] = {
+    "cell": {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"},
+    "activation": {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU", "linear": "linear"},
+    "clip": {"none": "off", "norm": "by norm", "value": "by value"},
+    "init": {
+        "gaussian": "Gaussian",
+        "orthogonal": "orthogonal",
+        "identity": "identity",
+        "xavier": "Xavier",
+        "he": "He",
+    },
+    "task": {"probe": "probe (loss at the end)", "adding": "adding problem"},
+    "optimizer": {"sgd": "SGD", "adam": "Adam"},
+    "dtype": {"float64": "float64", "float32": "float32"},
+}
+
+# ---- slider scales -------------------------------------------------------------------------
+SCALE_SLIDER_MIN, SCALE_SLIDER_MAX = 0.05, 3.0
+SCALE_SLIDER_STEPS = 1000  # positions 0..1000, 1.0 in the middle
+SEQ_SLIDER_MIN, SEQ_SLIDER_MAX = 2, 2000
+SEQ_SLIDER_STEPS = 1000
+
+
+def _scale_shape(u: float) -> float:
+    """Monotone on [0, 1], 0 -> 0, 1 -> 1, slope 1/4 at 0: fine steps next to s = 1."""
+    return 0.25 * u + 0.75 * u**3
+
+
+def scale_from_position(position: int) -> float:
+    """W_rec scale for a slider position; the middle is exactly 1.0."""
+    u = (position - SCALE_SLIDER_STEPS / 2) / (SCALE_SLIDER_STEPS / 2)
+    if u >= 0:
+        value = 1.0 + (SCALE_SLIDER_MAX - 1.0) * _scale_shape(u)
+    else:
+        value = 1.0 - (1.0 - SCALE_SLIDER_MIN) * _scale_shape(-u)
+    return round(value, 3)
+
+
+def position_from_scale(scale: float) -> int:
+    """The slider position closest to ``scale`` (clamped to the slider's range)."""
+    scale = min(max(scale, SCALE_SLIDER_MIN), SCALE_SLIDER_MAX)
+    if scale >= 1.0:
+        target, sign = (scale - 1.0) / (SCALE_SLIDER_MAX - 1.0), 1.0
+    else:
+        target, sign = (1.0 - scale) / (1.0 - SCALE_SLIDER_MIN), -1.0
+    low, high = 0.0, 1.0
+    for _ in range(60):  # bisection: _scale_shape is monotone
+        middle = (low + high) / 2
+        if _scale_shape(middle) < target:
+            low = middle
+        else:
+            high = middle
+    u = sign * (low + high) / 2
+    return int(round(SCALE_SLIDER_STEPS / 2 * (1.0 + u)))
+
+
+def seq_len_from_position(position: int) -> int:
+    ratio = SEQ_SLIDER_MAX / SEQ_SLIDER_MIN
+    return int(round(SEQ_SLIDER_MIN * ratio ** (position / SEQ_SLIDER_STEPS)))
+
+
+def position_from_seq_len(seq_len: int) -> int:
+    seq_len = min(max(seq_len, SEQ_SLIDER_MIN), SEQ_SLIDER_MAX)
+    ratio = SEQ_SLIDER_MAX / SEQ_SLIDER_MIN
+    return int(round(SEQ_SLIDER_STEPS * math.log(seq_len / SEQ_SLIDER_MIN) / math.log(ratio)))
+
+
+class ControlPanel(QWidget):
+    """Widgets for every field of a Config. Emits ``config_changed`` when the user changes one."""
+
+    config_changed = Signal(object)  # Config
+
+    def __init__(self, config: Config | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._config = config or Config()
+        self._last_emitted = self._config
+        self._updating = False
+        self.widgets: dict[str, QWidget] = {}
+
+        self._emit_throttled = qthrottled(
+            self._emit, timeout=SLIDER_THROTTLE_MS, leading=True, parent=self
+        )
+
+        # ---- main controls ----
+        self.cell = self._combo("cell")
+        self.activation = self._combo("activation")
+        self.activation_note = QLabel("LSTM/GRU gates have fixed σ and tanh")
+        self.activation_note.setObjectName("note")
+        self.activation_note.setWordWrap(True)
+
+        self.scale_slider = QSlider(Qt.Orientation.Horizontal)
+        self.scale_slider.setRange(0, SCALE_SLIDER_STEPS)
+        self.scale_slider.setPageStep(SCALE_SLIDER_STEPS // 20)
+        self.scale_slider.setToolTip(FIELDS["w_rec_scale"].help + " (finer steps near 1)")
+        self.scale_spin = QDoubleSpinBox()
+        spec = FIELDS["w_rec_scale"]
+        self.scale_spin.setDecimals(3)
+        self.scale_spin.setRange(0.001, float(spec.high or 10.0))
+        self.scale_spin.setSingleStep(0.01)
+        self.scale_spin.setToolTip(spec.help)
+        self.scale_slider.valueChanged.connect(self._scale_slider_moved)
+        self.scale_spin.valueChanged.connect(self._scale_spin_changed)
+        self.widgets["w_rec_scale"] = self.scale_spin
+
+        self.seq_slider = QSlider(Qt.Orientation.Horizontal)
+        self.seq_slider.setRange(0, SEQ_SLIDER_STEPS)
+        self.seq_slider.setPageStep(SEQ_SLIDER_STEPS // 20)
+        self.seq_slider.setToolTip("sequence length T (logarithmic)")
+        self.seq_spin = self._int_spin("seq_len", connect=False)
+        self.seq_slider.valueChanged.connect(self._seq_slider_moved)
+        self.seq_spin.valueChanged.connect(self._seq_spin_changed)
+
+        self.clip = self._combo("clip")
+        self.clip_threshold = self._float_spin("clip_threshold", decimals=3, minimum=0.001)
+
+        # ---- advanced ----
+        self.hidden_size = self._int_spin("hidden_size")
+        self.batch_size = self._int_spin("batch_size")
+        self.init = self._combo("init")
+        self.task = self._combo("task")
+        self.optimizer = self._combo("optimizer")
+        self.lr = self._float_spin("lr", decimals=5, minimum=1e-5)
+        self.weight_decay = self._float_spin("weight_decay", decimals=5, minimum=0.0)
+        self.truncation = QSpinBox()
+        spec = FIELDS["truncation"]
+        self.truncation.setRange(0, int(spec.high or 10000))
+        self.truncation.setSpecialValueText("off")
+        self.truncation.setToolTip(spec.help + " (0 = off: full BPTT)")
+        self.truncation.valueChanged.connect(self._truncation_changed)
+        self.widgets["truncation"] = self.truncation
+        self.dtype = self._combo("dtype")
+        self.seed = QLargeIntSpinBox()
+        self.seed.setRange(0, int(FIELDS["seed"].high or 0))
+        self.seed.setToolTip(FIELDS["seed"].help)
+        self.seed.valueChanged.connect(lambda value: self._change("seed", int(value)))
+        self.widgets["seed"] = self.seed
+
+        self._build_layout()
+        self.set_config(self._config)
+
+    # ---- public -----------------------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        """The Config the widgets show."""
+        return self._config
+
+    def set_config(self, config: Config) -> None:
+        """Show ``config`` in every widget without emitting ``config_changed``."""
+        self._emit_throttled.cancel()
+        self._config = config
+        self._last_emitted = config
+        self._updating = True
+        try:
+            for name in ("cell", "activation", "clip", "init", "task", "optimizer", "dtype"):
+                combo = self.widgets[name]
+                assert isinstance(combo, QComboBox)
+                combo.setCurrentIndex(combo.findData(getattr(config, name)))
+            self.scale_spin.setValue(config.w_rec_scale)
+            self.scale_slider.setValue(position_from_scale(config.w_rec_scale))
+            self.seq_spin.setValue(config.seq_len)
+            self.seq_slider.setValue(position_from_seq_len(config.seq_len))
+            self.clip_threshold.setValue(config.clip_threshold)
+            self.hidden_size.setValue(config.hidden_size)
+            self.batch_size.setValue(config.batch_size)
+            self.lr.setValue(config.lr)
+            self.weight_decay.setValue(config.weight_decay)
+            self.truncation.setValue(config.truncation or 0)
+            self.seed.setValue(config.seed)
+        finally:
+            self._updating = False
+        self._update_enabled()
+
+    # ---- building ---------------------------------------------------------------------------
+    def _combo(self, name: str) -> QComboBox:
+        combo = QComboBox()
+        labels = CHOICE_LABELS.get(name, {})
+        for choice in FIELDS[name].choices:
+            combo.addItem(labels.get(choice, choice), choice)
+        combo.setToolTip(FIELDS[name].help)
+        combo.currentIndexChanged.connect(lambda _index: self._change(name, combo.currentData()))
+        self.widgets[name] = combo
+        return combo
+
+    def _int_spin(self, name: str, *, connect: bool = True) -> QSpinBox:
+        spec = FIELDS[name]
+        spin = QSpinBox()
+        spin.setRange(int(spec.low or 0), int(spec.high or 0))
+        spin.setToolTip(spec.help)
+        spin.setKeyboardTracking(False)  # typing "128" is one change, not three
+        if connect:
+            spin.valueChanged.connect(lambda value: self._change(name, int(value)))
+        self.widgets[name] = spin
+        return spin
+
+    def _float_spin(self, name: str, *, decimals: int, minimum: float) -> QDoubleSpinBox:
+        spec = FIELDS[name]
+        spin = QDoubleSpinBox()
+        spin.setDecimals(decimals)
+        spin.setRange(minimum, float(spec.high or 0.0))
+        spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        spin.setKeyboardTracking(False)
+        spin.setToolTip(spec.help)
+        spin.valueChanged.connect(lambda value: self._change(name, float(value)))
+        self.widgets[name] = spin
+        return spin
+
+    def _build_layout(self) -> None:
+        self.scale_spin.setKeyboardTracking(False)
+        for spin in (self.scale_spin, self.seq_spin):
+            spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+            spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("00000.000") + 16)
+
+        main = QFormLayout()
+        main.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        main.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        main.addRow("Cell", self.cell)
+        main.addRow("Activation", self.activation)
+        main.addRow("", self.activation_note)
+        main.addRow("W_rec scale", _pair(self.scale_slider, self.scale_spin))
+        main.addRow("Length T", _pair(self.seq_slider, self.seq_spin))
+        main.addRow("Clipping", self.clip)
+        main.addRow("Threshold", self.clip_threshold)
+
+        advanced_form = QFormLayout()
+        advanced_form.addRow("Hidden size H", self.hidden_size)
+        advanced_form.addRow("Batch size", self.batch_size)
+        advanced_form.addRow("Initialisation", self.init)
+        advanced_form.addRow("Task", self.task)
+        advanced_form.addRow("Optimiser", self.optimizer)
+        advanced_form.addRow("Learning rate", self.lr)
+        advanced_form.addRow("Weight decay", self.weight_decay)
+        advanced_form.addRow("Truncation", self.truncation)
+        advanced_form.addRow("Precision", self.dtype)
+        advanced_form.addRow("Seed", self.seed)
+        advanced_widget = QWidget()
+        advanced_widget.setLayout(advanced_form)
+        self.advanced = QCollapsible("Advanced")
+        self.advanced.addWidget(advanced_widget)
+        self.advanced.expand(animate=False)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(main)
+        layout.addWidget(self.advanced)
+        layout.addStretch(1)
+
+    # ---- widget -> Config -------------------------------------------------------------------
+    def _change(self, name: str, value: Any, *, throttled: bool = False) -> None:
+        if self._updating:
+            return
+        if getattr(self._config, name) == value:
+            return
+        try:
+            config = self._config.replace(**{name: value})
+        except ValueError as exc:
+            log.warning("ignored invalid %s: %s", name, exc)
+            self.set_config(self._config)
+            return
+        self._config = config
+        self._update_enabled()
+        if throttled:
+            self._emit_throttled()
+        else:
+            self._emit_throttled.cancel()
+            self._emit()
+
+    def _emit(self) -> None:
+        if self._config != self._last_emitted:
+            self._last_emitted = self._config
+            self.config_changed.emit(self._config)
+
+    def _scale_slider_moved(self, position: int) -> None:
+        if self._updating:
+            return
+        value = scale_from_position(position)
+        self._updating = True
+        self.scale_spin.setValue(value)
+        self._updating = False
+        self._change("w_rec_scale", value, throttled=True)
+
+    def _scale_spin_changed(self, value: float) -> None:
+        if self._updating:
+            return
+        self._updating = True
+        self.scale_slider.setValue(position_from_scale(value))
+        self._updating = False
+        self._change("w_rec_scale", float(value))
+
+    def _seq_slider_moved(self, position: int) -> None:
+        if self._updating:
+            return
+        value = seq_len_from_position(position)
+        self._updating = True
+        self.seq_spin.setValue(value)
+        self._updating = False
+        self._change("seq_len", value, throttled=True)
+
+    def _seq_spin_changed(self, value: int) -> None:
+        if self._updating:
+            return
+        self._updating = True
+        self.seq_slider.setValue(position_from_seq_len(value))
+        self._updating = False
+        self._change("seq_len", int(value))
+
+    def _truncation_changed(self, value: int) -> None:
+        self._change("truncation", None if value == 0 else int(value))
+
+    def _update_enabled(self) -> None:
+        gated = self._config.cell != "rnn"
+        self.activation.setEnabled(not gated)
+        self.activation_note.setVisible(gated)
+        self.clip_threshold.setEnabled(self._config.clip != "none")
+
+
+def _pair(slider: QSlider, spin: QAbstractSpinBox) -> QWidget:
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(slider, 1)
+    layout.addWidget(spin)
+    return row
+
+
+class TransportBar(QWidget):
+    """Play/Pause, Step and Reset as big buttons, each bound to the window's action."""
+
+    def __init__(self, actions: list[QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 0)
+        self.buttons: list[QToolButton] = []
+        for action in actions:
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.setMinimumHeight(int(button.fontMetrics().height() * 2.0))
+            layout.addWidget(button)
+            self.buttons.append(button)

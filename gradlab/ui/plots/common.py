@@ -1,0 +1,91 @@
+"""Helpers every plot needs: a decade axis for log10 data, and safe arrays for setData.
+
+The plots carry log10 values themselves (norms span 1e-300 … 1e+300, beyond what pyqtgraph's own
+log mode can take without overflow warnings), and pyqtgraph must never see inf: non-finite values
+become NaN gaps here, and each plot marks them explicitly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+
+
+def decade_label(exponent: float) -> str:
+    """10⁻⁵ for -5; 10³·⁵ for 3.5."""
+    if float(exponent).is_integer():
+        text = str(int(exponent))
+    else:
+        text = f"{exponent:.1f}"
+    return "10" + text.translate(_SUPERSCRIPT)
+
+
+class DecadeAxis(pg.AxisItem):
+    """An axis over log10 values, labelled 10ᵏ, with whole decades as ticks."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        span = maxVal - minVal
+        if not math.isfinite(span) or span <= 0:
+            return super().tickSpacing(minVal, maxVal, size)
+        if span < 1.5:
+            # Less than two decades visible: fall back to ordinary fractional exponents.
+            return super().tickSpacing(minVal, maxVal, size)
+        # At most one label per ~45 px, and whole decades only.
+        max_ticks = max(2.0, size / (45.0 if self.orientation in ("left", "right") else 80.0))
+        raw = span / max_ticks
+        major = 1.0
+        for candidate in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000):
+            major = float(candidate)
+            if candidate >= raw:
+                break
+        minor = 1.0 if major <= 10 and span / 1.0 < size / 8 else major
+        levels = [(major, 0.0)]
+        if minor < major:
+            levels.append((minor, 0.0))
+        return levels
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [decade_label(round(v, 6)) for v in values]
+
+
+def finite_or_nan(values: np.ndarray) -> np.ndarray:
+    """A float64 copy with every inf replaced by NaN (drawn as a gap with connect="finite")."""
+    out = np.array(values, dtype=np.float64, copy=True)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def safe_log10(values: np.ndarray) -> np.ndarray:
+    """log10 of positive finite values; NaN for 0, negatives, inf and nan (no warnings)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(values.shape, np.nan)
+    ok = np.isfinite(values) & (values > 0)
+    out[ok] = np.log10(values[ok])
+    return out
+
+
+def padded_range(lo: float, hi: float, *, fraction: float = 0.05, minimum: float = 1.0) -> tuple[float, float]:
+    """[lo, hi] widened by a fraction of its span, and to at least ``minimum`` wide."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return -minimum / 2, minimum / 2
+    if hi - lo < minimum:
+        middle = (hi + lo) / 2
+        lo, hi = middle - minimum / 2, middle + minimum / 2
+    pad = (hi - lo) * fraction
+    return lo - pad, hi + pad
+
+
+def format_number(value: float, digits: int = 3) -> str:
+    """A short readout: 0.500, 1.23e-05, inf, nan."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    magnitude = abs(value)
+    if magnitude != 0 and (magnitude < 1e-3 or magnitude >= 1e4):
+        return f"{value:.{max(1, digits - 1)}e}"
+    return f"{value:.{digits}f}"

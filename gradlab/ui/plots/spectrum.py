@@ -1,0 +1,128 @@
+"""Eigenvalues of the recurrent matrix on the complex plane, the unit circle and the 1/γ circle."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from gradlab.core import Frame
+from gradlab.ui.plots.common import format_number
+from gradlab.ui.theme import Theme
+
+_ANGLES = np.linspace(0.0, 2.0 * np.pi, 241)
+_CIRCLE_X = np.cos(_ANGLES)
+_CIRCLE_Y = np.sin(_ANGLES)
+
+
+class SpectrumPlot(QWidget):
+    """Scatter of eigenvalues with reference circles, and ρ / σ_max readouts."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        self.plot_widget = pg.PlotWidget()
+        plot = self.plot_widget.getPlotItem()
+        plot.setAspectLocked(True)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setLabel("bottom", "Re λ")
+        plot.setLabel("left", "Im λ")
+        plot.enableAutoRange(x=False, y=False)
+
+        self.unit_circle = plot.plot(_CIRCLE_X, _CIRCLE_Y)
+        self.gamma_circle = plot.plot()
+        self.eigenvalue_points = pg.ScatterPlotItem()
+        plot.addItem(self.eigenvalue_points)
+        self.eigenvalue_points.setZValue(10)
+        self._legend = plot.addLegend(offset=(5, 5))
+        self._legend.addItem(self.unit_circle, "|λ| = 1")
+        self._gamma_in_legend = False
+
+        self.readout = QLabel()
+        self.readout.setObjectName("readout")
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.readout)
+        self._radius_limit = 0.0
+        self._title = ""
+        self.apply_theme(theme)
+        self._set_view_radius(1.0)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.plot_widget.setBackground(theme.background)
+        plot = self.plot_widget.getPlotItem()
+        theme.style_plot(plot, title=self._title or "Spectrum")
+        theme.style_legend(self._legend)
+        for _, label in self._legend.items:
+            label.setText(label.text, color=theme.foreground, size=f"{theme.pt(theme.axis_font_pt):.1f}pt")
+        self.unit_circle.setPen(theme.pen("unit_circle", width=theme.thin_line_width))
+        self.gamma_circle.setPen(theme.pen("gamma_circle", width=theme.thin_line_width, dashed=True))
+        self.eigenvalue_points.setSize(theme.px(theme.eigen_marker_size))
+        self.eigenvalue_points.setBrush(pg.mkBrush(theme.colour("eigenvalues", alpha=0.8)))
+        self.eigenvalue_points.setPen(pg.mkPen(theme.background, width=0.5))
+
+    def show_frame(self, frame: Frame) -> None:
+        eigenvalues = np.asarray(frame.eigenvalues)
+        finite = eigenvalues[np.isfinite(eigenvalues)]
+        self.eigenvalue_points.setData(x=finite.real.astype(np.float64), y=finite.imag.astype(np.float64))
+
+        gamma = frame.gamma
+        inverse_gamma = 1.0 / gamma if math.isfinite(gamma) and gamma > 0 else math.nan
+        # For tanh/ReLU/linear 1/γ = 1 and the two circles coincide; draw the unit one only.
+        show_gamma = math.isfinite(inverse_gamma) and abs(inverse_gamma - 1.0) > 1e-9
+        if show_gamma:
+            self.gamma_circle.setData(inverse_gamma * _CIRCLE_X, inverse_gamma * _CIRCLE_Y)
+        else:
+            self.gamma_circle.setData([], [])
+        self._set_gamma_legend(show_gamma, inverse_gamma)
+
+        radius = 1.0
+        if finite.size:
+            radius = max(radius, float(np.max(np.abs(finite))))
+        if show_gamma:
+            radius = max(radius, inverse_gamma)
+        self._set_view_radius(radius)
+
+        title = f"Spectrum of {frame.spectrum_block}"
+        if title != self._title:
+            self._title = title
+            self._theme.style_plot(self.plot_widget.getPlotItem(), title=title)
+
+        missing = eigenvalues.size - finite.size
+        parts = [
+            f"ρ = {format_number(frame.spectral_radius)}",
+            f"σₘₐₓ = {format_number(frame.sigma_max)}",
+        ]
+        if math.isfinite(inverse_gamma):
+            parts.append(f"1/γ = {format_number(inverse_gamma, 2)}")
+        if missing:
+            parts.append(f"{missing} eigenvalues inf/nan")
+        self.readout.setText("    ".join(parts))
+
+    def _set_view_radius(self, radius: float) -> None:
+        # Grow at once, shrink only when much smaller, so the picture does not breathe.
+        if radius > self._radius_limit or radius < 0.6 * self._radius_limit:
+            self._radius_limit = radius
+            extent = radius * 1.12
+            self.plot_widget.getPlotItem().setRange(
+                xRange=(-extent, extent), yRange=(-extent, extent), padding=0
+            )
+
+    def _set_gamma_legend(self, present: bool, inverse_gamma: float) -> None:
+        if present and not self._gamma_in_legend:
+            self._legend.addItem(self.gamma_circle, f"|λ| = 1/γ = {inverse_gamma:g}")
+            self._gamma_in_legend = True
+            self.apply_theme(self._theme)
+        elif not present and self._gamma_in_legend:
+            self._legend.removeItem(self.gamma_circle)
+            self._gamma_in_legend = False

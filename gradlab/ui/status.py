@@ -1,0 +1,108 @@
+"""The status bar: iteration, updates and frames per second, ρ, σ_max and the NaN/Inf alert."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from gradlab.core import Frame
+from gradlab.ui.plots.common import format_number
+
+REFRESH_INTERVAL_S = 0.25  # relaying out the status bar 60 times a second would cost frames
+
+
+class RateMeter:
+    """Events per second over the last ``window_s`` seconds."""
+
+    def __init__(self, window_s: float = 1.0) -> None:
+        self.window_s = window_s
+        self._samples: deque[tuple[float, float]] = deque()
+
+    def clear(self) -> None:
+        self._samples.clear()
+
+    def add(self, count: float, now: float | None = None) -> None:
+        """Record the running total ``count`` at time ``now``."""
+        now = time.monotonic() if now is None else now
+        self._samples.append((now, count))
+        while len(self._samples) > 2 and now - self._samples[0][0] > self.window_s:
+            self._samples.popleft()
+
+    def rate(self) -> float:
+        if len(self._samples) < 2:
+            return 0.0
+        (t0, c0), (t1, c1) = self._samples[0], self._samples[-1]
+        return (c1 - c0) / (t1 - t0) if t1 > t0 else 0.0
+
+
+class StatusPanel(QStatusBar):
+    """Readouts of the latest frame, refreshed a few times per second, and a red alert."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.iteration_label = QLabel()
+        self.updates_label = QLabel()
+        self.fps_label = QLabel()
+        self.radius_label = QLabel()
+        self.sigma_label = QLabel()
+        self.alert_label = QLabel()
+        self.alert_label.setObjectName("alert")
+        self.alert_label.hide()
+        for label in (
+            self.iteration_label,
+            self.updates_label,
+            self.fps_label,
+            self.radius_label,
+            self.sigma_label,
+        ):
+            self.addPermanentWidget(label)
+        self.addWidget(self.alert_label)
+        self.updates = RateMeter()
+        self.frames = RateMeter()
+        self._frames_shown = 0
+        self._last_refresh = 0.0
+        self._latest: Frame | None = None
+        self.clear()
+
+    def clear(self) -> None:
+        self.updates.clear()
+        self.frames.clear()
+        self._latest = None
+        self.set_alert("")
+        self.iteration_label.setText("iteration –")
+        self.updates_label.setText("– updates/s")
+        self.fps_label.setText("– fps")
+        self.radius_label.setText("ρ –")
+        self.sigma_label.setText("σₘₐₓ –")
+
+    def frame_shown(self, frame: Frame) -> None:
+        now = time.monotonic()
+        self._frames_shown += 1
+        self.frames.add(self._frames_shown, now)
+        self.updates.add(frame.iteration, now)
+        self._latest = frame
+        if frame.nonfinite:
+            self.set_alert(f"⚠ NaN/Inf: {frame.nonfinite.describe()}")
+        if now - self._last_refresh >= REFRESH_INTERVAL_S:
+            self._last_refresh = now
+            self.refresh()
+
+    def refresh(self) -> None:
+        frame = self._latest
+        if frame is None:
+            return
+        self.iteration_label.setText(f"iteration {frame.iteration}")
+        self.updates_label.setText(f"{self.updates.rate():.1f} updates/s")
+        self.fps_label.setText(f"{self.frames.rate():.0f} fps")
+        self.radius_label.setText(f"ρ {format_number(frame.spectral_radius)}")
+        self.sigma_label.setText(f"σₘₐₓ {format_number(frame.sigma_max)}")
+
+    def set_alert(self, text: str) -> None:
+        self.alert_label.setText(text)
+        self.alert_label.setVisible(bool(text))
+
+    @property
+    def alert_text(self) -> str:
+        return "" if self.alert_label.isHidden() else self.alert_label.text()
