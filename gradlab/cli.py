@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import IO, Any, NoReturn
 
 from . import __version__
+from ._blas import limit_blas_threads
 from .core.config import FIELDS, Config, FieldSpec
 from .core.record import FORMATS, History, save
 from .core.scenario import ScenarioError, load_scenario
@@ -181,6 +182,7 @@ def _print_summary(history: History, elapsed: float, first_event: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    limit_blas_threads()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
