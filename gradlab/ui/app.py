@@ -91,8 +91,9 @@ def launch(config: Config | None = None, *, exit_after_frames: int | None = None
         def quit_when_done() -> None:
             if window.frames_displayed >= exit_after_frames:
                 window.frame_displayed.disconnect(quit_when_done)
-                # After the current paint, not inside it.
+                # After the current slot returns, not inside it.
                 QTimer.singleShot(0, window.close)
+                QTimer.singleShot(0, app.quit)
 
         window.frame_displayed.connect(quit_when_done)
 

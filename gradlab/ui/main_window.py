@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
@@ -49,8 +49,8 @@ class MainWindow(QMainWindow):
         icon: QIcon | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        self._painted = False
         super().__init__(parent)
+        self.installEventFilter(self)
         self.setWindowTitle("gradlab")
         if icon is not None and not icon.isNull():
             self.setWindowIcon(icon)
@@ -226,11 +226,12 @@ class MainWindow(QMainWindow):
         self.play_action.setText("Play" if paused else "Pause")
 
     # ---- events -----------------------------------------------------------------------------
-    def event(self, event: QEvent) -> bool:
-        if not self._painted and event.type() == QEvent.Type.Paint:
-            self._painted = True
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self and event.type() == QEvent.Type.Paint:
+            # Only the first paint matters (launch time); stop filtering every event after it.
+            self.removeEventFilter(self)
             self.first_painted.emit()
-        return super().event(event)
+        return False
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.controller.shutdown()

@@ -8,6 +8,7 @@ edge, so no step is silently missing from the curve.
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 
 import numpy as np
@@ -19,6 +20,7 @@ from gradlab.ui.plots.common import DecadeAxis, finite_or_nan, format_number
 from gradlab.ui.theme import Theme
 
 PREVIOUS_CURVES = 5
+LEGEND_REFRESH_S = 0.25
 
 
 class GradientTimePlot(pg.PlotWidget):
@@ -38,9 +40,9 @@ class GradientTimePlot(pg.PlotWidget):
 
         self._previous_curves = [plot.plot() for _ in range(PREVIOUS_CURVES)]
         self._previous_y: deque[np.ndarray] = deque(maxlen=PREVIOUS_CURVES)
-        self._theory_curve = plot.plot()
-        self._cell_curve = plot.plot()
-        self.latest_curve = plot.plot()
+        self._theory_curve = plot.plot(antialias=True)
+        self._cell_curve = plot.plot(antialias=True)
+        self.latest_curve = plot.plot(antialias=True)
         self.zero_markers = pg.ScatterPlotItem()
         self.inf_markers = pg.ScatterPlotItem()
         self.nan_markers = pg.ScatterPlotItem()
@@ -64,6 +66,7 @@ class GradientTimePlot(pg.PlotWidget):
         self._legend_texts: dict[str, str] = {}
 
         self._x = np.empty(0)
+        self._legend_refreshed = 0.0
         self._y_limits: tuple[float, float] | None = None
         self._x_len = -1
         self.apply_theme(theme)
@@ -73,7 +76,7 @@ class GradientTimePlot(pg.PlotWidget):
         self._theme = theme
         self.setBackground(theme.background)
         plot = self.getPlotItem()
-        theme.style_plot(plot, title="Gradient through time")
+        theme.style_plot(plot, title="Gradient through time", y_grid=True)
         theme.style_legend(self._legend)
         for age, curve in enumerate(self._previous_curves):
             alpha = 0.55 * (1.0 - age / PREVIOUS_CURVES) + 0.08
@@ -100,6 +103,7 @@ class GradientTimePlot(pg.PlotWidget):
     def clear_history(self) -> None:
         """Forget the fading curves (a new run started)."""
         self._previous_y.clear()
+        self._legend_refreshed = 0.0
         for curve in self._previous_curves:
             curve.setData([], [])
 
@@ -132,9 +136,14 @@ class GradientTimePlot(pg.PlotWidget):
         self._update_x_range(steps)
         self._update_theory(frame, log10_norm)
         self._update_markers(log10_norm, cell_state, low, high)
-        self._set_legend_text(
-            "latest update", f"latest update · fitted slope {_slope(frame.fitted_slope)}"
-        )
+        now = time.monotonic()
+        if now - self._legend_refreshed >= LEGEND_REFRESH_S:
+            # Re-laying out the legend costs a frame's worth of time; a number that changes
+            # every update is unreadable at 60 Hz anyway.
+            self._legend_refreshed = now
+            self._set_legend_text(
+                "latest update", f"latest update · fitted slope {_slope(frame.fitted_slope)}"
+            )
 
     def _update_x_range(self, steps: int) -> None:
         if steps != self._x_len:

@@ -33,8 +33,8 @@ class SpectrumPlot(QWidget):
         plot.setLabel("left", "Im λ")
         plot.enableAutoRange(x=False, y=False)
 
-        self.unit_circle = plot.plot(_CIRCLE_X, _CIRCLE_Y)
-        self.gamma_circle = plot.plot()
+        self.unit_circle = plot.plot(_CIRCLE_X, _CIRCLE_Y, antialias=True)
+        self.gamma_circle = plot.plot(antialias=True)
         self.eigenvalue_points = pg.ScatterPlotItem()
         plot.addItem(self.eigenvalue_points)
         self.eigenvalue_points.setZValue(10)

@@ -26,7 +26,7 @@ class WeightsPlot(QWidget):
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.getAxis("left").setWidth(int(theme.px(58)))
-            plot.enableAutoRange()
+            plot.enableAutoRange(x=False, y=False)
         self.weights_plot.setLabel("left", "count")
         self.grad_plot.setLabel("left", "count")
 
@@ -67,20 +67,41 @@ class WeightsPlot(QWidget):
         self._theme.style_plot(self.grad_plot, title=grad)
 
     def show_frame(self, frame: Frame) -> None:
-        _set_histogram(self.weights_hist, frame.w_hh_hist)
-        _set_histogram(self.grad_hist, frame.grad_w_hh_hist)
+        for plot, item, histogram in (
+            (self.weights_plot, self.weights_hist, frame.w_hh_hist),
+            (self.grad_plot, self.grad_hist, frame.grad_w_hh_hist),
+        ):
+            if _set_histogram(item, histogram):
+                _follow(plot, histogram)
         self._set_titles(
             "Weights W_hh" + _note(frame.w_hh_hist), "gradient ∂L/∂W_hh" + _note(frame.grad_w_hh_hist)
         )
 
 
-def _set_histogram(item: pg.PlotDataItem, histogram: Histogram) -> None:
+def _set_histogram(item: pg.PlotDataItem, histogram: Histogram) -> bool:
     edges = np.asarray(histogram.edges, dtype=np.float64)
     counts = np.asarray(histogram.counts, dtype=np.float64)
     if edges.size != counts.size + 1 or not np.isfinite(edges).all():
         item.setData([], [])
-        return
+        return False
     item.setData(edges, counts)
+    return True
+
+
+def _follow(plot: pg.PlotItem, histogram: Histogram) -> None:
+    """Move the view only when the data outgrows it or shrinks well inside it.
+
+    A view that re-fits every frame redraws its axes every frame and makes the picture twitch.
+    """
+    low, high = float(histogram.edges[0]), float(histogram.edges[-1])
+    top = float(np.max(histogram.counts)) if histogram.counts.size else 1.0
+    (x0, x1), (_, y1) = plot.getViewBox().viewRange()
+    width, view_width = high - low, x1 - x0
+    if low < x0 or high > x1 or width < 0.7 * view_width:
+        pad = 0.04 * width
+        plot.setXRange(low - pad, high + pad, padding=0)
+    if top > y1 or top < 0.6 * y1:
+        plot.setYRange(0, max(1.0, top * 1.15), padding=0)
 
 
 def _note(histogram: Histogram) -> str:
