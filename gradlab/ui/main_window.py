@@ -23,7 +23,10 @@ from PySide6.QtWidgets import (
 
 from gradlab.core import Config
 from gradlab.ui.controls import ControlPanel, TransportBar
-from gradlab.ui.plots import GradientTimePlot, SpectrumPlot, TrainingPlot, WeightsPlot
+from gradlab.ui.plot_gradient_time import GradientTimePlot
+from gradlab.ui.plot_spectrum import SpectrumPlot
+from gradlab.ui.plot_training import TrainingPlot
+from gradlab.ui.plot_weights import WeightsPlot
 from gradlab.ui.status import StatusPanel
 from gradlab.ui.theme import DEFAULT_THEME, Theme
 from gradlab.ui.worker import Delivery, SimulationController

@@ -8,7 +8,7 @@ from collections import deque
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plots.common import format_number
+from gradlab.ui.plot_common import format_number
 
 REFRESH_INTERVAL_S = 0.25  # relaying out the status bar 60 times a second would cost frames
 

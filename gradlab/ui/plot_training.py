@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from gradlab.core import Config
-from gradlab.ui.plots.common import DecadeAxis, safe_log10
+from gradlab.ui.plot_common import DecadeAxis, safe_log10
 from gradlab.ui.theme import Theme
 from gradlab.ui.worker import UpdateHistory
 

@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plots.common import DecadeAxis, finite_or_nan, format_number
+from gradlab.ui.plot_common import DecadeAxis, finite_or_nan, format_number
 from gradlab.ui.theme import Theme
 
 PREVIOUS_CURVES = 5

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plots.common import format_number
+from gradlab.ui.plot_common import format_number
 from gradlab.ui.theme import Theme
 
 _ANGLES = np.linspace(0.0, 2.0 * np.pi, 241)

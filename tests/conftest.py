@@ -1,0 +1,63 @@
+"""Shared test setup: headless Qt, and no test may leave a worker thread running."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt: tests run headless, with no display and no manual environment.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+THREAD_GRACE_S = 2.0  # a superseded run may still be finishing its last (small) update
+
+
+def _worker_threads() -> list[threading.Thread]:
+    worker = sys.modules.get("gradlab.ui.worker")
+    return worker.live_worker_threads() if worker is not None else []
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running() -> Iterator[None]:
+    """Fail any test that leaves a worker thread (or any other new thread) alive."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + THREAD_GRACE_S
+    while True:
+        leftover = [
+            t for t in threading.enumerate() if t not in before and t.is_alive()
+        ] + [t for t in _worker_threads() if t not in before]
+        leftover = list(dict.fromkeys(leftover))
+        if not leftover or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    if leftover:
+        pytest.fail(f"test left threads running: {[t.name for t in leftover]}")
+
+
+@pytest.fixture
+def small_config():  # type: ignore[no-untyped-def]
+    """A Config small enough to run hundreds of updates per second."""
+    from gradlab.core import Config
+
+    return Config(hidden_size=8, seq_len=20, batch_size=4)
+
+
+@pytest.fixture
+def window(qtbot, small_config):  # type: ignore[no-untyped-def]
+    """The real main window, shown offscreen, running ``small_config``."""
+    from gradlab.ui.app import application, create_window
+
+    application()
+    main_window = create_window(small_config)
+    qtbot.addWidget(main_window)
+    main_window.resize(1280, 720)
+    main_window.show()
+    main_window.start()
+    yield main_window
+    main_window.close()
