@@ -121,7 +121,7 @@ def test_a_slider_drag_does_not_queue_a_backlog_of_runs(qtbot):
     panel.config_changed.connect(emitted.append)
     for position in range(500, 700, 2):  # 100 positions in one quick drag
         panel.scale_slider.setValue(position)
-    qtbot.waitUntil(lambda: emitted and emitted[-1].w_rec_scale == scale_from_position(698), timeout=2000)
+    qtbot.waitUntil(lambda: bool(emitted) and emitted[-1].w_rec_scale == scale_from_position(698), timeout=2000)
     qtbot.wait(150)
     assert len(emitted) <= 5
     assert emitted[-1].w_rec_scale == scale_from_position(698)

@@ -1,0 +1,125 @@
+"""The worker and its controller: frames arrive, stale ones never do, pause/step/reset, errors, shutdown."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gradlab.core import Config, run
+from gradlab.ui import worker as worker_module
+from gradlab.ui.worker import Delivery, SimulationController, live_worker_threads
+
+
+@pytest.fixture
+def controller(qtbot):  # type: ignore[no-untyped-def]
+    ctrl = SimulationController()
+    yield ctrl
+    assert ctrl.shutdown(timeout_s=1.0)
+
+
+def _collect(controller: SimulationController) -> list[Delivery]:
+    deliveries: list[Delivery] = []
+    controller.delivered.connect(deliveries.append)
+    return deliveries
+
+
+def test_frames_arrive_with_the_run_id_and_every_update_in_the_history(controller, qtbot, small_config):
+    deliveries = _collect(controller)
+    run_id = controller.start(small_config)
+    qtbot.waitUntil(lambda: sum(len(d.history) for d in deliveries) >= 60, timeout=5000)
+    assert {d.run_id for d in deliveries} == {run_id}
+    # Frames are coalesced to the display rate, but the per-update history has no gap.
+    iterations = [int(i) for d in deliveries for i in d.history.iteration]
+    assert iterations == list(range(1, len(iterations) + 1))
+    assert all(d.frame is not None and d.frame.iteration == d.history.iteration[-1] for d in deliveries)
+
+
+def test_frames_of_a_superseded_run_are_never_delivered(controller, qtbot):
+    deliveries = _collect(controller)
+    slow = Config(hidden_size=64, seq_len=400, batch_size=8)
+    controller.start(slow)
+    qtbot.wait(30)  # the first run is now in the middle of an update
+    new_id = controller.start(Config(hidden_size=8, seq_len=20, batch_size=4))
+    qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=5000)
+    after_restart = deliveries[[d.run_id for d in deliveries].index(new_id):]
+    assert all(d.run_id == new_id for d in after_restart)
+    assert all(d.config.seq_len == 20 for d in after_restart)
+
+
+def test_pause_step_play(controller, qtbot, small_config):
+    deliveries = _collect(controller)
+    controller.start(small_config)
+    qtbot.waitUntil(lambda: len(deliveries) >= 2, timeout=5000)
+    controller.pause()
+    qtbot.wait(100)  # let an update that was already under way arrive
+    settled = deliveries[-1].frame.iteration  # type: ignore[union-attr]
+    qtbot.wait(200)
+    assert deliveries[-1].frame.iteration == settled  # type: ignore[union-attr]
+
+    controller.step()
+    qtbot.waitUntil(lambda: deliveries[-1].frame.iteration == settled + 1, timeout=3000)  # type: ignore[union-attr]
+    qtbot.wait(150)
+    assert deliveries[-1].frame.iteration == settled + 1  # type: ignore[union-attr]
+
+    controller.play()
+    qtbot.waitUntil(lambda: deliveries[-1].frame.iteration > settled + 5, timeout=3000)  # type: ignore[union-attr]
+
+
+def test_a_restart_while_paused_shows_one_frame_of_the_new_run(controller, qtbot, small_config):
+    deliveries = _collect(controller)
+    controller.start(small_config)
+    controller.pause()
+    new_id = controller.start(small_config.replace(w_rec_scale=1.5))
+    qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=3000)
+    qtbot.wait(150)
+    new_frames = [d.frame.iteration for d in deliveries if d.run_id == new_id]  # type: ignore[union-attr]
+    assert new_frames == [1]
+
+
+def test_reset_starts_again_from_the_first_update(controller, qtbot, small_config):
+    deliveries = _collect(controller)
+    first = controller.start(small_config)
+    qtbot.waitUntil(lambda: bool(deliveries) and deliveries[-1].frame.iteration > 10, timeout=5000)  # type: ignore[union-attr]
+    second = controller.reset()
+    assert second != first
+    qtbot.waitUntil(lambda: deliveries[-1].run_id == second, timeout=3000)
+    first_of_second = next(d for d in deliveries if d.run_id == second)
+    assert first_of_second.history.iteration[0] == 1
+    assert controller.config == small_config
+
+
+def test_an_exception_in_the_simulation_becomes_a_message(controller, qtbot, small_config, monkeypatch):
+    def failing_run(config, *, histogram_edges=None):  # type: ignore[no-untyped-def]
+        frames = run(config, histogram_edges=histogram_edges)
+        yield next(frames)
+        yield next(frames)
+        raise RuntimeError("the simulation broke")
+
+    monkeypatch.setattr(worker_module, "run", failing_run)
+    deliveries = _collect(controller)
+    with qtbot.waitSignal(controller.errored, timeout=3000) as blocker:
+        run_id = controller.start(small_config)
+    assert blocker.args == [run_id, "RuntimeError: the simulation broke"]
+    assert deliveries and deliveries[-1].frame.iteration == 2  # type: ignore[union-attr]
+    # The controller is still usable: a new run starts and delivers.
+    monkeypatch.setattr(worker_module, "run", run)
+    new_id = controller.start(small_config)
+    qtbot.waitUntil(lambda: deliveries[-1].run_id == new_id, timeout=3000)
+
+
+def test_a_finite_run_ends_by_itself(controller, qtbot, small_config):
+    with qtbot.waitSignal(controller.finished, timeout=5000):
+        controller.start(small_config.replace(iterations=5))
+    qtbot.waitUntil(lambda: not live_worker_threads(), timeout=2000)
+
+
+def test_shutdown_stops_every_worker_promptly(qtbot, small_config):
+    controller = SimulationController()
+    for scale in (0.5, 0.9, 1.1, 1.5):  # one current and three superseded runs
+        controller.start(small_config.replace(w_rec_scale=scale))
+    qtbot.wait(50)
+    started = time.monotonic()
+    assert controller.shutdown(timeout_s=1.0)
+    assert time.monotonic() - started < 1.0
+    assert not live_worker_threads()
