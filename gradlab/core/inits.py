@@ -6,7 +6,9 @@ Recurrent blocks (each H×H block of W_hh), for s = ``w_rec_scale``:
   identity    s·I                              (with ReLU: the "IRNN" of Le, Jaitly & Hinton 2015)
   xavier      s·U(−a, a), a = √(6 / (H + H))   (Glorot uniform, variance s²/H)
   he          s·N(0, 2/H)                      (Kaiming normal, fan-in)
-Everything else as torch.nn.RNN/LSTM/GRU and nn.Linear: U(−1/√H, 1/√H).
+Everything else as torch.nn.RNN/LSTM/GRU and nn.Linear: U(−1/√H, 1/√H), except that the LSTM's
+forget-gate bias starts at +1 ("unit forget bias": Gers et al. 2000, Jozefowicz et al. 2015, and
+Keras's default), so that the cell state starts out remembering (σ(1) ≈ 0.73 per step, not 0.5).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from .config import CELLS, DTYPES, FIELDS, INITS
 
 GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+LSTM_FORGET_BIAS = 1.0
 
 
 def orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -75,4 +78,6 @@ def init_params(
         "W_out": rng.uniform(-bound, bound, (output_size, h)),
         "b_out": rng.uniform(-bound, bound, output_size),
     }
+    if cell == "lstm":
+        params["b_ih"][h : 2 * h] += LSTM_FORGET_BIAS
     return {name: np.ascontiguousarray(value, dtype=dtype) for name, value in params.items()}
