@@ -89,3 +89,26 @@ def format_number(value: float, digits: int = 3) -> str:
     if magnitude != 0 and (magnitude < 1e-3 or magnitude >= 1e4):
         return f"{value:.{max(1, digits - 1)}e}"
     return f"{value:.{digits}f}"
+
+
+class Legend(pg.LegendItem):
+    """A legend that survives its plot being destroyed.
+
+    pyqtgraph anchors a legend to its ViewBox; while Qt tears the scene down, the legend's
+    geometry changes after the ViewBox is gone, and the anchor raises "Internal C++ object
+    (ViewBox) already deleted" from inside the event loop. Nothing is left to follow then.
+    """
+
+    def _GraphicsWidgetAnchor__geometryChanged(self) -> None:
+        try:
+            super()._GraphicsWidgetAnchor__geometryChanged()  # type: ignore[misc]
+        except RuntimeError:
+            pass
+
+
+def add_legend(plot: pg.PlotItem, offset: tuple[float, float]) -> Legend:
+    """``plot.addLegend(offset=...)`` with a ``Legend``."""
+    legend = Legend(offset=offset)
+    legend.setParentItem(plot.getViewBox())
+    plot.legend = legend
+    return legend

@@ -16,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plot_common import DecadeAxis, finite_or_nan, format_number
+from gradlab.ui.plot_common import DecadeAxis, add_legend, finite_or_nan, format_number
 from gradlab.ui.theme import Theme
 
 PREVIOUS_CURVES = 5
@@ -53,7 +53,7 @@ class GradientTimePlot(pg.PlotWidget):
         for item in (self.zero_markers, self.inf_markers, self.nan_markers):
             item.setZValue(20)
 
-        self._legend = plot.addLegend(offset=(-10, 10))
+        self._legend = add_legend(plot, offset=(-10, 10))
         self._legend.addItem(self.latest_curve, "latest update")
         self._legend.addItem(self._theory_curve, "theory bound")
         self._marker_names = {

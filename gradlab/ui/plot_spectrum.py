@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plot_common import format_number
+from gradlab.ui.plot_common import add_legend, format_number
 from gradlab.ui.theme import Theme
 
 _ANGLES = np.linspace(0.0, 2.0 * np.pi, 241)
@@ -38,7 +38,7 @@ class SpectrumPlot(QWidget):
         self.eigenvalue_points = pg.ScatterPlotItem()
         plot.addItem(self.eigenvalue_points)
         self.eigenvalue_points.setZValue(10)
-        self._legend = plot.addLegend(offset=(5, 5))
+        self._legend = add_legend(plot, offset=(5, 5))
         self._legend.addItem(self.unit_circle, "|λ| = 1")
         self._gamma_in_legend = False
 

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from gradlab.core import Config
-from gradlab.ui.plot_common import DecadeAxis, safe_log10
+from gradlab.ui.plot_common import DecadeAxis, add_legend, safe_log10
 from gradlab.ui.theme import Theme
 from gradlab.ui.worker import UpdateHistory
 
@@ -90,7 +90,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self.loss_plot.addItem(self.baseline_line)
         self.grad_clipped_curve.setZValue(5)
 
-        self._grad_legend = self.grad_plot.addLegend(offset=(-10, 5))
+        self._grad_legend = add_legend(self.grad_plot, offset=(-10, 5))
         self._grad_legend.addItem(self.grad_curve, "before clipping")
         self._grad_legend.addItem(self.grad_clipped_curve, "after clipping")
         # An InfiniteLine cannot stand in a legend (pyqtgraph's ItemSample crashes painting it):
@@ -98,7 +98,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._threshold_sample = pg.PlotDataItem()
         self._baseline_sample = pg.PlotDataItem()
         self._grad_legend.addItem(self._threshold_sample, "threshold")
-        self._loss_legend = self.loss_plot.addLegend(offset=(-10, 5))
+        self._loss_legend = add_legend(self.loss_plot, offset=(-10, 5))
         self._loss_legend.addItem(self.loss_curve, "loss")
         self._loss_legend.addItem(self._baseline_sample, "baseline")
         self._texts: dict[int, str] = {}

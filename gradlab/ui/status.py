@@ -50,6 +50,8 @@ class StatusPanel(QStatusBar):
         self.alert_label = QLabel()
         self.alert_label.setObjectName("alert")
         self.alert_label.hide()
+        # Permanent, so that a temporary message (which hides normal widgets) never hides it.
+        self.addPermanentWidget(self.alert_label)
         for label in (
             self.iteration_label,
             self.updates_label,
@@ -58,7 +60,6 @@ class StatusPanel(QStatusBar):
             self.sigma_label,
         ):
             self.addPermanentWidget(label)
-        self.addWidget(self.alert_label)
         self.updates = RateMeter()
         self.frames = RateMeter()
         self._frames_shown = 0
