@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from . import __version__
@@ -113,6 +115,25 @@ def _option_message(message: str) -> str:
     return f"{_option(field_name)}:{rest}" if sep and field_name in FIELDS else message
 
 
+def check_out_path(out: str) -> None:
+    """Refuse an --out that cannot be written before running, not after."""
+    path = Path(out)
+    if path.suffix.lower() not in FORMATS:
+        raise UsageError(f"gradlab run: --out: {out!r} has an unknown extension; allowed: {', '.join(FORMATS)}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"gradlab run: --out: the folder {str(folder)!r} does not exist")
+    if path.is_dir():
+        raise UsageError(f"gradlab run: --out: {out!r} is a folder")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"gradlab run: --out: the folder {str(folder)!r} is not writable")
+
+
+def one_line(text: str) -> str:
+    """The message as one printable line: control characters from the input are shown escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _format(value: float) -> str:
     return f"{value:.4g}" if math.isfinite(value) else str(value)
 
@@ -150,7 +171,7 @@ def run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str]) 
         try:
             path = save(history, out)
         except OSError as error:
-            print(f"gradlab run: cannot write {out}: {error.strerror or error}", file=sys.stderr)
+            print(one_line(f"gradlab run: cannot write {out}: {error.strerror or error}"), file=sys.stderr)
             return 1
         print(f"saved {len(history)} updates to {path}")
     return 0
@@ -188,15 +209,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command == "run":
             config = config_from_args(args)
-            if args.out is not None and not args.out.lower().endswith(FORMATS):
-                raise UsageError(f"gradlab run: --out: {args.out!r} has an unknown extension; allowed: {', '.join(FORMATS)}")
+            if args.out is not None:
+                check_out_path(args.out)
             return run_headless(config, args.out, args.quiet, sys.stderr)
         config = load_scenario(args.scenario).config if args.scenario else None
     except UsageError as error:
-        print(str(error), file=sys.stderr)
+        print(one_line(str(error)), file=sys.stderr)
         return 2
     except ScenarioError as error:
-        print(f"gradlab: {error}", file=sys.stderr)
+        print(one_line(f"gradlab: {error}"), file=sys.stderr)
         return 2
     from .ui.app import launch
 
