@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -111,9 +112,18 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumWidth(CONTROL_PANEL_WIDTH)
+        # Wide enough for the panel's own size hint: the horizontal scroll bar is off, so
+        # anything narrower would cut the spin boxes off.
+        scroll.setMinimumWidth(
+            max(CONTROL_PANEL_WIDTH, left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
+        )
         self.control_scroll = scroll
 
+        for plot in (self.gradient_plot, self.spectrum_plot, self.training_plot, self.weights_plot):
+            # Sizes come from the grid's stretch factors alone, not from each plot's size hint
+            # (which would let one plot squeeze the others).
+            plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+            plot.setMinimumSize(220, 160)
         plots = QWidget()
         grid = QGridLayout()
         grid.setContentsMargins(2, 2, 2, 2)
@@ -138,7 +148,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setCollapsible(1, False)
-        splitter.setSizes([CONTROL_PANEL_WIDTH, 10_000])
+        splitter.setSizes([scroll.minimumWidth(), 10_000])
         self.setCentralWidget(splitter)
 
     def _connect(self) -> None:
@@ -187,7 +197,7 @@ class MainWindow(QMainWindow):
     # ---- slots ------------------------------------------------------------------------------
     def _on_run_started(self, run_id: int, config: Config) -> None:
         self.gradient_plot.clear_history()
-        self.training_plot.clear()
+        self.training_plot.clear_history()
         self.status.clear()
         self.banner.hide()
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plot_common import add_legend, format_number
+from gradlab.ui.plot_common import format_number
 from gradlab.ui.theme import Theme
 
 _ANGLES = np.linspace(0.0, 2.0 * np.pi, 241)
@@ -38,9 +38,6 @@ class SpectrumPlot(QWidget):
         self.eigenvalue_points = pg.ScatterPlotItem()
         plot.addItem(self.eigenvalue_points)
         self.eigenvalue_points.setZValue(10)
-        self._legend = add_legend(plot, offset=(5, 5))
-        self._legend.addItem(self.unit_circle, "|λ| = 1")
-        self._gamma_in_legend = False
 
         self.readout = QLabel()
         self.readout.setObjectName("readout")
@@ -62,9 +59,6 @@ class SpectrumPlot(QWidget):
         self.plot_widget.setBackground(theme.background)
         plot = self.plot_widget.getPlotItem()
         theme.style_plot(plot, title=self._title or "Spectrum")
-        theme.style_legend(self._legend)
-        for _, label in self._legend.items:
-            label.setText(label.text, color=theme.foreground, size=f"{theme.pt(theme.axis_font_pt):.1f}pt")
         self.unit_circle.setPen(theme.pen("unit_circle", width=theme.thin_line_width))
         self.gamma_circle.setPen(theme.pen("gamma_circle", width=theme.thin_line_width, dashed=True))
         self.eigenvalue_points.setSize(theme.px(theme.eigen_marker_size))
@@ -84,7 +78,6 @@ class SpectrumPlot(QWidget):
             self.gamma_circle.setData(inverse_gamma * _CIRCLE_X, inverse_gamma * _CIRCLE_Y)
         else:
             self.gamma_circle.setData([], [])
-        self._set_gamma_legend(show_gamma, inverse_gamma)
 
         radius = 1.0
         if finite.size:
@@ -99,15 +92,14 @@ class SpectrumPlot(QWidget):
             self._theme.style_plot(self.plot_widget.getPlotItem(), title=title)
 
         missing = eigenvalues.size - finite.size
-        parts = [
-            f"ρ = {format_number(frame.spectral_radius)}",
-            f"σₘₐₓ = {format_number(frame.sigma_max)}",
-        ]
-        if math.isfinite(inverse_gamma):
-            parts.append(f"1/γ = {format_number(inverse_gamma, 2)}")
+        first = f"ρ = {format_number(frame.spectral_radius)}    σₘₐₓ = {format_number(frame.sigma_max)}"
+        # The circles are explained here rather than in a legend, which would cover the plane.
+        second = "circle |λ| = 1"
+        if show_gamma:
+            second += f", dashed |λ| = 1/γ = {inverse_gamma:g}"
         if missing:
-            parts.append(f"{missing} eigenvalues inf/nan")
-        self.readout.setText("    ".join(parts))
+            second = f"{missing} eigenvalues inf/nan"
+        self.readout.setText(f"{first}\n{second}")
 
     def _set_view_radius(self, radius: float) -> None:
         # Grow at once, shrink only when much smaller, so the picture does not breathe.
@@ -117,12 +109,3 @@ class SpectrumPlot(QWidget):
             self.plot_widget.getPlotItem().setRange(
                 xRange=(-extent, extent), yRange=(-extent, extent), padding=0
             )
-
-    def _set_gamma_legend(self, present: bool, inverse_gamma: float) -> None:
-        if present and not self._gamma_in_legend:
-            self._legend.addItem(self.gamma_circle, f"|λ| = 1/γ = {inverse_gamma:g}")
-            self._gamma_in_legend = True
-            self.apply_theme(self._theme)
-        elif not present and self._gamma_in_legend:
-            self._legend.removeItem(self.gamma_circle)
-            self._gamma_in_legend = False

@@ -123,7 +123,11 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         for plot in (self.grad_plot, self.loss_plot):
             plot.getAxis("left").setWidth(int(theme.px(58)))
 
-    def clear(self) -> None:
+    def clear_history(self) -> None:
+        """Forget every update (a new run started).
+
+        Not ``clear``: GraphicsLayoutWidget binds ``clear`` to removing every plot.
+        """
         self.history.clear()
         for curve in (self.grad_curve, self.grad_clipped_curve, self.loss_curve):
             curve.setData([], [])
@@ -137,9 +141,11 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         x = history.iteration
         self.grad_curve.setData(x, history.log10_grad, connect="finite")
         clipping = config.clip != "none"
-        self.grad_clipped_curve.setVisible(clipping)
+        # Empty rather than hidden: the legend draws an "eye" icon for hidden items.
         if clipping:
             self.grad_clipped_curve.setData(x, history.log10_grad_clipped, connect="finite")
+        else:
+            self.grad_clipped_curve.setData([], [])
         self.loss_curve.setData(x, history.log10_loss, connect="finite")
 
         show_threshold = config.clip == "norm"
@@ -154,12 +160,8 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
 
         grad_note = f" ({history.nonfinite_grad} inf/nan)" if history.nonfinite_grad else ""
         self._set_label(self._grad_legend, self.grad_curve, f"before clipping{grad_note}")
-        if clipping:
-            self._set_label(
-                self._grad_legend,
-                self.grad_clipped_curve,
-                f"after · clipped {history.clip_count} of {history.total}",
-            )
+        after = f"after · clipped {history.clip_count} of {history.total}" if clipping else "after (off)"
+        self._set_label(self._grad_legend, self.grad_clipped_curve, after)
         threshold = f"threshold {config.clip_threshold:g}" if show_threshold else "threshold (off)"
         self._set_label(self._grad_legend, self._threshold_sample, threshold)
         loss_note = f" ({history.nonfinite_loss} inf/nan)" if history.nonfinite_loss else ""

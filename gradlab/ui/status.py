@@ -60,6 +60,15 @@ class StatusPanel(QStatusBar):
             self.sigma_label,
         ):
             self.addPermanentWidget(label)
+        for label, widest in (
+            (self.iteration_label, "iteration 0000000"),
+            (self.updates_label, "00000.0 updates/s"),
+            (self.fps_label, "000 fps"),
+            (self.radius_label, "ρ 0.000e+00"),
+            (self.sigma_label, "σₘₐₓ 0.000e+00"),
+        ):
+            # Fixed widths: numbers changing length must not make the bar jump or cut text.
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 12)
         self.updates = RateMeter()
         self.frames = RateMeter()
         self._frames_shown = 0
