@@ -27,6 +27,11 @@ def decade_label(exponent: float) -> str:
 class DecadeAxis(pg.AxisItem):
     """An axis over log10 values, labelled 10ᵏ, with whole decades as ticks."""
 
+    def __init__(self, orientation: str, **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        # The values are exponents: an SI prefix ("x0.001") would rescale the exponents.
+        self.enableAutoSIPrefix(False)
+
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
         span = maxVal - minVal
         if not math.isfinite(span) or span <= 0:

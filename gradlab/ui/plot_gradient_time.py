@@ -53,7 +53,7 @@ class GradientTimePlot(pg.PlotWidget):
         for item in (self.zero_markers, self.inf_markers, self.nan_markers):
             item.setZValue(20)
 
-        self._legend = add_legend(plot, offset=(-10, 10))
+        self._legend = add_legend(plot, offset=(10, 10))
         self._legend.addItem(self.latest_curve, "latest update")
         self._legend.addItem(self._theory_curve, "theory bound")
         self._marker_names = {
@@ -62,6 +62,7 @@ class GradientTimePlot(pg.PlotWidget):
             self.nan_markers: "nan",
         }
         self._in_legend: set[pg.ScatterPlotItem] = set()
+        self._legend_corner = "top"
         self._cell_in_legend = False
         self._legend_texts: dict[str, str] = {}
 
@@ -181,6 +182,21 @@ class GradientTimePlot(pg.PlotWidget):
             self._theory_curve.setData([], [])
             text = "theory bound · n/a for gated cells" if math.isnan(frame.gamma) else "theory bound · n/a"
         self._set_legend_text("theory bound", text)
+        self._place_legend(frame.fitted_slope)
+
+    def _place_legend(self, slope: float) -> None:
+        """Put the legend in the corner the curve leaves free.
+
+        A falling curve (vanishing) leaves the bottom left empty, a rising one the top left.
+        """
+        corner = "bottom" if not slope >= 0 else "top"
+        if corner == self._legend_corner:
+            return
+        self._legend_corner = corner
+        if corner == "bottom":
+            self._legend.anchor(itemPos=(0, 1), parentPos=(0, 1), offset=(10, -10))
+        else:
+            self._legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(10, 10))
 
     def _update_markers(
         self, log10_norm: np.ndarray, cell_state: np.ndarray | None, low: float, high: float

@@ -101,6 +101,9 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._loss_legend = add_legend(self.loss_plot, offset=(-10, 5))
         self._loss_legend.addItem(self.loss_curve, "loss")
         self._loss_legend.addItem(self._baseline_sample, "baseline")
+        # One row each, so the legends cover a strip at the top instead of a block of the data.
+        self._grad_legend.setColumnCount(3)
+        self._loss_legend.setColumnCount(2)
         self._texts: dict[int, str] = {}
         self.apply_theme(theme)
 
