@@ -11,6 +11,7 @@ from gradlab.core import clip_grad_norm, gradients, init_params
 torch = pytest.importorskip("torch")
 
 T, B, D, H, O = 7, 3, 2, 5, 2
+pytestmark = pytest.mark.usefixtures("small_chunks")
 
 
 def torch_module(cell: str, activation: str, params: dict[str, np.ndarray]):

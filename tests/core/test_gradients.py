@@ -9,6 +9,7 @@ from gradlab.core import gradients, init_params
 from gradlab.core.cells import lstm
 
 T, B, D, H, O = 6, 3, 2, 4, 2
+pytestmark = pytest.mark.usefixtures("small_chunks")
 CASES = [("rnn", a) for a in ("tanh", "sigmoid", "relu", "linear")] + [("lstm", "tanh"), ("gru", "tanh")]
 STEP = 1e-3  # with the five-point stencil below: truncation error ~STEP⁴, round-off ~1e-16/STEP
 
@@ -141,3 +142,21 @@ def test_bad_shapes_are_refused():
         gradients("elman", params, x, target)
     with pytest.raises(ValueError, match="x"):
         gradients("rnn", params, x[0], target)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_chunk_size_does_not_change_the_result(cell, monkeypatch):
+    from gradlab.core.cells import gru, lstm
+
+    params = init_params(cell, D, H, O, seed=5)
+    rng = np.random.default_rng(5)
+    x, target = rng.standard_normal((70, B, D)), rng.standard_normal((70, B, O))
+    results = []
+    for chunk in (5, 32, 100):
+        monkeypatch.setattr(lstm, "CHUNK", chunk)
+        monkeypatch.setattr(gru, "CHUNK", chunk)
+        results.append(gradients(cell, params, x, target, loss="sum", truncation=9))
+    for other in results[1:]:
+        np.testing.assert_allclose(other.dh, results[0].dh, rtol=1e-12, atol=0)
+        for name in params:
+            np.testing.assert_allclose(other.grads[name], results[0].grads[name], rtol=1e-12, atol=1e-15)

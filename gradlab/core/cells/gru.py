@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 
+CHUNK = 32  # steps whose per-step factors are computed together in the backward pass
+
+
 @dataclass
 class Cache:
     x: np.ndarray  # (T, B, D)
@@ -28,10 +31,10 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray | None 
     # σ(a) = ½·tanh(a/2) + ½: pre-scale the r and z rows by ½ so one tanh activates both gates.
     scale = np.ones(3 * H, dtype=x.dtype)
     scale[: 2 * H] = 0.5
-    gi = (x.reshape(T * B, D) @ params["W_ih"].T).reshape(T, B, 3 * H)
-    gi += params["b_ih"]
-    gi *= scale
-    gi[..., : 2 * H] += 0.5 * params["b_hh"][: 2 * H]  # r, z: both biases simply add
+    bias = params["b_ih"] * scale
+    bias[: 2 * H] += 0.5 * params["b_hh"][: 2 * H]  # r, z: both biases simply add
+    gi = (x.reshape(T * B, D) @ (params["W_ih"] * scale[:, None]).T).reshape(T, B, 3 * H)
+    gi += bias
     W_hh_T = np.ascontiguousarray((W_hh * scale[:, None]).T)
     b_hn = params["b_hh"][2 * H :]
     hs = np.empty((T + 1, B, H), dtype=x.dtype)
@@ -66,30 +69,46 @@ def backward(
     T, B, D = x.shape
     H = hs.shape[2]
     W_hh = params["W_hh"]
-    r, z, n = (gates[..., k * H : (k + 1) * H] for k in range(3))
-    # ∂h_t/∂(pre-activations), vectorised over all steps; the loop multiplies them by dh_t.
-    d_an = (1.0 - z) * (1.0 - n * n)
-    d_gi = np.empty((T, B, 3, H), dtype=x.dtype)  # ∂h_t/∂gi_{r,z,n}
-    d_gi[:, :, 0] = d_an * gh_n * r * (1.0 - r)
-    d_gi[:, :, 1] = (hs[:-1] - n) * z * (1.0 - z)
-    d_gi[:, :, 2] = d_an
-    d_gh = d_gi.copy()  # ∂h_t/∂gh: the same but for n, which sees gh_n through r
-    d_gh[:, :, 2] *= r
     dgh = np.empty((T, B, 3, H), dtype=x.dtype)
+    dgi = np.empty((T, B, 3, H), dtype=x.dtype)
     carry = np.empty((B, H), dtype=x.dtype)
-    for t in range(T - 1, -1, -1):
-        np.multiply(dh[t][:, None, :], d_gh[t], out=dgh[t])
-        if t == 0 or cut[t]:
-            continue
-        target = dh[t - 1]
-        if has_loss[t - 1]:
-            np.multiply(dh[t], z[t], out=carry)
+    # ∂h_t/∂(pre-activations) do not depend on the recursion: they are computed a chunk of steps
+    # at a time (vectorised, small enough to stay in cache); the loop multiplies them by dh_t.
+    d_gh = np.empty((CHUNK, B, 3, H), dtype=x.dtype)  # ∂h_t/∂gh_{r,z,n}
+    d_an = np.empty((CHUNK, B, H), dtype=x.dtype)  # ∂h_t/∂(n's pre-activation) = ∂h_t/∂gi_n
+    for start in range(((T - 1) // CHUNK) * CHUNK, -1, -CHUNK):
+        end = min(start + CHUNK, T)
+        m = end - start
+        r, z, n = (gates[start:end, :, k * H : (k + 1) * H] for k in range(3))
+        an, gh = d_an[:m], d_gh[:m]
+        np.multiply(n, n, out=an)
+        np.subtract(1.0, an, out=an)
+        an *= 1.0 - z
+        np.subtract(1.0, r, out=gh[:, :, 0])
+        gh[:, :, 0] *= r
+        gh[:, :, 0] *= gh_n[start:end]
+        gh[:, :, 0] *= an
+        np.subtract(hs[start:end], n, out=gh[:, :, 1])
+        gh[:, :, 1] *= z
+        gh[:, :, 1] *= 1.0 - z
+        np.multiply(an, r, out=gh[:, :, 2])  # n sees gh_n through r
+        for t in range(end - 1, start - 1, -1):
+            k = t - start
+            np.multiply(dh[t][:, None, :], gh[k], out=dgh[t])
+            if t == 0 or cut[t]:
+                continue
+            target = dh[t - 1]
+            if has_loss[t - 1]:
+                np.multiply(dh[t], z[k], out=carry)
+                target += carry
+            else:
+                np.multiply(dh[t], z[k], out=target)
+            np.dot(dgh[t].reshape(B, 3 * H), W_hh, out=carry)
             target += carry
-        else:
-            np.multiply(dh[t], z[t], out=target)
-        np.dot(dgh[t].reshape(B, 3 * H), W_hh, out=carry)
-        target += carry
-    dgi = (dh[:, :, None, :] * d_gi).reshape(T * B, 3 * H)
+        # ∂L/∂gi equals ∂L/∂gh for r and z; for n it is without the factor r.
+        dgi[start:end, :, :2] = dgh[start:end, :, :2]
+        np.multiply(dh[start:end], an, out=dgi[start:end, :, 2])
+    dgi = dgi.reshape(T * B, 3 * H)
     dgh_flat = dgh.reshape(T * B, 3 * H)
     grads = {
         "W_ih": dgi.T @ x.reshape(T * B, D),

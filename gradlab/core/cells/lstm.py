@@ -12,6 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 
+CHUNK = 32  # steps whose per-step factors are computed together in the backward pass
+
+
 @dataclass
 class Cache:
     x: np.ndarray  # (T, B, D)
@@ -37,9 +40,8 @@ def forward(
     W_hh = params["W_hh"]
     H = W_hh.shape[1]
     scale, shift = _gate_affine(H, x.dtype)
-    pre = (x.reshape(T * B, D) @ params["W_ih"].T).reshape(T, B, 4 * H)
-    pre += params["b_ih"] + params["b_hh"]
-    pre *= scale
+    pre = (x.reshape(T * B, D) @ (params["W_ih"] * scale[:, None]).T).reshape(T, B, 4 * H)
+    pre += (params["b_ih"] + params["b_hh"]) * scale
     W_hh_T = np.ascontiguousarray((W_hh * scale[:, None]).T)
     hs = np.empty((T + 1, B, H), dtype=x.dtype)
     cs = np.empty((T + 1, B, H), dtype=x.dtype)
@@ -73,32 +75,50 @@ def backward(
     T, B, D = x.shape
     H = hs.shape[2]
     W_hh = params["W_hh"]
-    i, f, g, o = (gates[..., k * H : (k + 1) * H] for k in range(4))
-    # Everything that does not depend on the recursion, vectorised over all steps at once.
-    dc_from_dh = o * (1.0 - tanh_c * tanh_c)  # ∂h_t/∂c_t
-    dz_o_from_dh = tanh_c * o * (1.0 - o)  # ∂h_t/∂z_o
-    dz_ifg_from_dc = np.empty((T, B, 3, H), dtype=x.dtype)  # ∂c_t/∂z_{i,f,g}
-    dz_ifg_from_dc[:, :, 0] = g * i * (1.0 - i)
-    dz_ifg_from_dc[:, :, 1] = cs[:-1] * f * (1.0 - f)
-    dz_ifg_from_dc[:, :, 2] = i * (1.0 - g * g)
     dz = np.empty((T, B, 4, H), dtype=x.dtype)
     dc = np.empty((T, B, H), dtype=x.dtype)
     dc_carry = np.zeros((B, H), dtype=x.dtype)  # ∂L/∂c_t through c_{t+1} = f_{t+1}·c_t + …
     carry = np.empty((B, H), dtype=x.dtype)
-    for t in range(T - 1, -1, -1):
-        np.multiply(dh[t], dc_from_dh[t], out=dc[t])
-        dc[t] += dc_carry
-        np.multiply(dc[t][:, None, :], dz_ifg_from_dc[t], out=dz[t, :, :3])
-        np.multiply(dh[t], dz_o_from_dh[t], out=dz[t, :, 3])
-        if t == 0 or cut[t]:
-            dc_carry.fill(0.0)
-            continue
-        np.multiply(dc[t], f[t], out=dc_carry)
-        if has_loss[t - 1]:
-            np.dot(dz[t].reshape(B, 4 * H), W_hh, out=carry)
-            dh[t - 1] += carry
-        else:
-            np.dot(dz[t].reshape(B, 4 * H), W_hh, out=dh[t - 1])
+    # The factors that do not depend on the recursion are computed a chunk of steps at a time
+    # (vectorised, but small enough to stay in cache), then the loop walks back through the chunk.
+    dc_from_dh = np.empty((CHUNK, B, H), dtype=x.dtype)  # ∂h_t/∂c_t = o·(1 − tanh²c)
+    dz_o_from_dh = np.empty((CHUNK, B, H), dtype=x.dtype)  # ∂h_t/∂z_o = tanh c·o·(1 − o)
+    dz_ifg_from_dc = np.empty((CHUNK, B, 3, H), dtype=x.dtype)  # ∂c_t/∂z_{i,f,g}
+    for start in range(((T - 1) // CHUNK) * CHUNK, -1, -CHUNK):
+        end = min(start + CHUNK, T)
+        n = end - start
+        i, f, g, o = (gates[start:end, :, k * H : (k + 1) * H] for k in range(4))
+        tc = tanh_c[start:end]
+        a, b = dc_from_dh[:n], dz_o_from_dh[:n]
+        np.multiply(tc, tc, out=a)
+        np.subtract(1.0, a, out=a)
+        a *= o
+        np.subtract(1.0, o, out=b)
+        b *= o
+        b *= tc
+        ifg = dz_ifg_from_dc[:n]
+        for k, (gate, other) in enumerate(((i, g), (f, cs[start:end]))):
+            np.subtract(1.0, gate, out=ifg[:, :, k])
+            ifg[:, :, k] *= gate
+            ifg[:, :, k] *= other
+        np.multiply(g, g, out=ifg[:, :, 2])
+        np.subtract(1.0, ifg[:, :, 2], out=ifg[:, :, 2])
+        ifg[:, :, 2] *= i
+        for t in range(end - 1, start - 1, -1):
+            k = t - start
+            np.multiply(dh[t], a[k], out=dc[t])
+            dc[t] += dc_carry
+            np.multiply(dc[t][:, None, :], ifg[k], out=dz[t, :, :3])
+            np.multiply(dh[t], b[k], out=dz[t, :, 3])
+            if t == 0 or cut[t]:
+                dc_carry.fill(0.0)
+                continue
+            np.multiply(dc[t], f[k], out=dc_carry)
+            if has_loss[t - 1]:
+                np.dot(dz[t].reshape(B, 4 * H), W_hh, out=carry)
+                dh[t - 1] += carry
+            else:
+                np.dot(dz[t].reshape(B, 4 * H), W_hh, out=dh[t - 1])
     dz_flat = dz.reshape(T * B, 4 * H)
     db = dz_flat.sum(axis=0)
     grads = {
