@@ -28,6 +28,10 @@ CLIPS: tuple[str, ...] = ("none", "norm", "value")
 DTYPES: tuple[str, ...] = ("float64", "float32")
 
 MAX_SEED = 2**32 - 1
+# What one update may hold in memory (forward states and gradients): beyond this a run would
+# swap or be killed on a lecture laptop, so it is refused up front with a message.
+MAX_UPDATE_BYTES = 3 * 2**30
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,19 @@ class Config:
         for field in dataclasses.fields(self):
             normalised = FIELDS[field.name].check(getattr(self, field.name))
             object.__setattr__(self, field.name, normalised)
+        need = self.update_bytes()
+        if need > MAX_UPDATE_BYTES:
+            raise ValueError(
+                f"hidden_size, seq_len, batch_size: {self.cell} with H={self.hidden_size}, T={self.seq_len}, "
+                f"B={self.batch_size} needs about {need / 2**30:.1f} GiB per update; allowed: at most "
+                f"{MAX_UPDATE_BYTES / 2**30:.0f} GiB, so make one of them smaller"
+            )
+
+    def update_bytes(self) -> int:
+        """Memory one forward + BPTT pass holds at its peak, roughly: per step and sequence,
+        (3·G + 6) vectors of H numbers (pre-activations, gates, their gradients, states)."""
+        itemsize = 8 if self.dtype == "float64" else 4
+        return (3 * _GATES[self.cell] + 6) * self.seq_len * self.batch_size * self.hidden_size * itemsize
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated)."""

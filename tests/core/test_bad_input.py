@@ -30,7 +30,8 @@ def test_config_is_valid_or_names_the_field(values):
     try:
         config = Config.from_dict(values)
     except ValueError as error:
-        assert str(error).split(":")[0] in FIELDS
+        named = str(error).split(":")[0].split(", ")
+        assert named and all(name in FIELDS for name in named), str(error)
     else:
         assert Config.from_dict(config.to_dict()) == config
 

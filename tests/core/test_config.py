@@ -78,3 +78,10 @@ def test_frozen_and_differences():
 
 def test_every_field_has_a_spec():
     assert list(FIELDS) == list(Config().to_dict())
+
+
+def test_runs_too_large_for_memory_are_refused_up_front():
+    with pytest.raises(ValueError, match="GiB per update"):
+        Config(cell="lstm", hidden_size=1024, seq_len=10000, batch_size=1024)
+    assert Config(cell="lstm", hidden_size=512, seq_len=2000).update_bytes() < 3 * 2**30
+    assert Config(hidden_size=256, seq_len=5000).update_bytes() < 3 * 2**30
