@@ -92,7 +92,10 @@ for size in 16 32 48 64 128 256; do
 done
 install -D -m 0644 "$ROOT/resources/icons/gradlab.svg" \
     "$PKG/usr/share/icons/hicolor/scalable/apps/gradlab.svg"
-install -m 0644 "$ROOT/packaging/linux/copyright" "$PKG/usr/share/doc/gradlab/copyright"
+cp "$ROOT/packaging/linux/copyright" "$PKG/usr/share/doc/gradlab/copyright"
+if [[ -f LICENSE ]]; then
+    { echo; cat LICENSE; } >> "$PKG/usr/share/doc/gradlab/copyright"
+fi
 
 # PyInstaller keeps the modes of the files it copies; make them predictable (no group/other write).
 chmod -R u+rwX,go+rX,go-w "$PKG"
