@@ -30,7 +30,6 @@ from PySide6.QtWidgets import QApplication
 
 from gradlab.core import Config
 from gradlab.ui.app import application, create_window
-from gradlab.ui.main_window import MainWindow
 
 TIMER_INTERVAL_MS = 5
 
