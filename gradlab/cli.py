@@ -212,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.out is not None:
                 check_out_path(args.out)
             return run_headless(config, args.out, args.quiet, sys.stderr)
-        config = load_scenario(args.scenario).config if args.scenario else None
+        scenario = load_scenario(args.scenario) if args.scenario else None
     except UsageError as error:
         print(one_line(str(error)), file=sys.stderr)
         return 2
@@ -221,4 +221,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from .ui.app import launch
 
-    return launch(config, exit_after_frames=args.exit_after_frames)
+    return launch(exit_after_frames=args.exit_after_frames, scenario=scenario)

@@ -22,6 +22,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from gradlab.core import Config
+from gradlab.core.scenario import Scenario
 from gradlab.ui.main_window import MainWindow
 from gradlab.ui.theme import DEFAULT_THEME, Theme
 
@@ -65,11 +66,16 @@ def create_window(config: Config | None = None, *, theme: Theme = DEFAULT_THEME)
     return MainWindow(config or Config(), theme=theme, icon=app_icon())
 
 
-def launch(config: Config | None = None, *, exit_after_frames: int | None = None) -> int:
-    """Show the window with ``config`` running, run the event loop, return the exit status.
+def launch(
+    config: Config | None = None, *, exit_after_frames: int | None = None, scenario: Scenario | None = None
+) -> int:
+    """Show the window with ``config`` (or ``scenario``) running, run the event loop, return the
+    exit status.
 
     With ``exit_after_frames=N`` the window quits by itself with status 0 after N displayed frames.
     """
+    if scenario is not None:
+        config = scenario.config
     if exit_after_frames is None and os.environ.get(EXIT_AFTER_FRAMES_ENV):
         exit_after_frames = int(os.environ[EXIT_AFTER_FRAMES_ENV])
     shown_time_file = os.environ.get(SHOWN_TIME_FILE_ENV)
