@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -203,6 +204,9 @@ def _print_summary(history: History, elapsed: float, first_event: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # In a frozen (PyInstaller) app the simulation process is this same executable: let it
+    # become that process instead of parsing its arguments.
+    multiprocessing.freeze_support()
     limit_blas_threads()
     parser = build_parser()
     try:

@@ -68,6 +68,11 @@ class Frame:
     message: str = ""  # a human-readable event, e.g. why the run ended
     final: bool = False  # the generator ends after this frame
 
+    def __setstate__(self, state: dict) -> None:
+        # Unpickled (from the simulation process): the arrays arrive writeable; lock them again.
+        self.__dict__.update(state)
+        self.__post_init__()
+
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)

@@ -1,43 +1,55 @@
-"""Run ``gradlab.core.run(config)`` off the GUI thread and hand its frames over at the display rate.
+"""Run the simulation in a separate process and hand its frames to the GUI at the display rate.
 
-One worker thread per run. The thread only iterates the core's generator and posts each Frame
-into a latest-frame-wins ``Mailbox``; it never touches a widget. On the GUI thread,
-``SimulationController`` polls the mailbox of the *current* run with a display-rate timer and
-emits what it found, so frames never queue up, and frames of a superseded run are never seen.
+The core is pure Python and NumPy: in a thread of the GUI process it would hold the GIL for most
+of every update, and the GUI thread, which needs the GIL for every Qt call, would stall behind
+it (hundreds of ms a frame at T=1000). So the simulation runs in a process of its own
+(``gradlab.ui.engine``, no Qt), started once with the "spawn" method; the GUI thread never
+computes and the simulation never touches a widget.
 
-Why a thread per run rather than one long-lived worker: the core can only be interrupted between
-two updates, and one update at T=1000 takes ~0.1 s. A restart therefore does not wait for the old
-run's update to finish: the new run starts at once, and the old thread drops its last frame and
-exits. Why ``threading.Thread(daemon=True)`` rather than ``QThread``: an update at T=5000 can
-outlast the 1 s we allow for closing the window; a daemon thread lets the process exit anyway,
-whereas destroying a running QThread aborts the process.
+``SimulationController`` lives on the GUI thread. A display-rate timer reads the pipe; each
+delivery carries the latest Frame of a run and the scalars of every update since the previous
+one, and the process sends the next only after this side acknowledged the last, so nothing
+queues. Every delivery carries its run id: those of a superseded run are dropped. A restart is a
+message; but if the current run's updates are slow (≥ ``SLOW_UPDATE_S``), the process is
+replaced by a fresh one instead of letting it finish an update nobody wants. If the process dies
+(killed, out of memory), the window is told and the next start uses a new one.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import threading
+import multiprocessing
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from gradlab.core import Config, Frame, HistogramEdges, run
+from gradlab.core import Config, Frame
+from gradlab.ui import engine
 
 log = logging.getLogger(__name__)
 
 DISPLAY_INTERVAL_MS = 16  # ~60 Hz: no point handing over frames faster than the screen shows them
+SLOW_UPDATE_S = 0.1  # a restart replaces a process whose updates take longer than this
+_CONTEXT = multiprocessing.get_context("spawn")  # fork is unsafe in a process that runs Qt threads
 
-_live_lock = threading.Lock()
-_live_threads: set[threading.Thread] = set()
+_live: set[BaseProcess] = set()
 
 
-def live_worker_threads() -> list[threading.Thread]:
-    """Worker threads that are still running (for tests and clean shutdown)."""
-    with _live_lock:
-        return [t for t in _live_threads if t.is_alive()]
+def live_workers() -> list[BaseProcess]:
+    """Simulation processes that are still running (for tests and clean shutdown)."""
+    for process in list(_live):
+        if not process.is_alive():
+            process.join(0)
+            _live.discard(process)
+    return list(_live)
+
+
+live_worker_threads = live_workers  # the name the window tests use
 
 
 @dataclass(frozen=True)
@@ -86,176 +98,42 @@ class Delivery:
     finished: bool = False  # the generator ended (its final frame, if any, is ``frame``)
 
 
-class Mailbox:
-    """A one-slot, latest-wins hand-over between one worker thread and the GUI thread."""
+class _Worker:
+    """One simulation process and the GUI's end of its pipe."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._frame: Frame | None = None
-        self._rows: list[tuple[int, float, float, float, bool]] = []
-        self._produced = 0
-        self._error = ""
-        self._finished = False
-        self._dirty = False
-
-    def post_frame(self, frame: Frame) -> None:
-        row = (
-            frame.iteration,
-            frame.loss,
-            frame.grad_norm,
-            frame.grad_norm_clipped,
-            frame.clipped,
+    def __init__(self, run_path: str) -> None:
+        self.conn, child_conn = _CONTEXT.Pipe(duplex=True)
+        self.process = _CONTEXT.Process(
+            target=engine.serve, args=(child_conn, run_path), name="gradlab-simulation", daemon=True
         )
-        with self._lock:
-            self._frame = frame
-            self._rows.append(row)
-            self._produced += 1
-            self._dirty = True
+        self.process.start()
+        child_conn.close()
+        _live.add(self.process)
 
-    def post_error(self, message: str) -> None:
-        with self._lock:
-            self._error = message
-            self._dirty = True
-
-    def post_finished(self) -> None:
-        with self._lock:
-            self._finished = True
-            self._dirty = True
-
-    def take(self, run_id: int, config: Config) -> Delivery | None:
-        """Everything posted since the last take, or None if nothing was."""
-        with self._lock:
-            if not self._dirty:
-                return None
-            frame, rows, produced = self._frame, self._rows, self._produced
-            error, finished = self._error, self._finished
-            self._frame, self._rows, self._produced, self._dirty = None, [], 0, False
-            self._error = ""
-        return Delivery(
-            run_id=run_id,
-            config=config,
-            frame=frame,
-            history=UpdateHistory.from_rows(rows),
-            produced=produced,
-            error=error,
-            finished=finished,
-        )
-
-
-@dataclass
-class _RunState:
-    """What the GUI thread asks of one worker thread; guarded by ``cond``."""
-
-    cond: threading.Condition = field(default_factory=threading.Condition)
-    paused: bool = False
-    step_credits: int = 0
-    stop: bool = False
-
-
-class SimulationRun:
-    """One run of one Config on its own worker thread."""
-
-    def __init__(
-        self,
-        run_id: int,
-        config: Config,
-        *,
-        paused: bool = False,
-        edges_frozen: bool = False,
-    ) -> None:
-        self.run_id = run_id
-        self.config = config
-        self.mailbox = Mailbox()
-        self.edges = HistogramEdges()
-        if edges_frozen:
-            # Frozen before the first frame: the first frame's automatic edges become the fixed ones.
-            self.edges.freeze()
-        self._state = _RunState(paused=paused, step_credits=1 if paused else 0)
-        self._thread = threading.Thread(
-            target=self._loop, name=f"gradlab-worker-{run_id}", daemon=True
-        )
-
-    # ---- called from the GUI thread ---------------------------------------------------------
-    def start(self) -> None:
-        with _live_lock:
-            _live_threads.add(self._thread)
-        self._thread.start()
-
-    def pause(self) -> None:
-        with self._state.cond:
-            self._state.paused = True
-            self._state.step_credits = 0
-
-    def resume(self) -> None:
-        with self._state.cond:
-            self._state.paused = False
-            self._state.cond.notify_all()
-
-    def step(self) -> None:
-        """While paused, allow exactly one more update."""
-        with self._state.cond:
-            self._state.step_credits += 1
-            self._state.cond.notify_all()
-
-    def request_stop(self) -> None:
-        with self._state.cond:
-            self._state.stop = True
-            self._state.cond.notify_all()
-
-    def join(self, timeout_s: float) -> bool:
-        """Wait for the thread to end; True if it did."""
-        if self._thread.ident is None:
-            return True
-        self._thread.join(max(0.0, timeout_s))
-        return not self._thread.is_alive()
-
-    @property
-    def alive(self) -> bool:
-        return self._thread.is_alive()
-
-    # ---- the worker thread ------------------------------------------------------------------
-    def _may_continue(self) -> bool:
-        """Block while paused; False once a stop was requested."""
-        state = self._state
-        with state.cond:
-            while not state.stop and state.paused and state.step_credits == 0:
-                state.cond.wait()
-            if state.stop:
-                return False
-            if state.paused:
-                state.step_credits -= 1
-            return True
-
-    def _loop(self) -> None:
-        generator = None
+    def send(self, *command: object) -> bool:
         try:
-            generator = run(self.config, histogram_edges=self.edges)
-            while self._may_continue():
-                try:
-                    frame = next(generator)
-                except StopIteration:
-                    self.mailbox.post_finished()
-                    break
-                if self._state.stop:
-                    break  # superseded while computing: nobody wants this frame
-                self.mailbox.post_frame(frame)
-                if frame.final:
-                    self.mailbox.post_finished()
-                    break
-                # Hand the GIL over for a moment so the GUI thread never waits a whole switch
-                # interval behind a run of small, fast updates.
-                time.sleep(0)
-        except Exception as exc:  # any failure of the simulation becomes a message in the window
-            log.exception("run %d failed", self.run_id)
-            self.mailbox.post_error(f"{type(exc).__name__}: {exc}")
-        finally:
-            if generator is not None:
-                try:
-                    generator.close()
-                except Exception:  # closing a broken generator must not hide the first error
-                    log.exception("run %d: closing the generator failed", self.run_id)
-            with _live_lock:
-                _live_threads.discard(threading.current_thread())
+            self.conn.send(command)
+            return True
+        except (OSError, ValueError, BrokenPipeError):
+            return False
+
+    def stop(self, timeout_s: float) -> bool:
+        """Ask the process to quit, then end it if it does not; True if it ended in time."""
+        self.send("quit")
+        self.process.join(max(0.0, timeout_s))
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(0.2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(0.2)
+        self.conn.close()
+        return not self.process.is_alive()
+
+    def kill(self) -> None:
+        """End the process now (its current update is of a superseded run)."""
+        self.process.terminate()
+        self.conn.close()
 
 
 class SimulationController(QObject):
@@ -272,14 +150,23 @@ class SimulationController(QObject):
     paused_changed = Signal(bool)
 
     def __init__(
-        self, parent: QObject | None = None, *, display_interval_ms: int = DISPLAY_INTERVAL_MS
+        self,
+        parent: QObject | None = None,
+        *,
+        display_interval_ms: int = DISPLAY_INTERVAL_MS,
+        run_path: str = "gradlab.core:run",
     ) -> None:
         super().__init__(parent)
+        self._run_path = run_path
         self._run_ids = itertools.count(1)
-        self._current: SimulationRun | None = None
-        self._retired: list[SimulationRun] = []
+        self._run_id = 0
+        self._config: Config | None = None
+        self._worker: _Worker | None = None
+        self._dying: list[_Worker] = []
         self._paused = False
         self._edges_frozen = False
+        self._running = False
+        self._update_s = 0.0  # the current run's mean seconds per update, as last reported
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(display_interval_ms)
@@ -289,12 +176,12 @@ class SimulationController(QObject):
     @property
     def run_id(self) -> int:
         """Id of the current run (0 before the first)."""
-        return self._current.run_id if self._current else 0
+        return self._run_id
 
     @property
     def config(self) -> Config | None:
         """The Config the current run uses."""
-        return self._current.config if self._current else None
+        return self._config
 
     @property
     def paused(self) -> bool:
@@ -302,7 +189,12 @@ class SimulationController(QObject):
 
     @property
     def running(self) -> bool:
-        return self._current is not None and self._current.alive
+        return self._running
+
+    @property
+    def edges_frozen(self) -> bool:
+        """The histogram bin edges are held still (for this and later runs)."""
+        return self._edges_frozen
 
     # ---- commands ---------------------------------------------------------------------------
     def start(self, config: Config) -> int:
@@ -310,12 +202,17 @@ class SimulationController(QObject):
 
         While paused the new run computes one update (so the new setting is visible) and waits.
         """
-        self._retire_current()
+        if self._worker is not None and self._running and self._update_s >= SLOW_UPDATE_S:
+            self._retire_worker(kill=True)
+        if self._worker is None:
+            self._worker = _Worker(self._run_path)
         run_id = next(self._run_ids)
-        self._current = SimulationRun(
-            run_id, config, paused=self._paused, edges_frozen=self._edges_frozen
-        )
-        self._current.start()
+        self._run_id, self._config = run_id, config
+        self._running, self._update_s = True, 0.0
+        if not self._worker.send("start", run_id, config.to_dict(), self._paused, self._edges_frozen):
+            self._retire_worker(kill=True)
+            self._worker = _Worker(self._run_path)
+            self._worker.send("start", run_id, config.to_dict(), self._paused, self._edges_frozen)
         if not self._timer.isActive():
             self._timer.start()
         log.debug("run %d started: %s", run_id, config)
@@ -324,10 +221,9 @@ class SimulationController(QObject):
 
     def reset(self) -> int:
         """Start the current Config again from its initial weights."""
-        config = self.config
-        if config is None:
+        if self._config is None:
             raise RuntimeError("reset before any run was started")
-        return self.start(config)
+        return self.start(self._config)
 
     def play(self) -> None:
         self._set_paused(False)
@@ -341,47 +237,57 @@ class SimulationController(QObject):
     def step(self) -> None:
         """Pause (if playing) and compute exactly one more update."""
         self._set_paused(True)
-        if self._current is not None:
-            self._current.step()
+        if self._worker is not None:
+            self._worker.send("step")
 
     def set_edges_frozen(self, frozen: bool) -> None:
         """Hold the histogram bin edges still (also for runs started later)."""
         self._edges_frozen = frozen
-        if self._current is not None:
-            if frozen:
-                self._current.edges.freeze()
-            else:
-                self._current.edges.unfreeze()
+        if self._worker is not None:
+            self._worker.send("freeze", frozen)
 
     def shutdown(self, timeout_s: float = 0.8) -> bool:
-        """Stop every worker thread; True if all ended within ``timeout_s``."""
+        """Stop the simulation process(es); True if all ended within ``timeout_s``."""
         self._timer.stop()
-        self._retire_current()
         deadline = time.monotonic() + timeout_s
-        for old in self._retired:
-            old.join(deadline - time.monotonic())
-        self._retired = [r for r in self._retired if r.alive]
-        if self._retired:
-            log.warning(
-                "%d worker thread(s) still finishing an update at shutdown", len(self._retired)
-            )
-        return not self._retired
+        workers = [w for w in (self._worker, *self._dying) if w is not None]
+        self._worker, self._dying, self._running = None, [], False
+        for worker in workers:
+            worker.send("quit")
+        ended = [worker.stop(deadline - time.monotonic()) for worker in workers]
+        return all(ended)
 
     # ---- GUI-thread side of the hand-over ---------------------------------------------------
     def poll(self) -> Delivery | None:
-        """Take what the current run posted since the last tick and emit it (display timer)."""
-        current = self._current
-        if current is None:
+        """Take what arrived since the last tick and emit it (called by the display timer)."""
+        self._reap()
+        worker = self._worker
+        if worker is None:
             return None
-        delivery = current.mailbox.take(current.run_id, current.config)
-        if delivery is None:
+        news: list[dict] = []
+        died = False
+        try:
+            while worker.conn.poll():
+                news.append(worker.conn.recv())
+                worker.send("ack")
+        except (EOFError, OSError):
+            died = True  # what arrived before is still shown
+        current = [n for n in news if n["run_id"] == self._run_id]
+        if not current:
+            if died:
+                self._worker_died()
             return None
+        delivery = _merge(current, self._config)
+        self._update_s = current[-1]["update_s"] or self._update_s
         if delivery.frame is not None or len(delivery.history):
             self.delivered.emit(delivery)
         if delivery.error:
             self.errored.emit(delivery.run_id, delivery.error)
         if delivery.finished or delivery.error:
+            self._running = False
             self.finished.emit(delivery.run_id)
+        if died:
+            self._worker_died()
         return delivery
 
     # ---- internals --------------------------------------------------------------------------
@@ -389,17 +295,47 @@ class SimulationController(QObject):
         if paused == self._paused:
             return
         self._paused = paused
-        if self._current is not None:
-            if paused:
-                self._current.pause()
-            else:
-                self._current.resume()
+        if self._worker is not None:
+            self._worker.send("pause" if paused else "resume")
         self.paused_changed.emit(paused)
 
-    def _retire_current(self) -> None:
-        if self._current is not None:
-            self._current.request_stop()
-            self._retired.append(self._current)
-            self._current = None
-        self._retired = [r for r in self._retired if r.alive]
+    def _retire_worker(self, *, kill: bool) -> None:
+        if self._worker is None:
+            return
+        if kill:
+            self._worker.kill()
+        self._dying.append(self._worker)
+        self._worker = None
 
+    def _reap(self) -> None:
+        self._dying = [w for w in self._dying if w.process.is_alive()]
+        live_workers()
+
+    def _worker_died(self) -> None:
+        worker = self._worker
+        code = None
+        if worker is not None:
+            worker.process.join(0.5)
+            code = worker.process.exitcode
+        self._retire_worker(kill=True)
+        self._running = False
+        message = f"The simulation process stopped unexpectedly (exit code {code}). Press Reset to start again."
+        log.error(message)
+        self.errored.emit(self._run_id, message)
+        self.finished.emit(self._run_id)
+
+
+def _merge(news: list[dict], config: Config | None) -> Delivery:
+    """One Delivery from the deliveries of one run that arrived within a tick (oldest first)."""
+    rows = [row for n in news for row in n["rows"]]
+    frame: Frame | None = next((n["frame"] for n in reversed(news) if n["frame"] is not None), None)
+    assert config is not None
+    return Delivery(
+        run_id=news[-1]["run_id"],
+        config=config,
+        frame=frame,
+        history=UpdateHistory.from_rows(rows),
+        produced=sum(n["produced"] for n in news),
+        error=next((n["error"] for n in news if n["error"]), ""),
+        finished=any(n["finished"] for n in news),
+    )

@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from gradlab.core import Config, run
-from gradlab.ui import worker as worker_module
+from gradlab.core import Config
 from gradlab.ui.worker import Delivery, SimulationController, live_worker_threads
 
 
@@ -89,29 +88,53 @@ def test_reset_starts_again_from_the_first_update(controller, qtbot, small_confi
     assert controller.config == small_config
 
 
-def test_an_exception_in_the_simulation_becomes_a_message(controller, qtbot, small_config, monkeypatch):
-    def failing_run(config, *, histogram_edges=None):  # type: ignore[no-untyped-def]
-        frames = run(config, histogram_edges=histogram_edges)
-        yield next(frames)
-        yield next(frames)
-        raise RuntimeError("the simulation broke")
-
-    monkeypatch.setattr(worker_module, "run", failing_run)
+def test_an_exception_in_the_simulation_becomes_a_message(qtbot, small_config):
+    controller = SimulationController(run_path="simulated_failures:failing_run")
     deliveries = _collect(controller)
-    with qtbot.waitSignal(controller.errored, timeout=3000) as blocker:
-        run_id = controller.start(small_config)
-    assert blocker.args == [run_id, "RuntimeError: the simulation broke"]
-    assert deliveries and deliveries[-1].frame.iteration == 2  # type: ignore[union-attr]
-    # The controller is still usable: a new run starts and delivers.
-    monkeypatch.setattr(worker_module, "run", run)
-    new_id = controller.start(small_config)
-    qtbot.waitUntil(lambda: deliveries[-1].run_id == new_id, timeout=3000)
+    try:
+        with qtbot.waitSignal(controller.errored, timeout=10000) as blocker:
+            run_id = controller.start(small_config)
+        assert blocker.args == [run_id, "RuntimeError: the simulation broke"]
+        assert deliveries and deliveries[-1].frame.iteration == 2  # type: ignore[union-attr]
+        # The controller is still usable: a new run starts and delivers (and fails the same way).
+        new_id = controller.start(small_config)
+        qtbot.waitUntil(lambda: deliveries[-1].run_id == new_id, timeout=5000)
+    finally:
+        assert controller.shutdown(timeout_s=1.0)
+
+
+def test_a_dead_simulation_process_is_reported_and_replaced(qtbot, small_config):
+    controller = SimulationController(run_path="simulated_failures:crashing_run")
+    try:
+        with qtbot.waitSignal(controller.errored, timeout=10000) as blocker:
+            controller.start(small_config)
+        assert "stopped unexpectedly" in blocker.args[1]
+        assert not controller.running
+        deliveries = _collect(controller)
+        new_id = controller.start(small_config)  # a fresh process
+        qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=10000)
+    finally:
+        assert controller.shutdown(timeout_s=1.0)
 
 
 def test_a_finite_run_ends_by_itself(controller, qtbot, small_config):
     with qtbot.waitSignal(controller.finished, timeout=5000):
         controller.start(small_config.replace(iterations=5))
-    qtbot.waitUntil(lambda: not live_worker_threads(), timeout=2000)
+    assert not controller.running
+
+
+def test_a_restart_does_not_wait_for_a_slow_update(controller, qtbot):
+    """A run whose updates take seconds is replaced, not waited for."""
+    deliveries = _collect(controller)
+    slow = Config(cell="lstm", hidden_size=256, seq_len=3000, batch_size=16)
+    controller.start(slow.replace(seq_len=2))
+    qtbot.waitUntil(lambda: bool(deliveries), timeout=10000)
+    controller.start(slow)
+    qtbot.waitUntil(lambda: controller._update_s >= 0.1, timeout=20000)  # one slow update done
+    started = time.monotonic()
+    new_id = controller.start(Config(hidden_size=8, seq_len=20, batch_size=4))
+    qtbot.waitUntil(lambda: deliveries[-1].run_id == new_id, timeout=10000)
+    assert time.monotonic() - started < 2.0  # a fresh process, not the rest of a slow update
 
 
 def test_shutdown_stops_every_worker_promptly(qtbot, small_config):
@@ -123,3 +146,11 @@ def test_shutdown_stops_every_worker_promptly(qtbot, small_config):
     assert controller.shutdown(timeout_s=1.0)
     assert time.monotonic() - started < 1.0
     assert not live_worker_threads()
+
+
+def test_the_simulation_process_imports_no_qt():
+    import subprocess
+    import sys
+
+    code = "import sys, gradlab.ui.engine; sys.exit(any(m.startswith(('PySide6', 'pyqtgraph', 'shiboken6')) for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
