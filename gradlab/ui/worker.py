@@ -10,9 +10,10 @@ computes and the simulation never touches a widget.
 delivery carries the latest Frame of a run and the scalars of every update since the previous
 one, and the process sends the next only after this side acknowledged the last, so nothing
 queues. Every delivery carries its run id: those of a superseded run are dropped. A restart is a
-message; but if the current run's updates are slow (≥ ``SLOW_UPDATE_S``), the process is
-replaced by a fresh one instead of letting it finish an update nobody wants. If the process dies
-(killed, out of memory), the window is told and the next start uses a new one.
+message; but if the current run's updates are slow (≥ ``SLOW_UPDATE_S``), a standby process is
+made ready, and a restart ends the busy process and hands the new run to the standby at once
+instead of letting it finish an update nobody wants. If the process dies (killed, out of
+memory), the window is told and the next start uses a new one.
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ class SimulationController(QObject):
         self._run_id = 0
         self._config: Config | None = None
         self._worker: _Worker | None = None
+        self._standby: _Worker | None = None  # a warm process, ready while the current run is slow
         self._dying: list[_Worker] = []
         self._paused = False
         self._edges_frozen = False
@@ -205,7 +207,7 @@ class SimulationController(QObject):
         if self._worker is not None and self._running and self._update_s >= SLOW_UPDATE_S:
             self._retire_worker(kill=True)
         if self._worker is None:
-            self._worker = _Worker(self._run_path)
+            self._worker, self._standby = self._standby or _Worker(self._run_path), None
         run_id = next(self._run_ids)
         self._run_id, self._config = run_id, config
         self._running, self._update_s = True, 0.0
@@ -250,8 +252,8 @@ class SimulationController(QObject):
         """Stop the simulation process(es); True if all ended within ``timeout_s``."""
         self._timer.stop()
         deadline = time.monotonic() + timeout_s
-        workers = [w for w in (self._worker, *self._dying) if w is not None]
-        self._worker, self._dying, self._running = None, [], False
+        workers = [w for w in (self._worker, self._standby, *self._dying) if w is not None]
+        self._worker, self._standby, self._dying, self._running = None, None, [], False
         for worker in workers:
             worker.send("quit")
         ended = [worker.stop(deadline - time.monotonic()) for worker in workers]
@@ -279,6 +281,8 @@ class SimulationController(QObject):
             return None
         delivery = _merge(current, self._config)
         self._update_s = current[-1]["update_s"] or self._update_s
+        if self._update_s >= SLOW_UPDATE_S and self._standby is None:
+            self._standby = _Worker(self._run_path)
         if delivery.frame is not None or len(delivery.history):
             self.delivered.emit(delivery)
         if delivery.error:
