@@ -194,6 +194,11 @@ class SimulationController(QObject):
         return self._running
 
     @property
+    def worker_pid(self) -> int | None:
+        """Process id of the simulation process running the current run (None before the first)."""
+        return self._worker.process.pid if self._worker is not None else None
+
+    @property
     def edges_frozen(self) -> bool:
         """The histogram bin edges are held still (for this and later runs)."""
         return self._edges_frozen
