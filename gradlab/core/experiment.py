@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -12,7 +13,7 @@ from .config import Config
 from .frame import Frame, NonFinite
 from .gradients import gradients
 from .histogram import HistogramEdges
-from .inits import GATES, init_params
+from .inits import init_params
 from .numerics import global_norm, nonfinite_kind
 from .optim import make_optimizer
 from .tasks import TASK_INFO, make_batch
@@ -23,11 +24,9 @@ from .theory import fitted_slope, gamma, theory_slope
 SPECTRUM_BLOCK = {"rnn": (0, "W_hh"), "lstm": (2, "W_hg (cell candidate)"), "gru": (2, "W_hn (candidate)")}
 
 
-def spectrum_interval(config: Config) -> int:
-    """Updates between two eigen-decompositions: an H×H eig costs ~10·H³ flops against ~6·G·T·B·H²
-    for one update, so large H with short sequences recomputes it only every few updates."""
-    gates = GATES[config.cell]
-    return max(1, math.ceil(8 * config.hidden_size / (gates * config.seq_len * config.batch_size)))
+# The eigen-decomposition and σ_max of W_hh (O(H³)) may take at most this share of the time:
+# with large H and short sequences they are recomputed only every few updates.
+SPECTRUM_TIME_SHARE = 0.2
 
 
 def _spectrum(block: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -65,7 +64,7 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
     edges = histogram_edges if histogram_edges is not None else HistogramEdges()
     H = config.hidden_size
     block_index, block_name = SPECTRUM_BLOCK[config.cell]
-    every = spectrum_interval(config)
+    every = 1
     spectrum: tuple[np.ndarray, float, float] | None = None
     spectrum_iteration = 0
     is_rnn = config.cell == "rnn"
@@ -74,6 +73,7 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
     iteration = 0
     while config.iterations is None or iteration < config.iterations:
         iteration += 1
+        started = time.perf_counter()
         with np.errstate(all="ignore"):
             x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
             result = gradients(
@@ -91,10 +91,14 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
                 grad_norm_clipped = result.grad_norm
             clipped = config.clip != "none" and not grad_norm_clipped == result.grad_norm
 
+            update_s = time.perf_counter() - started
             w_hh = params["W_hh"]
             if spectrum is None or iteration - spectrum_iteration >= every:
+                spectrum_started = time.perf_counter()
                 spectrum = _spectrum(w_hh[block_index * H : (block_index + 1) * H])
                 spectrum_iteration = iteration
+                spectrum_s = time.perf_counter() - spectrum_started
+                every = max(1, math.ceil(spectrum_s / (SPECTRUM_TIME_SHARE * max(update_s, 1e-9))))
             eigenvalues, radius, sigma = spectrum
             w_hist = edges.histogram("W_hh", w_hh)
             g_hist = edges.histogram("grad W_hh", result.grads["W_hh"])
