@@ -27,7 +27,8 @@ def test_every_package_is_listed_for_the_wheel():
         for init in (REPO / "gradlab").rglob("__init__.py")
         if "__pycache__" not in init.parts
     }
-    assert on_disk | {"gradlab.resources"} == listed
+    data_folders = {"gradlab.resources", "gradlab.resources.icons", "gradlab.resources.presets"}
+    assert on_disk | data_folders == listed
 
 
 def test_version_has_one_source():

@@ -104,7 +104,18 @@ def launch(
         window.frame_displayed.connect(quit_when_done)
 
     window.show()
-    window.start()
+    # The simulation process starts once the window is on screen, so that its start-up (a new
+    # interpreter importing NumPy) does not compete with the window's for the CPU.
+    started = False
+
+    def start_once() -> None:
+        nonlocal started
+        if not started:
+            started = True
+            window.start()
+
+    window.first_painted.connect(start_once)
+    QTimer.singleShot(1000, start_once)  # in case no paint event ever comes (hidden, minimised)
     status = app.exec()
     window.controller.shutdown()
     log.debug("event loop ended with status %d", status)
