@@ -7,7 +7,7 @@ last. So frames never queue up however fast the core runs, and no update is lost
 training curves.
 
 Commands (tuples, first item the verb):
-    ("start", run_id, config_dict, paused, edges_frozen)   supersede the current run
+    ("start", run_id, config_dict, paused, edges_frozen, run_path)   supersede the current run
     ("pause",) ("resume",) ("step",)                         step = one more update while paused
     ("freeze", bool)                                         hold the histogram edges still
     ("ack",)                                                 the window took the last delivery
@@ -77,12 +77,11 @@ class _Run:
         return news
 
 
-def serve(conn: Connection, run_path: str = "gradlab.core:run") -> None:
+def serve(conn: Connection) -> None:
     """The process's main loop; returns on ("quit",) or when the window's end of the pipe closes."""
     from gradlab._blas import limit_blas_threads
 
     limit_blas_threads()
-    run_function = resolve(run_path)
     current: _Run | None = None
     paused = False
     step_credits = 0
@@ -96,14 +95,15 @@ def serve(conn: Connection, run_path: str = "gradlab.core:run") -> None:
                 command = conn.recv()
                 verb = command[0]
                 if verb == "start":
-                    _, run_id, config_dict, paused, frozen = command
+                    _, run_id, config_dict, paused, frozen, run_path = command
                     if current is not None:
                         current.frames.close()
                     edges = HistogramEdges()
                     if frozen:
                         edges.freeze()
                     config = Config.from_dict(config_dict)
-                    current = _Run(run_id, config, run_function(config, histogram_edges=edges), edges)
+                    frames = resolve(run_path)(config, histogram_edges=edges)
+                    current = _Run(run_id, config, frames, edges)
                     # A run started while paused computes one update, so the change is visible.
                     step_credits = 1 if paused else 0
                 elif verb == "pause":

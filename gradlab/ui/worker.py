@@ -102,10 +102,10 @@ class Delivery:
 class _Worker:
     """One simulation process and the GUI's end of its pipe."""
 
-    def __init__(self, run_path: str) -> None:
+    def __init__(self) -> None:
         self.conn, child_conn = _CONTEXT.Pipe(duplex=True)
         self.process = _CONTEXT.Process(
-            target=engine.serve, args=(child_conn, run_path), name="gradlab-simulation", daemon=True
+            target=engine.serve, args=(child_conn,), name="gradlab-simulation", daemon=True
         )
         self.process.start()
         child_conn.close()
@@ -158,7 +158,7 @@ class SimulationController(QObject):
         run_path: str = "gradlab.core:run",
     ) -> None:
         super().__init__(parent)
-        self._run_path = run_path
+        self.run_path = run_path  # "module:function" of the run generator (tests inject failures)
         self._run_ids = itertools.count(1)
         self._run_id = 0
         self._config: Config | None = None
@@ -212,14 +212,15 @@ class SimulationController(QObject):
         if self._worker is not None and self._running and self._update_s >= SLOW_UPDATE_S:
             self._retire_worker(kill=True)
         if self._worker is None:
-            self._worker, self._standby = self._standby or _Worker(self._run_path), None
+            self._worker, self._standby = self._standby or _Worker(), None
         run_id = next(self._run_ids)
         self._run_id, self._config = run_id, config
         self._running, self._update_s = True, 0.0
-        if not self._worker.send("start", run_id, config.to_dict(), self._paused, self._edges_frozen):
+        command = ("start", run_id, config.to_dict(), self._paused, self._edges_frozen, self.run_path)
+        if not self._worker.send(*command):
             self._retire_worker(kill=True)
-            self._worker = _Worker(self._run_path)
-            self._worker.send("start", run_id, config.to_dict(), self._paused, self._edges_frozen)
+            self._worker = _Worker()
+            self._worker.send(*command)
         if not self._timer.isActive():
             self._timer.start()
         log.debug("run %d started: %s", run_id, config)
@@ -287,7 +288,7 @@ class SimulationController(QObject):
         delivery = _merge(current, self._config)
         self._update_s = current[-1]["update_s"] or self._update_s
         if self._update_s >= SLOW_UPDATE_S and self._standby is None:
-            self._standby = _Worker(self._run_path)
+            self._standby = _Worker()
         if delivery.frame is not None or len(delivery.history):
             self.delivered.emit(delivery)
         if delivery.error:

@@ -126,25 +126,19 @@ def test_an_exploding_float32_run_shows_the_alert_and_stays_responsive(window, q
     assert window.status.alert_text == ""
 
 
-def test_a_simulation_error_is_shown_in_the_window(window, qtbot, monkeypatch):
-    from gradlab.ui import worker as worker_module
-
-    def broken_run(config, *, histogram_edges=None):  # type: ignore[no-untyped-def]
-        raise ValueError("no such scene")
-        yield  # pragma: no cover
-
-    monkeypatch.setattr(worker_module, "run", broken_run)
+def test_a_simulation_error_is_shown_in_the_window(window, qtbot):
+    # The run generator is looked up by name in the simulation process (tests/ui/simulated_failures.py).
+    window.controller.run_path = "simulated_failures:failing_run"
     window.reset()
-    qtbot.waitUntil(lambda: not window.banner.isHidden(), timeout=3000)
-    assert "no such scene" in window.banner.text()
+    qtbot.waitUntil(lambda: not window.banner.isHidden(), timeout=5000)
+    assert "the simulation broke" in window.banner.text()
 
 
 def test_freeze_bin_edges_reaches_the_run(window, qtbot):
     window.weights_plot.freeze_box.setChecked(True)
-    current = window.controller._current
-    assert current is not None and current.edges.frozen
+    assert window.controller.edges_frozen
     window.reset()
-    assert window.controller._current.edges.frozen  # type: ignore[union-attr]
+    assert window.controller.edges_frozen
 
 
 def test_closing_mid_run_stops_every_thread_within_a_second(qtbot):

@@ -154,3 +154,21 @@ def test_the_simulation_process_imports_no_qt():
 
     code = "import sys, gradlab.ui.engine; sys.exit(any(m.startswith(('PySide6', 'pyqtgraph', 'shiboken6')) for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
+
+
+def test_frozen_edges_hold_still_in_the_simulation_process(controller, qtbot, small_config):
+    deliveries = _collect(controller)
+    controller.start(small_config.replace(lr=0.1))
+    qtbot.waitUntil(lambda: len(deliveries) >= 2, timeout=5000)
+    controller.set_edges_frozen(True)
+    qtbot.wait(100)  # a delivery computed before the command arrived may still come
+    first = len(deliveries)
+    qtbot.waitUntil(lambda: len(deliveries) >= first + 5, timeout=5000)
+    edges = [d.frame.w_hh_hist.edges for d in deliveries[first:]]  # type: ignore[union-attr]
+    assert all((e == edges[0]).all() for e in edges)
+    controller.set_edges_frozen(False)
+    qtbot.wait(100)
+    later = len(deliveries)
+    qtbot.waitUntil(lambda: len(deliveries) >= later + 5, timeout=5000)
+    moving = [d.frame.w_hh_hist.edges for d in deliveries[later:]]  # type: ignore[union-attr]
+    assert any((e != moving[0]).any() for e in moving)
