@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gradlab.core.cells import gru, lstm
+from gradlab.core.cells import gru, lstm, rnn
 
 
 @pytest.fixture
@@ -13,3 +13,4 @@ def small_chunks(monkeypatch):
     chunk boundaries and end on a partial chunk."""
     monkeypatch.setattr(lstm, "CHUNK", 4)
     monkeypatch.setattr(gru, "CHUNK", 4)
+    monkeypatch.setattr(rnn, "CHUNK", 4)

@@ -108,3 +108,27 @@ def test_core_imports_no_qt():
     repo = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=repo)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_gradients_below_the_normal_range_are_flushed_to_zero(cell, monkeypatch):
+    """A vanishing gradient is exact down to the smallest normal number, then exactly zero;
+    the weight gradients equal those computed through the (slow) subnormal range."""
+    from gradlab.core.cells import underflow
+
+    params = init_params(cell, 3, 8, 1, w_rec_scale=0.3 if cell == "rnn" else 0.05, init="orthogonal", seed=1)
+    if cell != "rnn":
+        params["b_ih"][:] = -6.0  # gates nearly shut: the gradient dies fast
+    rng = np.random.default_rng(0)
+    x, target = rng.standard_normal((900, 4, 3)), rng.standard_normal((4, 1))
+    activation = "linear" if cell == "rnn" else "tanh"
+    flushed = gradients(cell, params, x, target, activation=activation)
+    finite = flushed.log10_dh_norm[np.isfinite(flushed.log10_dh_norm)]
+    assert finite.min() > np.log10(np.finfo(np.float64).tiny) - 1  # nothing subnormal is reported
+    assert (flushed.log10_dh_norm == -np.inf).any()  # it did underflow
+    monkeypatch.setattr(underflow, "flush_if_underflowed", lambda x: None)
+    for module in ("rnn", "lstm", "gru"):
+        monkeypatch.setattr(f"gradlab.core.cells.{module}.flush_if_underflowed", lambda x: None)
+    exact = gradients(cell, params, x, target, activation=activation)
+    for name in params:
+        np.testing.assert_allclose(flushed.grads[name], exact.grads[name], rtol=1e-12, atol=0)

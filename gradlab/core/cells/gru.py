@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .underflow import flush_if_underflowed, near_underflow
 
 CHUNK = 32  # steps whose per-step factors are computed together in the backward pass
 
@@ -92,8 +93,11 @@ def backward(
         gh[:, :, 1] *= z
         gh[:, :, 1] *= 1.0 - z
         np.multiply(an, r, out=gh[:, :, 2])  # n sees gh_n through r
+        watch = near_underflow(dh[end - 1])
         for t in range(end - 1, start - 1, -1):
             k = t - start
+            if watch:
+                flush_if_underflowed(dh[t])
             np.multiply(dh[t][:, None, :], gh[k], out=dgh[t])
             if t == 0 or cut[t]:
                 continue

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .underflow import flush_if_underflowed, near_underflow
 
 CHUNK = 32  # steps whose per-step factors are computed together in the backward pass
 
@@ -104,8 +105,12 @@ def backward(
         np.multiply(g, g, out=ifg[:, :, 2])
         np.subtract(1.0, ifg[:, :, 2], out=ifg[:, :, 2])
         ifg[:, :, 2] *= i
+        watch = near_underflow(dh[end - 1]) or near_underflow(dc_carry)
         for t in range(end - 1, start - 1, -1):
             k = t - start
+            if watch:
+                flush_if_underflowed(dh[t])
+                flush_if_underflowed(dc_carry)
             np.multiply(dh[t], a[k], out=dc[t])
             dc[t] += dc_carry
             np.multiply(dc[t][:, None, :], ifg[k], out=dz[t, :, :3])

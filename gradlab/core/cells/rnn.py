@@ -10,6 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import Activation
+from .underflow import flush_if_underflowed, near_underflow
+
+CHUNK = 32  # steps whose activation derivatives are computed together in the backward pass
 
 
 @dataclass
@@ -45,18 +48,23 @@ def backward(
     T, B, D = x.shape
     H = hs.shape[2]
     W_hh = params["W_hh"]
-    deriv = cache.activation.derivative_from_output(hs[1:])  # φ'(a_t), (T, B, H)
-    da = np.empty_like(deriv)
+    da = np.empty((T, B, H), dtype=x.dtype)
     carry = np.empty((B, H), dtype=x.dtype)
-    for t in range(T - 1, -1, -1):
-        np.multiply(dh[t], deriv[t], out=da[t])
-        if t == 0 or cut[t]:
-            continue
-        if has_loss[t - 1]:
-            np.dot(da[t], W_hh, out=carry)
-            dh[t - 1] += carry
-        else:
-            np.dot(da[t], W_hh, out=dh[t - 1])
+    for start in range(((T - 1) // CHUNK) * CHUNK, -1, -CHUNK):
+        end = min(start + CHUNK, T)
+        deriv = cache.activation.derivative_from_output(hs[start + 1 : end + 1])  # φ'(a_t)
+        watch = near_underflow(dh[end - 1])
+        for t in range(end - 1, start - 1, -1):
+            if watch:
+                flush_if_underflowed(dh[t])
+            np.multiply(dh[t], deriv[t - start], out=da[t])
+            if t == 0 or cut[t]:
+                continue
+            if has_loss[t - 1]:
+                np.dot(da[t], W_hh, out=carry)
+                dh[t - 1] += carry
+            else:
+                np.dot(da[t], W_hh, out=dh[t - 1])
     da_flat = da.reshape(T * B, H)
     db = da_flat.sum(axis=0)
     grads = {
