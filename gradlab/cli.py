@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -223,6 +223,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as error:
         print(one_line(f"gradlab: {error}"), file=sys.stderr)
         return 2
+    problem = display_problem()
+    if problem:
+        print(f"gradlab: {problem}; 'gradlab run' runs the simulation without a window", file=sys.stderr)
+        return 2
     from .ui.app import launch
 
     return launch(exit_after_frames=args.exit_after_frames, scenario=scenario)
+
+
+def display_problem(environ: Mapping[str, str] | None = None) -> str:
+    """Why no window can open here ("" if one can): on Linux without X11 or Wayland, Qt would
+    abort with a core dump instead of a message."""
+    environ = os.environ if environ is None else environ
+    if not sys.platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return ""
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return ""
+    return "no display to open a window on (neither DISPLAY nor WAYLAND_DISPLAY is set)"

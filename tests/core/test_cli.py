@@ -99,3 +99,18 @@ def test_scenario_with_overrides(tmp_path, capsys):
     assert main(["run", "--scenario", str(scene), "--seq-len", "7", "--quiet", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     assert data["config"]["cell"] == "gru" and data["config"]["seq_len"] == 7 and data["config"]["iterations"] == 2
+
+
+def test_no_display_is_a_message_not_a_crash():
+    from gradlab.cli import display_problem
+
+    env = {"PATH": "/usr/bin"}
+    if sys.platform.startswith("linux"):
+        assert "DISPLAY" in display_problem(env)
+        result = subprocess.run(
+            [sys.executable, "-m", "gradlab"], capture_output=True, text=True, cwd=REPO, timeout=60,
+            env={k: v for k, v in __import__("os").environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")},
+        )
+        assert result.returncode == 2 and "gradlab run" in result.stderr and "Traceback" not in result.stderr
+    assert display_problem({"DISPLAY": ":0"}) == ""
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}) == ""
