@@ -84,6 +84,20 @@ def padded_range(lo: float, hi: float, *, fraction: float = 0.05, minimum: float
     return lo - pad, hi + pad
 
 
+def nice_ceiling(value: float) -> float:
+    """The smallest of …, 0.1, 0.2, 0.5, 1, 2, 5, 10, … that is at least ``value`` (> 0).
+
+    View ranges that move in these steps move rarely, and each move repaints the axes."""
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for mantissa in (1, 2, 5, 10):
+        candidate = mantissa * 10.0**exponent
+        if candidate >= value * (1 - 1e-12):
+            return candidate
+    return 10.0 ** (exponent + 1)  # pragma: no cover (float rounding only)
+
+
 def format_number(value: float, digits: int = 3) -> str:
     """A short readout: 0.500, 1.23e-05, inf, nan."""
     if math.isnan(value):

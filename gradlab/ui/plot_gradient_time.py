@@ -2,7 +2,11 @@
 
 The latest update is drawn bright and the few before it fade out. Steps whose norm is exactly
 zero (underflow, or cut by truncation) are marked on the bottom edge, inf and nan on the top
-edge, so no step is silently missing from the curve.
+edge, so no step is silently missing from the curve. Pinned runs stay as dashed ghosts.
+
+Drawing cost matters here (every frame repaints the whole plot area): the fading curves are
+one pixel wide and opaque (colour pre-mixed with the background), the latest curve is not
+antialiased, markers are only touched when they change, and ghosts are cached as pixmaps.
 """
 
 from __future__ import annotations
@@ -10,17 +14,21 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
-from gradlab.core import Frame
+from gradlab.core import Config, Frame
+from gradlab.ui.pins import Pin
 from gradlab.ui.plot_common import DecadeAxis, add_legend, finite_or_nan, format_number
 from gradlab.ui.theme import Theme
 
 PREVIOUS_CURVES = 5
 LEGEND_REFRESH_S = 0.25
+LATEST = "latest update"
+THEORY = "theory bound"
 
 
 class GradientTimePlot(pg.PlotWidget):
@@ -40,22 +48,22 @@ class GradientTimePlot(pg.PlotWidget):
 
         self._previous_curves = [plot.plot() for _ in range(PREVIOUS_CURVES)]
         self._previous_y: deque[np.ndarray] = deque(maxlen=PREVIOUS_CURVES)
-        self._theory_curve = plot.plot(antialias=True)
-        self._cell_curve = plot.plot(antialias=True)
-        self.latest_curve = plot.plot(antialias=True)
+        self._theory_curve = plot.plot(antialias=True)  # two points: antialiasing is free
+        self._cell_curve = plot.plot()
+        self.latest_curve = plot.plot()
         self.zero_markers = pg.ScatterPlotItem()
         self.inf_markers = pg.ScatterPlotItem()
         self.nan_markers = pg.ScatterPlotItem()
         for item in (self.zero_markers, self.inf_markers, self.nan_markers):
             plot.addItem(item)
+            item.setZValue(20)
         self.latest_curve.setZValue(10)
         self._cell_curve.setZValue(9)
-        for item in (self.zero_markers, self.inf_markers, self.nan_markers):
-            item.setZValue(20)
+        self._marker_x: dict[pg.ScatterPlotItem, tuple[np.ndarray, float]] = {}
 
         self._legend = add_legend(plot, offset=(10, 10))
-        self._legend.addItem(self.latest_curve, "latest update")
-        self._legend.addItem(self._theory_curve, "theory bound")
+        self._legend.addItem(self.latest_curve, LATEST)
+        self._legend.addItem(self._theory_curve, THEORY)
         self._marker_names = {
             self.zero_markers: "exactly 0 (underflow)",
             self.inf_markers: "inf",
@@ -64,12 +72,19 @@ class GradientTimePlot(pg.PlotWidget):
         self._in_legend: set[pg.ScatterPlotItem] = set()
         self._legend_corner = "top"
         self._cell_in_legend = False
-        self._legend_texts: dict[str, str] = {}
+        self._legend_texts: dict[int, str] = {}
+
+        self.pin_curves: list[pg.PlotDataItem] = []
+        self._pins: tuple[Pin, ...] = ()
+        self._pin_limits: tuple[float, float] | None = None
+        self._pin_steps = 0
 
         self._x = np.empty(0)
+        self._steps = 0
         self._legend_refreshed = 0.0
         self._y_limits: tuple[float, float] | None = None
         self._x_len = -1
+        self._data_limits: tuple[float, float] | None = None
         self.apply_theme(theme)
 
     # ---- look -------------------------------------------------------------------------------
@@ -78,12 +93,13 @@ class GradientTimePlot(pg.PlotWidget):
         self.setBackground(theme.background)
         plot = self.getPlotItem()
         theme.style_plot(plot, title="Gradient through time", y_grid=True)
-        theme.style_legend(self._legend)
-        for age, curve in enumerate(self._previous_curves):
-            alpha = 0.55 * (1.0 - age / PREVIOUS_CURVES) + 0.08
-            curve.setPen(theme.pen("history", width=theme.thin_line_width, alpha=alpha))
+        self._history_pens = [
+            theme.pen("history", width=1.0, colour=theme.faded("history", 0.35 + 0.55 * age / PREVIOUS_CURVES))
+            for age in range(PREVIOUS_CURVES)
+        ]
+        self._pen_history_curves()
         self.latest_curve.setPen(theme.pen("latest"))
-        self._cell_curve.setPen(theme.pen("cell_state", width=theme.line_width * 0.8, dashed=True))
+        self._cell_curve.setPen(theme.pen("cell_state", width=theme.line_width * 0.7))
         self._theory_curve.setPen(theme.pen("theory", width=theme.line_width * 0.8, dashed=True))
         size = theme.px(theme.marker_size)
         self.zero_markers.setSymbol("t")  # triangle pointing down: fell off the bottom
@@ -98,7 +114,17 @@ class GradientTimePlot(pg.PlotWidget):
         self.nan_markers.setSize(size * 1.1)
         self.nan_markers.setBrush(pg.mkBrush(theme.colour("nan_marker")))
         self.nan_markers.setPen(pg.mkPen(theme.colour("nan_marker"), width=1))
-        self.apply_legend_fonts()
+        for pin, curve in zip(self._pins, self.pin_curves):
+            curve.setPen(theme.pin_pen(pin.slot))
+        theme.style_legend(self._legend)
+
+    def _pen_history_curves(self) -> None:
+        for age, curve in enumerate(self._previous_curves):
+            curve.setPen(self._history_pens[age])
+            curve.setZValue(8 - age * 0.1)  # younger curves on top
+
+    def apply_legend_fonts(self) -> None:
+        self._theme.style_legend(self._legend)
 
     # ---- data -------------------------------------------------------------------------------
     def clear_history(self) -> None:
@@ -114,14 +140,19 @@ class GradientTimePlot(pg.PlotWidget):
         if steps != self._x.size:
             self._x = np.arange(steps, dtype=np.float64)
             self.clear_history()
+        self._steps = steps
         y = finite_or_nan(log10_norm)
 
-        # Fading history: the previous latest curve becomes the first faded one.
+        # Fading history: the previous latest curve becomes the first faded one. Rather than
+        # moving every curve's data one place along (five path rebuilds), the oldest item takes
+        # the new data and every item gets the pen of its new age.
         latest_before = self.latest_curve.yData
         if latest_before is not None and len(latest_before) == steps:
+            recycled = self._previous_curves.pop()
+            recycled.setData(self._x, np.asarray(latest_before), connect="finite")
+            self._previous_curves.insert(0, recycled)
             self._previous_y.appendleft(np.asarray(latest_before))
-        for curve, old in zip(self._previous_curves, self._previous_y):
-            curve.setData(self._x, old, connect="finite")
+            self._pen_history_curves()
         self.latest_curve.setData(self._x, y, connect="finite")
 
         cell_state = frame.log10_dc_norm
@@ -130,11 +161,16 @@ class GradientTimePlot(pg.PlotWidget):
             self._cell_curve.setData(self._x, cell_y, connect="finite")
         else:
             cell_y = None
-            self._cell_curve.setData([], [])
+            if self._cell_curve.yData is not None and len(self._cell_curve.yData):
+                self._cell_curve.setData([], [])
         self._set_cell_legend(cell_state is not None)
 
-        low, high = self._update_y_range(y, cell_y)
-        self._update_x_range(steps)
+        finite = y[np.isfinite(y)]
+        if cell_y is not None:
+            finite = np.concatenate([finite, cell_y[np.isfinite(cell_y)]])
+        self._data_limits = (float(finite.min()), float(finite.max())) if finite.size else None
+        low, high = self._update_y_range()
+        self._update_x_range()
         self._update_theory(frame, log10_norm)
         self._update_markers(log10_norm, cell_state, low, high)
         now = time.monotonic()
@@ -142,32 +178,75 @@ class GradientTimePlot(pg.PlotWidget):
             # Re-laying out the legend costs a frame's worth of time; a number that changes
             # every update is unreadable at 60 Hz anyway.
             self._legend_refreshed = now
-            self._set_legend_text(
-                "latest update", f"latest update · fitted slope {_slope(frame.fitted_slope)}"
-            )
+            self._set_legend_text(self.latest_curve, f"{LATEST} · fitted slope {slope_text(frame.fitted_slope)}")
 
-    def _update_x_range(self, steps: int) -> None:
+    # ---- pins -------------------------------------------------------------------------------
+    def set_pins(self, pins: Sequence[Pin], live: Config) -> None:
+        """Show ``pins`` as ghost curves labelled by what differs from ``live``."""
+        plot = self.getPlotItem()
+        pins = tuple(pins)
+        if [id(p) for p in pins] != [id(p) for p in self._pins]:
+            for curve in self.pin_curves:
+                self._legend.removeItem(curve)
+                plot.removeItem(curve)
+            self.pin_curves = []
+            lows, highs, steps = [], [], 0
+            for pin in pins:
+                y = finite_or_nan(pin.log10_dh_norm)
+                x = np.arange(y.size, dtype=np.float64)
+                curve = pg.PlotDataItem(x, y, connect="finite", pen=self._theme.pin_pen(pin.slot))
+                # A ghost never changes: paint it once into a pixmap, then only blit it.
+                curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+                curve.setZValue(5)
+                plot.addItem(curve)
+                self._legend.addItem(curve, "")
+                self.pin_curves.append(curve)
+                finite = y[np.isfinite(y)]
+                if finite.size:
+                    lows.append(float(finite.min()))
+                    highs.append(float(finite.max()))
+                steps = max(steps, y.size)
+            self._pins = pins
+            self._pin_limits = (min(lows), max(highs)) if lows else None
+            self._pin_steps = steps
+            self._update_y_range()
+            self._update_x_range()
+        for pin, curve in zip(self._pins, self.pin_curves):
+            self._set_legend_text(curve, f"pinned · {pin.label(live)}")
+        self._theme.style_legend(self._legend)
+
+    def pin_labels(self) -> list[str]:
+        return [self._legend_texts.get(id(curve), "") for curve in self.pin_curves]
+
+    # ---- ranges -----------------------------------------------------------------------------
+    def _update_x_range(self) -> None:
+        steps = max(self._steps, self._pin_steps)
         if steps != self._x_len:
             self._x_len = steps
             self.getPlotItem().setXRange(0, max(1, steps - 1), padding=0.02)
 
-    def _update_y_range(self, y: np.ndarray, cell_y: np.ndarray | None) -> tuple[float, float]:
+    def _update_y_range(self) -> tuple[float, float]:
         """Whole-decade limits around the finite data; only moves when the data outgrows them."""
-        finite = y[np.isfinite(y)]
-        if cell_y is not None:
-            finite = np.concatenate([finite, cell_y[np.isfinite(cell_y)]])
-        if finite.size:
-            low, high = math.floor(float(finite.min())), math.ceil(float(finite.max()))
+        bounds = [b for b in (self._data_limits, self._pin_limits) if b is not None]
+        if bounds:
+            low = math.floor(min(b[0] for b in bounds))
+            high = math.ceil(max(b[1] for b in bounds))
         else:
-            low, high = -1.0, 1.0
+            low, high = -1, 1
         if high - low < 1:
             low, high = low - 0.5, high + 0.5
-        limits = (float(low), float(high))
+        current = self._y_limits
+        if current is not None and current[0] <= low and high <= current[1] and (high - low) >= 0.7 * (current[1] - current[0]):
+            # Still a good fit: moving the view by a decade every few frames would repaint the
+            # axes each time and make the picture jump.
+            return current
+        margin = math.floor(0.05 * (high - low))
+        limits = (float(low - margin), float(high + margin))
         if limits != self._y_limits:
             self._y_limits = limits
-            span = high - low
+            span = limits[1] - limits[0]
             # Room outside the data for the edge markers.
-            self.getPlotItem().setYRange(low - 0.12 * span, high + 0.12 * span, padding=0)
+            self.getPlotItem().setYRange(limits[0] - 0.12 * span, limits[1] + 0.12 * span, padding=0)
         return limits
 
     def _update_theory(self, frame: Frame, log10_norm: np.ndarray) -> None:
@@ -177,11 +256,12 @@ class GradientTimePlot(pg.PlotWidget):
             anchor = int(finite_steps[0])
             ks = np.array([anchor, log10_norm.size - 1], dtype=np.float64)
             self._theory_curve.setData(ks, log10_norm[anchor] + slope * (ks - anchor))
-            text = f"theory bound · log₁₀(γσₘₐₓ) = {_slope(slope)}"
+            text = f"{THEORY} · log₁₀(γσₘₐₓ) = {slope_text(slope)}"
         else:
-            self._theory_curve.setData([], [])
-            text = "theory bound · n/a for gated cells" if math.isnan(frame.gamma) else "theory bound · n/a"
-        self._set_legend_text("theory bound", text)
+            if self._theory_curve.yData is not None and len(self._theory_curve.yData):
+                self._theory_curve.setData([], [])
+            text = f"{THEORY} · n/a for gated cells" if math.isnan(frame.gamma) else f"{THEORY} · n/a"
+        self._set_legend_text(self._theory_curve, text)
         self._place_legend(frame.fitted_slope)
 
     def _place_legend(self, slope: float) -> None:
@@ -211,7 +291,11 @@ class GradientTimePlot(pg.PlotWidget):
             (self.nan_markers, np.isnan(values), top),
         ):
             xs = np.unique(steps[mask])
-            item.setData(x=xs, y=np.full(xs.size, level))
+            previous = self._marker_x.get(item)
+            if previous is None or previous[1] != level or not np.array_equal(previous[0], xs):
+                # Setting a scatter's data is slow in pyqtgraph: only when the markers moved.
+                self._marker_x[item] = (xs, level)
+                item.setData(x=xs, y=np.full(xs.size, level))
             self._set_marker_legend(item, bool(xs.size))
 
     # ---- legend bookkeeping (entries appear only while they mean something) ------------------
@@ -219,7 +303,7 @@ class GradientTimePlot(pg.PlotWidget):
         if present and item not in self._in_legend:
             self._legend.addItem(item, self._marker_names[item])
             self._in_legend.add(item)
-            self.apply_legend_fonts()
+            self._theme.style_legend(self._legend)
         elif not present and item in self._in_legend:
             self._legend.removeItem(item)
             self._in_legend.discard(item)
@@ -228,21 +312,15 @@ class GradientTimePlot(pg.PlotWidget):
         if present and not self._cell_in_legend:
             self._legend.addItem(self._cell_curve, "‖∂L/∂cₜ‖ (cell state)")
             self._cell_in_legend = True
-            self.apply_legend_fonts()
+            self._theme.style_legend(self._legend)
         elif not present and self._cell_in_legend:
             self._legend.removeItem(self._cell_curve)
             self._cell_in_legend = False
 
-    def apply_legend_fonts(self) -> None:
-        theme = self._theme
-        for _, label in self._legend.items:
-            label.setText(label.text, color=theme.foreground, size=f"{theme.pt(theme.axis_font_pt):.1f}pt")
-
-    def _set_legend_text(self, key: str, text: str) -> None:
-        if self._legend_texts.get(key) == text:
+    def _set_legend_text(self, item: object, text: str) -> None:
+        if self._legend_texts.get(id(item)) == text:
             return
-        self._legend_texts[key] = text
-        item = self.latest_curve if key == "latest update" else self._theory_curve
+        self._legend_texts[id(item)] = text
         for sample, label in self._legend.items:
             if sample.item is item:
                 label.setText(text)
@@ -253,7 +331,7 @@ class GradientTimePlot(pg.PlotWidget):
         return [label.text for _, label in self._legend.items]
 
 
-def _slope(value: float) -> str:
+def slope_text(value: float) -> str:
     if not math.isfinite(value):
         return format_number(value)
     return f"{value:+.3f} decades/step"

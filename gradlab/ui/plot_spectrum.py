@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from gradlab.core import Frame
 from gradlab.ui.plot_common import format_number
@@ -35,6 +35,9 @@ class SpectrumPlot(QWidget):
 
         self.unit_circle = plot.plot(_CIRCLE_X, _CIRCLE_Y, antialias=True)
         self.gamma_circle = plot.plot(antialias=True)
+        for circle in (self.unit_circle, self.gamma_circle):
+            # The circles only change with the view: paint them once into a pixmap.
+            circle.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.eigenvalue_points = pg.ScatterPlotItem()
         plot.addItem(self.eigenvalue_points)
         self.eigenvalue_points.setZValue(10)
@@ -51,6 +54,8 @@ class SpectrumPlot(QWidget):
         layout.addWidget(self.readout)
         self._radius_limit = 0.0
         self._title = ""
+        self._spectrum_iteration: int | None = None
+        self._inverse_gamma = math.nan
         self.apply_theme(theme)
         self._set_view_radius(1.0)
 
@@ -65,7 +70,16 @@ class SpectrumPlot(QWidget):
         self.eigenvalue_points.setBrush(pg.mkBrush(theme.colour("eigenvalues", alpha=0.8)))
         self.eigenvalue_points.setPen(pg.mkPen(theme.background, width=0.5))
 
+    def clear(self) -> None:
+        """A new run started: the next frame's spectrum is drawn whatever its iteration."""
+        self._spectrum_iteration = None
+
     def show_frame(self, frame: Frame) -> None:
+        if frame.spectrum_iteration == self._spectrum_iteration:
+            # The core recomputes the spectrum only every few updates; setting a scatter's data
+            # is one of the slower calls in pyqtgraph, so an unchanged spectrum is not redrawn.
+            return
+        self._spectrum_iteration = frame.spectrum_iteration
         eigenvalues = np.asarray(frame.eigenvalues)
         finite = eigenvalues[np.isfinite(eigenvalues)]
         self.eigenvalue_points.setData(x=finite.real.astype(np.float64), y=finite.imag.astype(np.float64))
@@ -74,10 +88,12 @@ class SpectrumPlot(QWidget):
         inverse_gamma = 1.0 / gamma if math.isfinite(gamma) and gamma > 0 else math.nan
         # For tanh/ReLU/linear 1/γ = 1 and the two circles coincide; draw the unit one only.
         show_gamma = math.isfinite(inverse_gamma) and abs(inverse_gamma - 1.0) > 1e-9
-        if show_gamma:
-            self.gamma_circle.setData(inverse_gamma * _CIRCLE_X, inverse_gamma * _CIRCLE_Y)
-        else:
-            self.gamma_circle.setData([], [])
+        if not (inverse_gamma == self._inverse_gamma or (math.isnan(inverse_gamma) and math.isnan(self._inverse_gamma))):
+            self._inverse_gamma = inverse_gamma
+            if show_gamma:
+                self.gamma_circle.setData(inverse_gamma * _CIRCLE_X, inverse_gamma * _CIRCLE_Y)
+            else:
+                self.gamma_circle.setData([], [])
 
         radius = 1.0
         if finite.size:
@@ -99,7 +115,9 @@ class SpectrumPlot(QWidget):
             second += f", dashed |λ| = 1/γ = {inverse_gamma:g}"
         if missing:
             second = f"{missing} eigenvalues inf/nan"
-        self.readout.setText(f"{first}\n{second}")
+        text = f"{first}\n{second}"
+        if text != self.readout.text():
+            self.readout.setText(text)
 
     def _set_view_radius(self, radius: float) -> None:
         # Grow at once, shrink only when much smaller, so the picture does not breathe.

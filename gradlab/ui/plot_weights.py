@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from gradlab.core import Frame, Histogram
+from gradlab.ui.plot_common import nice_ceiling
 from gradlab.ui.theme import Theme
 
 
@@ -57,7 +58,8 @@ class WeightsPlot(QWidget):
             plot.getAxis("left").setWidth(int(theme.px(58)))
         for item, role in ((self.weights_hist, "hist_weights"), (self.grad_hist, "hist_grad")):
             item.setPen(theme.pen(role, width=theme.thin_line_width))  # type: ignore[arg-type]
-            item.setBrush(pg.mkBrush(theme.colour(role, alpha=0.45)))  # type: ignore[arg-type]
+            # Opaque (pre-mixed with the background): an alpha fill is blended on every repaint.
+            item.setBrush(pg.mkBrush(theme.faded(role, 0.55)))  # type: ignore[arg-type]
 
     def _set_titles(self, weights: str, grad: str) -> None:
         if (weights, grad) == self._titles:
@@ -89,19 +91,20 @@ def _set_histogram(item: pg.PlotDataItem, histogram: Histogram) -> bool:
 
 
 def _follow(plot: pg.PlotItem, histogram: Histogram) -> None:
-    """Move the view only when the data outgrows it or shrinks well inside it.
+    """Move the view only when the data outgrows it or shrinks well inside it, in 1-2-5 steps.
 
     A view that re-fits every frame redraws its axes every frame and makes the picture twitch.
+    The x range is symmetric about 0: weights and gradients are centred there.
     """
     low, high = float(histogram.edges[0]), float(histogram.edges[-1])
     top = float(np.max(histogram.counts)) if histogram.counts.size else 1.0
     (x0, x1), (_, y1) = plot.getViewBox().viewRange()
-    width, view_width = high - low, x1 - x0
-    if low < x0 or high > x1 or width < 0.7 * view_width:
-        pad = 0.04 * width
-        plot.setXRange(low - pad, high + pad, padding=0)
-    if top > y1 or top < 0.6 * y1:
-        plot.setYRange(0, max(1.0, top * 1.15), padding=0)
+    extent, view_extent = max(abs(low), abs(high)), max(abs(x0), abs(x1))
+    if extent > view_extent or extent < 0.35 * view_extent:
+        new_extent = nice_ceiling(extent * 1.02)
+        plot.setXRange(-new_extent, new_extent, padding=0)
+    if top > y1 or top < 0.35 * y1:
+        plot.setYRange(0, nice_ceiling(max(1.0, top * 1.1)), padding=0)
 
 
 def _note(histogram: Histogram) -> str:

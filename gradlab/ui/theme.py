@@ -1,8 +1,10 @@
 """Colours, font sizes, line widths and marker sizes of the window, all in one re-appliable object.
 
 Every widget takes its look from a ``Theme`` and has an ``apply_theme(theme)`` method, so a
-presenter mode can scale everything at once (``theme.scaled(1.25)``) or switch light/dark.
-The palette is Okabe–Ito, which stays distinguishable for the common colour-vision deficiencies.
+presenter mode can scale everything at once (``theme.scaled(1.25)``) or switch between the two
+themes: "projector" (white, black text, high contrast) and "dark". Both use the Okabe–Ito
+palette, which stays distinguishable for the common colour-vision deficiencies; the pinned
+(ghost) curves differ from the live ones by dash pattern as well as by colour.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ from typing import Literal
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPen
+from PySide6.QtGui import QColor, QFont, QPalette, QPen
 from PySide6.QtWidgets import QApplication
+
+ThemeName = Literal["projector", "dark"]
+THEME_NAMES: tuple[ThemeName, ...] = ("projector", "dark")
+MIN_SCALE, MAX_SCALE = 0.6, 3.0
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO: dict[str, str] = {
@@ -47,7 +53,13 @@ Role = Literal[
     "unit_circle",
     "gamma_circle",
     "alert",
+    "pin0",
+    "pin1",
+    "pin2",
 ]
+
+# One dash pattern per pin, so pins differ without colour too.
+PIN_DASHES: tuple[Qt.PenStyle, ...] = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 
 _ROLE_COLOURS: dict[str, str] = {
     "latest": OKABE_ITO["blue"],
@@ -68,6 +80,9 @@ _ROLE_COLOURS: dict[str, str] = {
     "unit_circle": "#7F7F7F",
     "gamma_circle": OKABE_ITO["vermillion"],
     "alert": OKABE_ITO["vermillion"],
+    "pin0": OKABE_ITO["reddish_purple"],
+    "pin1": "#444444",
+    "pin2": OKABE_ITO["orange"],
 }
 
 # On a dark background the darkest Okabe–Ito blue is hard to see; use its lighter sibling.
@@ -79,6 +94,7 @@ _DARK_OVERRIDES: dict[str, str] = {
     "eigenvalues": OKABE_ITO["sky_blue"],
     "unit_circle": "#B0B0B0",
     "baseline": "#B0B0B0",
+    "pin1": "#D0D0D0",
 }
 
 
@@ -99,11 +115,27 @@ class Theme:
 
     # ---- derived values -------------------------------------------------------------------
     def scaled(self, factor: float) -> Theme:
-        """The same theme with every size multiplied by ``factor`` (presenter mode)."""
-        return dataclasses.replace(self, scale=self.scale * factor)
+        """The same theme with every size multiplied by ``factor`` (presenter mode), kept within
+        [MIN_SCALE, MAX_SCALE]."""
+        return self.with_scale(self.scale * factor)
+
+    def with_scale(self, scale: float) -> Theme:
+        scale = round(min(max(float(scale), MIN_SCALE), MAX_SCALE), 4)
+        return dataclasses.replace(self, scale=scale)
 
     def with_dark(self, dark: bool) -> Theme:
         return dataclasses.replace(self, dark=dark)
+
+    @property
+    def name(self) -> ThemeName:
+        return "dark" if self.dark else "projector"
+
+    @staticmethod
+    def named(name: str, scale: float = 1.0) -> Theme:
+        """The theme called ``name`` ("projector" or "dark") at ``scale``."""
+        if name not in THEME_NAMES:
+            raise ValueError(f"theme: {name!r} is not one of {', '.join(THEME_NAMES)}")
+        return Theme(dark=name == "dark").with_scale(scale)
 
     def pt(self, size_pt: float) -> float:
         return size_pt * self.scale
@@ -117,7 +149,23 @@ class Theme:
 
     @property
     def foreground(self) -> str:
-        return "#E8E8E8" if self.dark else "#1A1A1A"
+        # Pure black on white: a projector washes out anything lighter.
+        return "#E8E8E8" if self.dark else "#000000"
+
+    @property
+    def muted(self) -> str:
+        """Secondary text (notes, the "custom" caption)."""
+        return "#A0A0A0" if self.dark else "#555555"
+
+    @property
+    def panel(self) -> str:
+        """Background of bands and legends, a step away from the plot background."""
+        return "#1E1E1E" if self.dark else "#F2F2F2"
+
+    def line_px(self, width: float) -> int:
+        """A line width in whole pixels (at least 1): whole-pixel, non-antialiased wide lines are
+        several times cheaper for the raster engine than fractional or antialiased ones."""
+        return max(1, int(round(self.px(width))))
 
     def colour(self, role: Role, alpha: float = 1.0) -> QColor:
         name = (_DARK_OVERRIDES.get(role) if self.dark else None) or _ROLE_COLOURS[role]
@@ -125,14 +173,42 @@ class Theme:
         colour.setAlphaF(max(0.0, min(1.0, alpha)))
         return colour
 
+    def faded(self, role: Role, amount: float) -> QColor:
+        """The role's colour mixed with the background (0: the colour, 1: the background), opaque:
+        blending with alpha would cost the raster engine on every repaint."""
+        amount = max(0.0, min(1.0, amount))
+        colour, background = self.colour(role), QColor(self.background)
+        return QColor(
+            round(colour.red() * (1 - amount) + background.red() * amount),
+            round(colour.green() * (1 - amount) + background.green() * amount),
+            round(colour.blue() * (1 - amount) + background.blue() * amount),
+        )
+
     def pen(
-        self, role: Role, *, width: float | None = None, dashed: bool = False, alpha: float = 1.0
+        self,
+        role: Role,
+        *,
+        width: float | None = None,
+        dashed: bool = False,
+        alpha: float = 1.0,
+        style: Qt.PenStyle | None = None,
+        colour: QColor | None = None,
     ) -> QPen:
-        pen = pg.mkPen(color=self.colour(role, alpha), width=self.px(width or self.line_width))
-        if dashed:
+        pen = pg.mkPen(
+            color=colour if colour is not None else self.colour(role, alpha),
+            width=self.line_px(width or self.line_width),
+        )
+        if style is not None:
+            pen.setStyle(style)
+        elif dashed:
             pen.setStyle(Qt.PenStyle.DashLine)
         pen.setCosmetic(True)
         return pen
+
+    def pin_pen(self, index: int, *, width: float | None = None) -> QPen:
+        """The ghost pen of pin ``index`` (0, 1, 2): its own colour and dash pattern."""
+        role: Role = ("pin0", "pin1", "pin2")[index % 3]  # type: ignore[assignment]
+        return self.pen(role, width=width or self.thin_line_width * 1.25, style=PIN_DASHES[index % 3])
 
     def font(self, size_pt: float, *, bold: bool = False) -> QFont:
         font = QFont()
@@ -162,28 +238,75 @@ class Theme:
     def style_legend(self, legend: pg.LegendItem) -> None:
         legend.setLabelTextColor(self.foreground)
         legend.setLabelTextSize(f"{self.pt(self.axis_font_pt):.1f}pt")
-        legend.setBrush(pg.mkBrush(QColor(self.background).lighter(100) if not self.dark else "#222222"))
+        legend.setBrush(pg.mkBrush(QColor(self.background) if not self.dark else "#222222"))
         legend.setPen(pg.mkPen(self.foreground, width=1))
+        for _, label in legend.items:
+            label.setText(label.text, color=self.foreground, size=f"{self.pt(self.axis_font_pt):.1f}pt")
+
+    def palette(self) -> QPalette:
+        """Widget colours for this theme (the control panel, menus, bands)."""
+        palette = QPalette()
+        background, foreground = QColor(self.background), QColor(self.foreground)
+        base = QColor("#1B1B1B") if self.dark else QColor("#FFFFFF")
+        window = QColor("#202020") if self.dark else QColor("#F0F0F0")
+        button = QColor("#2C2C2C") if self.dark else QColor("#E6E6E6")
+        for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+            palette.setColor(group, QPalette.ColorRole.Window, window)
+            palette.setColor(group, QPalette.ColorRole.WindowText, foreground)
+            palette.setColor(group, QPalette.ColorRole.Base, base)
+            palette.setColor(group, QPalette.ColorRole.AlternateBase, background)
+            palette.setColor(group, QPalette.ColorRole.Text, foreground)
+            palette.setColor(group, QPalette.ColorRole.Button, button)
+            palette.setColor(group, QPalette.ColorRole.ButtonText, foreground)
+            palette.setColor(group, QPalette.ColorRole.ToolTipBase, base)
+            palette.setColor(group, QPalette.ColorRole.ToolTipText, foreground)
+            palette.setColor(group, QPalette.ColorRole.Highlight, QColor(OKABE_ITO["blue"]))
+            palette.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#FFFFFF"))
+            palette.setColor(group, QPalette.ColorRole.PlaceholderText, QColor(self.muted))
+        disabled = QColor("#707070") if self.dark else QColor("#8A8A8A")
+        for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+            palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
+        for role, colour in (
+            (QPalette.ColorRole.Window, window),
+            (QPalette.ColorRole.Base, window),
+            (QPalette.ColorRole.Button, button),
+        ):
+            palette.setColor(QPalette.ColorGroup.Disabled, role, colour)
+        return palette
 
     def apply_to_app(self, app: QApplication) -> None:
-        """The application-wide font and pyqtgraph's defaults for items created later."""
+        """The application-wide font and palette, and pyqtgraph's defaults for items created later."""
         font = app.font()
         font.setPointSizeF(self.pt(self.base_font_pt))
         app.setFont(font)
-        # Antialiasing wide pens costs the raster engine ~35 ms a frame for the whole window, so it
-        # is off by default and switched on per item for the few curves where it shows.
+        app.setPalette(self.palette())
+        # Antialiasing wide pens costs the raster engine several ms per curve and frame, so it is
+        # off by default and switched on only for short curves (circles, the theory line).
         pg.setConfigOptions(antialias=False, background=self.background, foreground=self.foreground)
 
     def stylesheet(self) -> str:
-        """Style of the non-plot widgets (control panel, status bar, alert banner)."""
+        """Style of the non-plot widgets (control panel, status bar, banners, caption, readouts)."""
         alert = _ROLE_COLOURS["alert"]
+        notice = "#3A3000" if self.dark else "#FFF4C2"
         return (
             f"QLabel#alert {{ background: {alert}; color: white; font-weight: bold;"
             f" padding: {self.px(3):.0f}px {self.px(8):.0f}px; border-radius: {self.px(4):.0f}px; }}"
             f" QLabel#banner {{ background: {alert}; color: white; font-weight: bold;"
             f" padding: {self.px(6):.0f}px; }}"
-            f" QLabel#note {{ color: #7F7F7F; font-style: italic; }}"
+            f" QFrame#notice {{ background: {notice}; border: 1px solid {self.foreground}; }}"
+            f" QFrame#notice QLabel {{ color: {self.foreground}; }}"
+            f" QLabel#note {{ color: {self.muted}; font-style: italic; }}"
             f" QLabel#readout {{ font-size: {self.pt(self.label_font_pt):.1f}pt; }}"
+            f" QFrame#captionBand {{ background: {self.panel}; border-bottom: {self.line_px(2)}px solid {self.foreground}; }}"
+            f" QLabel#sceneTitle {{ color: {self.foreground}; font-weight: bold;"
+            f" font-size: {self.pt(self.title_font_pt * 1.3):.1f}pt; }}"
+            f" QLabel#sceneCaption {{ color: {self.foreground}; font-size: {self.pt(self.title_font_pt * 1.15):.1f}pt; }}"
+            f" QLabel#sceneCaption[custom=\"true\"] {{ color: {self.muted}; font-style: italic; }}"
+            f" QLabel#bigValue {{ color: {self.foreground}; font-weight: bold;"
+            f" font-size: {self.pt(self.title_font_pt * 1.6):.1f}pt; }}"
+            f" QLabel#bigName {{ color: {self.muted}; font-size: {self.pt(self.base_font_pt):.1f}pt; }}"
+            f" QFrame#helpOverlay {{ background: {self.panel}; border: {self.line_px(2)}px solid {self.foreground}; }}"
+            f" QFrame#helpOverlay QLabel {{ color: {self.foreground}; font-size: {self.pt(self.base_font_pt * 1.1):.1f}pt; }}"
         )
 
 
