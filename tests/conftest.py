@@ -1,4 +1,5 @@
-"""Shared test setup: headless Qt, and no test may leave a worker thread running."""
+"""Shared test setup: headless Qt, a private settings store per test, and no test may leave a
+worker thread running."""
 
 from __future__ import annotations
 
@@ -38,6 +39,22 @@ def no_thread_left_running() -> Iterator[None]:
         time.sleep(0.02)
     if leftover:
         pytest.fail(f"test left threads running: {[t.name for t in leftover]}")
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """Point QSettings at an empty folder of this test's own: tests never read or write the
+    user's real settings, and each starts from the defaults. Yields the folder."""
+    if "PySide6.QtCore" not in sys.modules and "gradlab.ui" not in sys.modules:
+        # A test that never touches Qt needs no settings store (and must not import Qt).
+        yield None
+        return
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("settings")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
 
 
 @pytest.fixture

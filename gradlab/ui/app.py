@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 from gradlab.core import Config
 from gradlab.core.scenario import Scenario
 from gradlab.ui.main_window import MainWindow
+from gradlab.ui.settings import load_settings
 from gradlab.ui.theme import DEFAULT_THEME, Theme
 
 log = logging.getLogger(__name__)
@@ -61,27 +62,43 @@ def application(theme: Theme = DEFAULT_THEME) -> QApplication:
     return app
 
 
-def create_window(config: Config | None = None, *, theme: Theme = DEFAULT_THEME) -> MainWindow:
-    """A themed main window showing ``config`` (default: the vanishing-gradient scene), not started."""
-    return MainWindow(config or Config(), theme=theme, icon=app_icon())
+def create_window(
+    config: Config | None = None,
+    *,
+    theme: Theme = DEFAULT_THEME,
+    scenario: Scenario | None = None,
+    preset_name: str = "",
+) -> MainWindow:
+    """A themed main window showing ``scenario`` or ``config`` (default: the first scene), not
+    started."""
+    return MainWindow(config, theme=theme, icon=app_icon(), scenario=scenario, preset_name=preset_name)
 
 
 def launch(
     config: Config | None = None, *, exit_after_frames: int | None = None, scenario: Scenario | None = None
 ) -> int:
-    """Show the window with ``config`` (or ``scenario``) running, run the event loop, return the
-    exit status.
+    """Show the window with ``scenario`` (or ``config``) running, run the event loop, return the
+    exit status. With neither, the window opens on the scene it showed last time.
 
+    Theme, size, font scale and the last scene come from the settings (``gradlab.ui.settings``).
     With ``exit_after_frames=N`` the window quits by itself with status 0 after N displayed frames.
     """
-    if scenario is not None:
-        config = scenario.config
+    settings = load_settings()
+    preset_name = ""
+    if scenario is None and config is None:
+        remembered = settings.scene.resolve()
+        if remembered is not None:
+            preset_name, scenario = remembered
     if exit_after_frames is None and os.environ.get(EXIT_AFTER_FRAMES_ENV):
         exit_after_frames = int(os.environ[EXIT_AFTER_FRAMES_ENV])
     shown_time_file = os.environ.get(SHOWN_TIME_FILE_ENV)
 
-    app = application()
-    window = create_window(config)
+    theme = Theme.named(settings.theme, settings.font_scale)
+    app = application(theme)
+    window = create_window(config, theme=theme, scenario=scenario, preset_name=preset_name)
+    if settings.geometry is not None:
+        window.restoreGeometry(settings.geometry)
+    window.set_controls_visible(settings.controls_visible)
 
     if shown_time_file:
 

@@ -1,16 +1,31 @@
-"""The main window: composes the control panel, the four plots and the status bar.
+"""The main window: composes the control panel, the caption band, the four plots and the status
+bar, and wires the actions (menus, toolbar, keys) to what they do. It computes nothing itself.
 
-It wires controls -> SimulationController -> plots and owns the Play/Pause, Step and Reset
-actions with their keyboard shortcuts. It computes nothing itself.
+Lecture-hall features live in small modules it composes: scenes (``gradlab.presets``), the caption
+and big readouts (``presenter``), pins (``pins``), exports (``export``, ``recording``), settings
+(``settings``), the keys (``actions``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QIcon, QKeySequence
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QIcon,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
     QFrame,
     QGridLayout,
     QLabel,
@@ -18,16 +33,26 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from gradlab.core import Config
+from gradlab.core.record import save as save_history
+from gradlab.core.scenario import MAX_TEXT, Scenario, ScenarioError, load_scenario, parse_scenario
+from gradlab.presets import Preset, presets
+from gradlab.ui.actions import WindowActions
 from gradlab.ui.controls import ControlPanel, TransportBar
+from gradlab.ui.export import PlotPiece, export_png, export_svg
+from gradlab.ui.pins import Pin, PinBoard, pin_label
 from gradlab.ui.plot_gradient_time import GradientTimePlot
 from gradlab.ui.plot_spectrum import SpectrumPlot
 from gradlab.ui.plot_training import TrainingPlot
 from gradlab.ui.plot_weights import WeightsPlot
+from gradlab.ui.presenter import CaptionBand, HelpOverlay, Notice
+from gradlab.ui.recording import RunRecorder
+from gradlab.ui.settings import SavedScene, WindowSettings, save_settings
 from gradlab.ui.status import StatusPanel
 from gradlab.ui.theme import DEFAULT_THEME, Theme
 from gradlab.ui.worker import Delivery, SimulationController
@@ -37,6 +62,26 @@ log = logging.getLogger(__name__)
 DEFAULT_SIZE = QSize(1440, 860)
 MINIMUM_SIZE = QSize(1024, 600)
 CONTROL_PANEL_WIDTH = 330
+SCALE_STEP = 1.15
+
+
+class FileDialogs:
+    """Where the window asks for file names. Tests replace it with one that answers at once."""
+
+    def open_path(self, parent: QWidget, title: str, name_filter: str) -> str:
+        path, _ = QFileDialog.getOpenFileName(parent, title, "", name_filter)
+        return path
+
+    def save_path(self, parent: QWidget, title: str, name_filter: str, suggested: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(parent, title, suggested, name_filter)
+        return path
+
+
+def _scene_of(config: Config) -> Preset | None:
+    for preset in presets():
+        if preset.scenario.config == config:
+            return preset
+    return None
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +89,7 @@ class MainWindow(QMainWindow):
 
     frame_displayed = Signal(int, int)  # run id, iteration
     first_painted = Signal()
+    scene_loaded = Signal(str)  # the scene's title
 
     def __init__(
         self,
@@ -51,57 +97,68 @@ class MainWindow(QMainWindow):
         *,
         theme: Theme = DEFAULT_THEME,
         icon: QIcon | None = None,
+        scenario: Scenario | None = None,
+        preset_name: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.installEventFilter(self)
         self.setWindowTitle("gradlab")
+        self.setAcceptDrops(True)
         if icon is not None and not icon.isNull():
             self.setWindowIcon(icon)
         self.theme = theme
         self.frames_displayed = 0
         self.stale_deliveries_dropped = 0
+        self.dialogs = FileDialogs()
+        self.pins = PinBoard()
+        self.recorder = RunRecorder()
+        self.scene: Scenario | None = None
+        self.scene_preset = ""
+
+        if scenario is None and config is None:
+            preset = presets()[0]
+            scenario, preset_name = preset.scenario, preset.name
+        elif scenario is None and config is not None:
+            preset = _scene_of(config)
+            if preset is not None:
+                scenario, preset_name = preset.scenario, preset.name
+        initial = scenario.config if scenario is not None else config
+        assert initial is not None
 
         self.controller = SimulationController(self)
-        self.controls = ControlPanel(config)
+        self.controls = ControlPanel(initial)
         self.gradient_plot = GradientTimePlot(theme)
         self.training_plot = TrainingPlot(theme)
         self.weights_plot = WeightsPlot(theme)
         self.spectrum_plot = SpectrumPlot(theme)
         self.status = StatusPanel()
         self.setStatusBar(self.status)
+        self.caption = CaptionBand()
+        self.notice = Notice()
         self.banner = QLabel()
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.banner.hide()
 
-        self._create_actions()
+        self.commands = WindowActions(self, presets())
         self._build_layout()
+        self._build_menus()
         self._connect()
+        self.help_overlay = HelpOverlay(self.centralWidget())
+        self.help_overlay.set_sections(
+            [(title.replace("&", ""), [a for a in actions if a is not None]) for title, actions in self.commands.menus()]
+        )
         self.apply_theme(theme)
         self._resize_to_screen()
+        self._show_scene(scenario, preset_name)
 
     # ---- building ---------------------------------------------------------------------------
-    def _create_actions(self) -> None:
-        self.play_action = QAction("Pause", self)
-        self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
-        self.play_action.setToolTip("Play / pause the simulation (Space)")
-        self.play_action.triggered.connect(self.controller.toggle_play)
-        self.step_action = QAction("Step", self)
-        self.step_action.setShortcut(QKeySequence(Qt.Key.Key_S))
-        self.step_action.setToolTip("Pause and compute one update (S)")
-        self.step_action.triggered.connect(self.controller.step)
-        self.reset_action = QAction("Reset", self)
-        self.reset_action.setShortcut(QKeySequence(Qt.Key.Key_R))
-        self.reset_action.setToolTip("Start again from the initial weights (R)")
-        self.reset_action.triggered.connect(self.reset)
-        for action in (self.play_action, self.step_action, self.reset_action):
-            # The window's shortcuts work whichever control has the focus.
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            self.addAction(action)
-
     def _build_layout(self) -> None:
-        self.transport = TransportBar([self.play_action, self.step_action, self.reset_action])
+        acts = self.commands
+        # Kept as attributes: the previous API (tests, the GUI benchmark) uses them.
+        self.play_action, self.step_action, self.reset_action = acts.play, acts.step, acts.reset
+        self.transport = TransportBar([acts.play, acts.step, acts.reset])
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -112,20 +169,17 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        # Wide enough for the panel's own size hint: the horizontal scroll bar is off, so
-        # anything narrower would cut the spin boxes off.
-        scroll.setMinimumWidth(
-            max(CONTROL_PANEL_WIDTH, left.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
-        )
+        self._control_content = left
         self.control_scroll = scroll
+        self._fit_control_width()
 
         for plot in (self.gradient_plot, self.spectrum_plot, self.training_plot, self.weights_plot):
             # Sizes come from the grid's stretch factors alone, not from each plot's size hint
             # (which would let one plot squeeze the others).
             plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
             plot.setMinimumSize(220, 160)
-        plots = QWidget()
-        grid = QGridLayout()
+        self.plots_area = QWidget()
+        grid = QGridLayout(self.plots_area)
         grid.setContentsMargins(2, 2, 2, 2)
         grid.setSpacing(6)
         grid.addWidget(self.gradient_plot, 0, 0)
@@ -136,29 +190,95 @@ class MainWindow(QMainWindow):
         grid.setColumnStretch(1, 1)
         grid.setRowStretch(0, 11)
         grid.setRowStretch(1, 10)
-        plots_layout = QVBoxLayout(plots)
-        plots_layout.setContentsMargins(0, 0, 0, 0)
-        plots_layout.setSpacing(0)
-        plots_layout.addWidget(self.banner)
-        plots_layout.addLayout(grid, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(0)
+        right_layout.addWidget(self.caption)
+        right_layout.addWidget(self.notice)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(self.plots_area, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
-        splitter.addWidget(plots)
+        splitter.addWidget(right)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
         splitter.setCollapsible(1, False)
         splitter.setSizes([scroll.minimumWidth(), 10_000])
+        self.splitter = splitter
         self.setCentralWidget(splitter)
 
+        self.toolbar = QToolBar("Scenes")
+        self.toolbar.setObjectName("scenesToolbar")
+        self.toolbar.setMovable(False)
+        self.toolbar.addWidget(QLabel(" Scene "))
+        self.scene_combo = QComboBox()
+        self.scene_combo.setToolTip("Choose a scene (keys 1 … 9, 0; Page Down / Page Up)")
+        self.scene_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for action in acts.scenes:
+            self.scene_combo.addItem(action.text().replace("&", ""), action.data())
+        self.scene_combo.addItem("(custom)", "")
+        self.toolbar.addWidget(self.scene_combo)
+        self.toolbar.addSeparator()
+        for action in (acts.pin, acts.clear_pins, None, acts.toggle_theme, acts.smaller, acts.bigger,
+                       acts.hide_controls, acts.full_screen, None, acts.help):
+            if action is None:
+                self.toolbar.addSeparator()
+            else:
+                self.toolbar.addAction(action)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        for title, actions in self.commands.menus():
+            menu = bar.addMenu(title)
+            for action in actions:
+                if action is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(action)
+        for action in self.commands.all():
+            # Also on the window itself, so the keys work while the menu bar is hidden.
+            self.addAction(action)
+
     def _connect(self) -> None:
-        self.controls.config_changed.connect(self.controller.start)
+        acts = self.commands
+        self.controls.config_changed.connect(self._on_controls_changed)
         self.controller.run_started.connect(self._on_run_started)
         self.controller.delivered.connect(self._show_delivery)
         self.controller.errored.connect(self._on_error)
         self.controller.finished.connect(self._on_finished)
         self.controller.paused_changed.connect(self._on_paused_changed)
         self.weights_plot.freeze_toggled.connect(self.controller.set_edges_frozen)
+
+        acts.play.triggered.connect(self.controller.toggle_play)
+        acts.step.triggered.connect(self.controller.step)
+        acts.reset.triggered.connect(self.reset)
+        acts.open_scenario.triggered.connect(self.open_scenario_dialog)
+        acts.save_scene.triggered.connect(lambda: self._ask_and_save("Save scene as", "Scenario (*.json)", ".json", self.save_scene))
+        acts.export_png.triggered.connect(lambda: self._ask_and_save("Export plots as PNG", "PNG image (*.png)", ".png", self.export_plots))
+        acts.export_svg.triggered.connect(lambda: self._ask_and_save("Export plots as SVG", "SVG image (*.svg)", ".svg", self.export_plots))
+        acts.export_csv.triggered.connect(lambda: self._ask_and_save("Export data as CSV", "CSV (*.csv)", ".csv", self.export_data))
+        acts.export_npz.triggered.connect(lambda: self._ask_and_save("Export data as NPZ", "NumPy archive (*.npz)", ".npz", self.export_data))
+        acts.quit.triggered.connect(self.close)
+        for action in acts.scenes:
+            action.triggered.connect(lambda _checked=False, name=action.data(): self.load_preset(name))
+        acts.next_scene.triggered.connect(lambda: self.step_scene(+1))
+        acts.previous_scene.triggered.connect(lambda: self.step_scene(-1))
+        self.scene_combo.activated.connect(self._scene_combo_chosen)
+        acts.full_screen.toggled.connect(self.set_full_screen)
+        acts.bigger.triggered.connect(lambda: self.set_font_scale(self.theme.scale * SCALE_STEP))
+        acts.smaller.triggered.connect(lambda: self.set_font_scale(self.theme.scale / SCALE_STEP))
+        acts.normal_size.triggered.connect(lambda: self.set_font_scale(1.0))
+        acts.hide_controls.toggled.connect(lambda hidden: self.set_controls_visible(not hidden))
+        acts.theme_projector.triggered.connect(lambda: self.set_theme("projector"))
+        acts.theme_dark.triggered.connect(lambda: self.set_theme("dark"))
+        acts.toggle_theme.triggered.connect(lambda: self.set_theme("projector" if self.theme.dark else "dark"))
+        acts.pin.triggered.connect(self.pin_run)
+        acts.clear_pins.triggered.connect(self.clear_pins)
+        acts.escape.triggered.connect(self._escape)
+        acts.help.triggered.connect(self.help_overlay_toggle)
 
     def _resize_to_screen(self) -> None:
         self.setMinimumSize(MINIMUM_SIZE)
@@ -169,7 +289,18 @@ class MainWindow(QMainWindow):
             size = size.boundedTo(available)
         self.resize(size)
 
-    # ---- public -----------------------------------------------------------------------------
+    def _fit_control_width(self) -> None:
+        # Wide enough for the panel's own size hint: the horizontal scroll bar is off, so
+        # anything narrower would cut the spin boxes off.
+        scroll = self.control_scroll
+        scroll.setMinimumWidth(
+            max(
+                int(CONTROL_PANEL_WIDTH * self.theme.scale),
+                self._control_content.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4,
+            )
+        )
+
+    # ---- public: the run ------------------------------------------------------------------------
     @property
     def config(self) -> Config:
         """The Config the controls show (and the current run uses)."""
@@ -182,24 +313,283 @@ class MainWindow(QMainWindow):
     def set_config(self, config: Config) -> int:
         """Show ``config`` in the controls and restart with it. Returns the run id."""
         self.controls.set_config(config)
+        self._update_caption()
         return self.controller.start(config)
 
     def reset(self) -> int:
         return self.controller.start(self.controls.config)
 
+    # ---- public: scenes -------------------------------------------------------------------------
+    def load_scene(self, scenario: Scenario, preset_name: str = "") -> int:
+        """Show ``scenario`` (title, caption, config) and start it. Returns the run id."""
+        self._show_scene(scenario, preset_name)
+        run_id = self.controller.start(scenario.config)
+        self.scene_loaded.emit(scenario.title)
+        return run_id
+
+    def load_preset(self, name: str) -> int:
+        for preset in presets():
+            if preset.name == name:
+                return self.load_scene(preset.scenario, preset.name)
+        raise KeyError(f"no scene called {name!r}")
+
+    def step_scene(self, offset: int) -> int:
+        names = [p.name for p in presets()]
+        index = names.index(self.scene_preset) if self.scene_preset in names else (-1 if offset > 0 else 0)
+        return self.load_preset(names[(index + offset) % len(names)])
+
+    def open_scenario_file(self, path: str | Path) -> bool:
+        """Load a scenario file; on any problem say what is wrong and change nothing."""
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as error:
+            self.notice.show_message(f"Could not open the scenario. {error}")
+            return False
+        self.notice.hide()
+        self.load_scene(scenario)
+        self.status.showMessage(f"Opened {Path(path).name}", 5000)
+        return True
+
+    def open_scenario_dialog(self) -> None:
+        path = self.dialogs.open_path(self, "Open scenario", "Scenario (*.json);;All files (*)")
+        if path:
+            self.open_scenario_file(path)
+
+    def current_scenario(self) -> Scenario:
+        """The current scene as a scenario: as loaded, or marked as modified with what changed."""
+        config = self.controls.config
+        scene = self.scene
+        if scene is not None and scene.config == config:
+            return scene
+        changes = pin_label(config, scene.config) if scene is not None else ""
+        if scene is not None:
+            title = f"{scene.title} (modified)"
+            caption = f"Changed from the scene: {changes}. {scene.caption}"
+        else:
+            title = "Custom settings"
+            caption = "Settings saved from the gradlab window."
+        return Scenario(
+            title=title[: MAX_TEXT["title"]].strip(), caption=caption[: MAX_TEXT["caption"]].strip(), config=config
+        )
+
+    # ---- public: files --------------------------------------------------------------------------
+    def save_scene(self, path: str | Path) -> Path:
+        path = Path(path)
+        text = self.current_scenario().to_json()
+        parse_scenario(text, source=path.name)  # what is written must open again
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def plot_pieces(self) -> tuple[list[PlotPiece], tuple[int, int]]:
+        """The four plots and where they are inside the plots area."""
+        area = self.plots_area
+        pieces = []
+        for widget, item in (
+            (self.gradient_plot, self.gradient_plot.getPlotItem()),
+            (self.spectrum_plot.plot_widget, self.spectrum_plot.plot_widget.getPlotItem()),
+            (self.training_plot, self.training_plot.ci),
+            (self.weights_plot.graphics, self.weights_plot.graphics.ci),
+        ):
+            top_left = widget.mapTo(area, QPoint(0, 0))
+            pieces.append(PlotPiece(item, widget, QRect(top_left, widget.size())))
+        return pieces, (area.width(), area.height())
+
+    def export_plots(self, path: str | Path) -> Path:
+        """PNG or SVG, by the extension."""
+        path = Path(path)
+        pieces, size = self.plot_pieces()
+        suffix = path.suffix.lower()
+        if suffix == ".png":
+            return export_png(pieces, size, self.theme.background, path)
+        if suffix == ".svg":
+            return export_svg(pieces, size, self.theme.background, path, title=self.current_scenario().title)
+        raise ValueError(f"{path.name}: plots are exported as .png or .svg")
+
+    def export_data(self, path: str | Path) -> Path:
+        """Every update of the current run, as the CLI's --out writes it (.csv, .npz, .json)."""
+        return save_history(self.recorder.history(), path)
+
+    def _ask_and_save(self, title: str, name_filter: str, suffix: str, write: Callable[[Path], Path]) -> None:
+        stem = (self.scene_preset or "gradlab") if self.scene is not None else "gradlab"
+        path = self.dialogs.save_path(self, title, name_filter, f"{stem}{suffix}")
+        if not path:
+            return
+        target = Path(path)
+        if target.suffix.lower() != suffix:
+            target = target.with_name(target.name + suffix)
+        try:
+            written = write(target)
+        except (OSError, ValueError) as error:
+            self.notice.show_message(f"Could not write {target.name}: {error}")
+            return
+        self.status.showMessage(f"Wrote {written}", 8000)
+
+    # ---- public: presenter ----------------------------------------------------------------------
     def apply_theme(self, theme: Theme) -> None:
-        """Re-apply colours and sizes everywhere (presenter mode, dark/light)."""
+        """Re-apply colours and sizes everywhere (presenter scale, projector/dark)."""
         self.theme = theme
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_to_app(app)
         self.setStyleSheet(theme.stylesheet())
         for plot in (self.gradient_plot, self.training_plot, self.weights_plot, self.spectrum_plot):
             plot.apply_theme(theme)
+        self.caption.fit_widths()
+        self._fit_control_width()
+        self.commands.theme_dark.setChecked(theme.dark)
+        self.commands.theme_projector.setChecked(not theme.dark)
+        if not self.help_overlay.isHidden():
+            self.help_overlay.place()
+
+    def set_theme(self, name: str) -> None:
+        self.apply_theme(Theme.named(name, self.theme.scale))
+
+    def set_font_scale(self, scale: float) -> None:
+        self.apply_theme(self.theme.with_scale(scale))
+        self.status.showMessage(f"Size {self.theme.scale:.0%}", 2000)
+
+    def set_controls_visible(self, visible: bool) -> None:
+        self.control_scroll.setVisible(visible)
+        self.toolbar.setVisible(visible)
+        if self.commands.hide_controls.isChecked() == visible:
+            self.commands.hide_controls.setChecked(not visible)
+
+    @property
+    def controls_visible(self) -> bool:
+        return not self.control_scroll.isHidden()
+
+    def set_full_screen(self, on: bool) -> None:
+        if on:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+        if self.commands.full_screen.isChecked() != on:
+            self.commands.full_screen.setChecked(on)
+
+    def help_overlay_toggle(self) -> None:
+        self.help_overlay.toggle()
+
+    def _escape(self) -> None:
+        if not self.help_overlay.isHidden():
+            self.help_overlay.set_visible(False)
+        elif not self.notice.isHidden():
+            self.notice.hide()
+        elif self.isFullScreen():
+            self.set_full_screen(False)
+
+    # ---- public: pins ---------------------------------------------------------------------------
+    def pin_run(self) -> Pin | None:
+        """Pin what the plots show now. A fourth pin replaces the oldest (and says so)."""
+        frame = self.status._latest
+        config = self.controller.config
+        history = self.training_plot.history
+        if frame is None or config is None:
+            self.status.showMessage("Nothing to pin yet: wait for the first update.", 5000)
+            return None
+        pin = Pin(
+            slot=0,
+            config=config,
+            iteration=frame.iteration,
+            log10_dh_norm=np.array(frame.log10_dh_norm, dtype=np.float64),
+            update_iteration=history.iteration.copy(),
+            log10_grad=history.log10_grad.copy(),
+            log10_loss=history.log10_loss.copy(),
+        )
+        replaced = self.pins.add(pin)
+        self._show_pins()
+        added = self.pins.pins[-1]
+        if replaced is not None:
+            self.status.showMessage(
+                f"At most {self.pins.capacity} pins: the oldest ({replaced.label(self.config)}) was replaced.", 8000
+            )
+        else:
+            self.status.showMessage(f"Pinned at update {frame.iteration}. Change a control to compare.", 5000)
+        return added
+
+    def clear_pins(self) -> None:
+        self.pins.clear()
+        self._show_pins()
+        self.status.showMessage("Pins cleared", 3000)
+
+    def _show_pins(self) -> None:
+        live = self.controls.config
+        self.gradient_plot.set_pins(self.pins.pins, live)
+        self.training_plot.set_pins(self.pins.pins, live)
+
+    # ---- public: settings -----------------------------------------------------------------------
+    def window_settings(self) -> WindowSettings:
+        if self.scene_preset:
+            scene = SavedScene(preset=self.scene_preset)
+        else:
+            scene = SavedScene(scenario=self.current_scenario())
+        return WindowSettings(
+            geometry=self.saveGeometry(),
+            theme=self.theme.name,
+            font_scale=self.theme.scale,
+            controls_visible=self.controls_visible,
+            scene=scene,
+        )
+
+    def save_settings(self) -> None:
+        save_settings(self.window_settings())
 
     # ---- slots ------------------------------------------------------------------------------
+    def _show_scene(self, scenario: Scenario | None, preset_name: str) -> None:
+        self.scene = scenario
+        self.scene_preset = preset_name if scenario is not None else ""
+        if scenario is not None:
+            self.controls.set_config(scenario.config)
+        for action in self.commands.scenes:
+            action.setChecked(bool(preset_name) and action.data() == preset_name)
+        self._update_caption()
+
+    def _update_caption(self) -> None:
+        scene = self.scene
+        config = self.controls.config
+        if scene is None:
+            self.caption.set_scene("", "", custom="your own settings")
+        elif scene.config == config:
+            self.caption.set_scene(scene.title, scene.caption)
+        else:
+            self.caption.set_scene(scene.title, scene.caption, custom=pin_label(config, scene.config))
+        index = self.scene_combo.findData(self.scene_preset if scene is not None and scene.config == config else "")
+        if index < 0:
+            index = self.scene_combo.findData("")
+        self.scene_combo.setCurrentIndex(index)
+        if scene is not None and self.scene_preset and scene.config != config:
+            checked = self.commands.scene_group.checkedAction()
+            if checked is not None:
+                # Exclusive groups cannot uncheck their last action by setChecked(False).
+                self.commands.scene_group.setExclusive(False)
+                checked.setChecked(False)
+                self.commands.scene_group.setExclusive(True)
+        elif scene is not None and self.scene_preset:
+            for action in self.commands.scenes:
+                action.setChecked(action.data() == self.scene_preset)
+        title = scene.title if scene is not None and scene.config == config else "custom"
+        self.setWindowTitle(f"gradlab — {title}")
+
+    def _scene_combo_chosen(self, index: int) -> None:
+        name = self.scene_combo.itemData(index)
+        if name:
+            self.load_preset(name)
+        else:
+            self._update_caption()
+
+    def _on_controls_changed(self, config: Config) -> None:
+        self._update_caption()
+        self.controller.start(config)
+
     def _on_run_started(self, run_id: int, config: Config) -> None:
         self.gradient_plot.clear_history()
         self.training_plot.clear_history()
+        self.spectrum_plot.clear()
         self.status.clear()
+        self.caption.clear()
+        self.recorder.start(config)
         self.banner.hide()
+        if len(self.pins):
+            self._show_pins()  # the labels say what differs from the new live config
 
     def _show_delivery(self, delivery: Delivery) -> None:
         if delivery.run_id != self.controller.run_id:
@@ -207,15 +597,19 @@ class MainWindow(QMainWindow):
             self.stale_deliveries_dropped += 1
             return
         frame = delivery.frame
+        self.recorder.add(delivery.history, frame)
         self.training_plot.append(
             delivery.history, delivery.config, frame.baseline_loss if frame else None
         )
         if frame is None:
             return
-        self.gradient_plot.show_frame(frame)
-        self.weights_plot.show_frame(frame)
-        self.spectrum_plot.show_frame(frame)
+        if not self.isMinimized():
+            # Nobody sees a minimised window: keep the data, skip the drawing.
+            self.gradient_plot.show_frame(frame)
+            self.weights_plot.show_frame(frame)
+            self.spectrum_plot.show_frame(frame)
         self.status.frame_shown(frame)
+        self.caption.frame_shown(frame)
         if frame.message:
             self.status.showMessage(frame.message, 10_000)
         self.frames_displayed += 1
@@ -236,7 +630,7 @@ class MainWindow(QMainWindow):
             self.status.showMessage("Run finished. Change a control or press Reset (R).")
 
     def _on_paused_changed(self, paused: bool) -> None:
-        self.play_action.setText("Play" if paused else "Pause")
+        self.commands.play.setText("Play" if paused else "Pause")
 
     # ---- events -----------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
@@ -246,7 +640,44 @@ class MainWindow(QMainWindow):
             self.first_painted.emit()
         return False
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self.help_overlay.isHidden():
+            self.help_overlay.place()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange:
+            full = self.isFullScreen()
+            if self.commands.full_screen.isChecked() != full:
+                self.commands.full_screen.setChecked(full)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if _dropped_file(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = _dropped_file(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_scenario_file(path)
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
         self.controller.shutdown()
         super().closeEvent(event)
 
+
+def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
+    """The one local file being dropped, or None (several files, a web link, text)."""
+    mime = event.mimeData()
+    if mime is None or not mime.hasUrls():
+        return None
+    urls = mime.urls()
+    if len(urls) != 1 or not urls[0].isLocalFile():
+        return None
+    return urls[0].toLocalFile()

@@ -316,9 +316,9 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         for plot, limits in ((self.grad_plot, self._grad_limits), (self.loss_plot, self._loss_limits)):
             view = limits.view()
             if view is not None:
-                # Room at the top for the one-row legend.
+                # Room at the top for the one-row legend, which would cover the curve otherwise.
                 low, high = view
-                plot.setYRange(low, high + 0.18 * (high - low), padding=0)
+                plot.setYRange(low, high + 0.6 * (high - low), padding=0)
 
     def _set_label(self, legend: pg.LegendItem, item: object, text: str) -> None:
         if self._texts.get(id(item)) == text:

@@ -28,6 +28,8 @@ class WeightsPlot(QWidget):
             plot.hideButtons()
             plot.getAxis("left").setWidth(int(theme.px(58)))
             plot.enableAutoRange(x=False, y=False)
+            # These plots are short: pyqtgraph's default density crowds the count labels.
+            plot.getAxis("left").setTickDensity(0.5)
         self.weights_plot.setLabel("left", "count")
         self.grad_plot.setLabel("left", "count")
 

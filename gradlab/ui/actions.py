@@ -1,0 +1,97 @@
+"""Every command of the window as a QAction with its keys, grouped as the menus show them.
+
+One place for the keys: the menus, the toolbar, the help overlay and the tests all read them from
+here, so a shortcut cannot be listed in one place and bound differently in another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+
+from gradlab.presets import Preset
+
+
+def _action(
+    parent: QObject, text: str, keys: Sequence[str | QKeySequence.StandardKey] = (), tip: str = "", *, checkable: bool = False
+) -> QAction:
+    action = QAction(text, parent)
+    sequences = [QKeySequence(k) for k in keys]
+    if sequences:
+        action.setShortcuts(sequences)
+    # The window's shortcuts work whichever control has the focus (a spin box being edited still
+    # gets its digits and letters: text fields take those before shortcuts do).
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    shown = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in sequences)
+    action.setToolTip(f"{tip or text.replace('&', '').rstrip('.…')} ({shown})" if shown else (tip or text.replace("&", "")))
+    action.setCheckable(checkable)
+    return action
+
+
+class WindowActions:
+    """The actions, unconnected: the window connects them to what they do."""
+
+    def __init__(self, parent: QObject, scenes: Sequence[Preset]) -> None:
+        a = _action
+        # File
+        self.open_scenario = a(parent, "&Open scenario…", ["Ctrl+O"], "Open a scenario file (JSON)")
+        self.save_scene = a(parent, "&Save scene as…", ["Ctrl+Shift+S"], "Save the current scene as a scenario file")
+        self.export_png = a(parent, "Export plots as &PNG…", ["Ctrl+E"])
+        self.export_svg = a(parent, "Export plots as S&VG…", ["Ctrl+Shift+E"])
+        self.export_csv = a(parent, "Export data as &CSV…", ["Ctrl+D"], "Export every update of the run as CSV")
+        self.export_npz = a(parent, "Export data as &NPZ…", ["Ctrl+Shift+D"], "Export every update of the run as NPZ")
+        self.quit = a(parent, "&Quit", ["Ctrl+Q"])
+        # Simulation
+        self.play = a(parent, "Pause", ["Space"], "Play / pause the simulation")
+        self.step = a(parent, "Step", ["S"], "Pause and compute one update")
+        self.reset = a(parent, "Reset", ["R"], "Start again from the initial weights")
+        # Scenes
+        self.scene_group = QActionGroup(parent)
+        self.scene_group.setExclusive(True)
+        self.scenes: list[QAction] = []
+        for number, preset in enumerate(scenes, start=1):
+            keys = [preset.key] if preset.key else []
+            prefix = f"&{preset.key}" if preset.key else f"{number}"
+            action = a(parent, f"{prefix}  {preset.scenario.title}", keys, preset.scenario.caption, checkable=True)
+            action.setData(preset.name)
+            self.scene_group.addAction(action)
+            self.scenes.append(action)
+        self.next_scene = a(parent, "Next scene", ["PgDown"], "Next scene (a presenter's clicker sends Page Down)")
+        self.previous_scene = a(parent, "Previous scene", ["PgUp"], "Previous scene (Page Up)")
+        # View
+        self.full_screen = a(parent, "&Full screen", ["F11"], checkable=True)
+        self.bigger = a(parent, "&Bigger", ["Ctrl+=", "Ctrl++"], "Scale every font, line and marker up")
+        self.smaller = a(parent, "S&maller", ["Ctrl+-"], "Scale every font, line and marker down")
+        self.normal_size = a(parent, "&Normal size", ["Ctrl+0"], "Back to the normal size")
+        self.hide_controls = a(parent, "&Hide controls", ["H"], "Hide the control panel and toolbar: plots fill the window", checkable=True)
+        self.theme_group = QActionGroup(parent)
+        self.theme_group.setExclusive(True)
+        self.theme_projector = a(parent, "&Projector theme (light)", [], checkable=True)
+        self.theme_dark = a(parent, "&Dark theme", [], checkable=True)
+        for action, name in ((self.theme_projector, "projector"), (self.theme_dark, "dark")):
+            action.setData(name)
+            self.theme_group.addAction(action)
+        self.toggle_theme = a(parent, "&Switch theme", ["T"], "Switch between the projector and the dark theme")
+        self.pin = a(parent, "&Pin this run", ["P"], "Keep this run's curves on the plots as a ghost (at most 3)")
+        self.clear_pins = a(parent, "&Clear pins", ["Shift+P"], "Remove every pinned run")
+        self.escape = a(parent, "Leave full screen / close overlay", ["Esc"])
+        # Help
+        self.help = a(parent, "&Keyboard shortcuts", ["F1", "?"], "Show every shortcut")
+
+    def menus(self) -> list[tuple[str, list[QAction | None]]]:
+        """(menu title, actions; None = separator), in menu order."""
+        return [
+            ("&File", [self.open_scenario, self.save_scene, None, self.export_png, self.export_svg,
+                       self.export_csv, self.export_npz, None, self.quit]),
+            ("&Simulation", [self.play, self.step, self.reset]),
+            ("S&cenes", [*self.scenes, None, self.next_scene, self.previous_scene]),
+            ("&View", [self.full_screen, self.hide_controls, None, self.bigger, self.smaller, self.normal_size,
+                       None, self.theme_projector, self.theme_dark, self.toggle_theme, None, self.pin,
+                       self.clear_pins, None, self.escape]),
+            ("&Help", [self.help]),
+        ]
+
+    def all(self) -> list[QAction]:
+        return [action for _, actions in self.menus() for action in actions if action is not None]

@@ -1,0 +1,84 @@
+"""Export the four plots as one picture, PNG or SVG.
+
+PNG: each plot through pyqtgraph's ``ImageExporter``, painted into one image where it sits on
+screen. SVG: pyqtgraph's ``SVGExporter`` fails on this Qt (6.11): its post-processing splits
+every path command at commas and raises on a close-path "Z" (pyqtgraph issue #3485, open), so
+each plot's view is rendered by Qt's own ``QSvgGenerator`` (which pyqtgraph's exporter also
+draws with) into one document: curves and text stay vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QPoint, QRect, QRectF, QSize
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsView
+
+
+@dataclass(frozen=True)
+class PlotPiece:
+    """One plot to export: the pyqtgraph item and where it sits in the picture (pixels)."""
+
+    item: pg.GraphicsObject
+    view: QGraphicsView
+    rect: QRect
+
+
+def _image(item: pg.GraphicsObject, width: int, height: int) -> QImage:
+    exporter = ImageExporter(item)
+    exporter.parameters()["width"] = width
+    exporter.parameters()["height"] = height
+    image = exporter.export(toBytes=True)
+    if not isinstance(image, QImage):  # pragma: no cover (pyqtgraph's contract)
+        raise RuntimeError("pyqtgraph's ImageExporter returned no image")
+    return image
+
+
+def export_png(pieces: Sequence[PlotPiece], size: tuple[int, int], background: str, path: str | Path) -> Path:
+    """Write the plots as one PNG of ``size`` (width, height) pixels."""
+    path = Path(path)
+    picture = QImage(size[0], size[1], QImage.Format.Format_ARGB32)
+    picture.fill(QColor(background))
+    painter = QPainter(picture)
+    try:
+        for piece in pieces:
+            image = _image(piece.item, max(1, piece.rect.width()), max(1, piece.rect.height()))
+            painter.drawImage(QPoint(piece.rect.x(), piece.rect.y()), image)
+    finally:
+        painter.end()
+    if not picture.save(str(path), "PNG"):
+        raise OSError(f"{path}: could not be written")
+    return path
+
+
+def export_svg(
+    pieces: Sequence[PlotPiece], size: tuple[int, int], background: str, path: str | Path, *, title: str = "gradlab"
+) -> Path:
+    """Write the plots as one SVG document (vector curves and text)."""
+    path = Path(path)
+    width, height = size
+    generator = QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(QSize(width, height))
+    generator.setViewBox(QRect(0, 0, width, height))
+    generator.setTitle(title)
+    generator.setDescription("Plots exported from gradlab")
+    painter = QPainter()
+    if not painter.begin(generator):
+        raise OSError(f"{path}: could not be written")
+    try:
+        painter.fillRect(QRectF(0, 0, width, height), QColor(background))
+        for piece in pieces:
+            view = piece.view
+            piece.view.render(painter, QRectF(piece.rect), view.viewport().rect())
+    finally:
+        painter.end()
+    if not path.is_file() or path.stat().st_size == 0:
+        raise OSError(f"{path}: could not be written")
+    return path

@@ -1,0 +1,276 @@
+"""What a lecture hall reads: the scene's title and caption in large type, big readouts of ρ, the
+fitted slope and the iteration, a dismissable notice, and the keyboard help overlay."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QMouseEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradlab.core import Frame
+from gradlab.ui.plot_common import format_number
+
+READOUT_REFRESH_MS = 250  # big numbers changing 60 times a second cannot be read anyway
+
+
+class BigReadout(QWidget):
+    """A name above a large number."""
+
+    def __init__(self, name: str, widest: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name_label = QLabel(name)
+        self.name_label.setObjectName("bigName")
+        self.value_label = QLabel("–")
+        self.value_label.setObjectName("bigValue")
+        self._widest = widest
+        for label in (self.name_label, self.value_label):
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.name_label)
+        layout.addWidget(self.value_label)
+
+    def fit_width(self) -> None:
+        """A fixed width for the widest value: a number changing length must not move the band."""
+        self.value_label.ensurePolished()
+        width = self.value_label.fontMetrics().horizontalAdvance(self._widest) + 8
+        self.setFixedWidth(max(width, self.name_label.sizeHint().width()))
+
+    def set_value(self, text: str) -> None:
+        if text != self.value_label.text():
+            self.value_label.setText(text)
+
+    @property
+    def value(self) -> str:
+        return self.value_label.text()
+
+
+class CaptionBand(QFrame):
+    """The band above the plots: scene title and caption (or "custom settings"), and readouts."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("captionBand")
+        self.title_label = QLabel()
+        self.title_label.setObjectName("sceneTitle")
+        self.caption_label = QLabel()
+        self.caption_label.setObjectName("sceneCaption")
+        self.caption_label.setWordWrap(True)
+        self.caption_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.caption_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.radius = BigReadout("ρ (spectral radius)", "0.000e+00")
+        self.slope = BigReadout("slope, decades/step", "+0.000e+00")
+        self.iteration = BigReadout("iteration", "0000000")
+
+        text = QVBoxLayout()
+        text.setSpacing(2)
+        text.addWidget(self.title_label)
+        text.addWidget(self.caption_label, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 10, 6)
+        layout.setSpacing(16)
+        layout.addLayout(text, 1)
+        for readout in (self.radius, self.slope, self.iteration):
+            layout.addWidget(readout, 0, Qt.AlignmentFlag.AlignVCenter)
+
+        self._latest: Frame | None = None
+        self._dirty = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(READOUT_REFRESH_MS)
+        self._timer.timeout.connect(self._tick)
+        self.set_scene("", "")
+
+    # ---- scene ------------------------------------------------------------------------------
+    def set_scene(self, title: str, caption: str, *, custom: str = "") -> None:
+        """Show a scene's ``title`` and ``caption``; with ``custom`` (what was changed) the caption
+        gives way to a muted "custom settings" line."""
+        if custom:
+            shown_title = f"{title} — custom" if title else "Custom settings"
+            shown_caption = f"Changed from the scene: {custom}" if title else custom
+        else:
+            shown_title, shown_caption = title, caption
+        self.title_label.setText(shown_title)
+        self.caption_label.setText(shown_caption)
+        self.caption_label.setVisible(bool(shown_caption))
+        self.caption_label.setProperty("custom", bool(custom))
+        style = self.caption_label.style()
+        style.unpolish(self.caption_label)
+        style.polish(self.caption_label)
+
+    @property
+    def title(self) -> str:
+        return self.title_label.text()
+
+    @property
+    def caption(self) -> str:
+        return self.caption_label.text() if not self.caption_label.isHidden() else ""
+
+    @property
+    def is_custom(self) -> bool:
+        return bool(self.caption_label.property("custom"))
+
+    # ---- readouts ---------------------------------------------------------------------------
+    def clear(self) -> None:
+        self._latest = None
+        self._dirty = False
+        self._timer.stop()
+        for readout in (self.radius, self.slope, self.iteration):
+            readout.set_value("–")
+
+    def frame_shown(self, frame: Frame) -> None:
+        self._latest = frame
+        if self._timer.isActive():
+            self._dirty = True
+        else:
+            # The first frame after a quiet spell shows at once, then at most every
+            # READOUT_REFRESH_MS, and the last one always shows.
+            self.refresh()
+            self._timer.start()
+
+    def _tick(self) -> None:
+        if self._dirty:
+            self.refresh()
+            self._timer.start()
+
+    def refresh(self) -> None:
+        self._dirty = False
+        frame = self._latest
+        if frame is None:
+            return
+        self.radius.set_value(format_number(frame.spectral_radius))
+        slope = frame.fitted_slope
+        self.slope.set_value(f"{slope:+.3f}" if math.isfinite(slope) and abs(slope) < 1e4 else format_number(slope))
+        self.iteration.set_value(str(frame.iteration))
+
+    def fit_widths(self) -> None:
+        for readout in (self.radius, self.slope, self.iteration):
+            readout.fit_width()
+
+
+class Notice(QFrame):
+    """A message above the plots that stays until dismissed (× or Esc) or replaced."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("notice")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.close_button = QToolButton()
+        self.close_button.setText("×")
+        self.close_button.setToolTip("Dismiss (Esc)")
+        self.close_button.setAutoRaise(True)
+        self.close_button.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    @property
+    def text(self) -> str:
+        return "" if self.isHidden() else self.label.text()
+
+
+def shortcut_text(action: QAction) -> str:
+    """The action's keys as the user reads them, e.g. "F1, ?"."""
+    return ", ".join(
+        key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts() if not key.isEmpty()
+    )
+
+
+class HelpOverlay(QFrame):
+    """Every shortcut of the window, grouped by menu, over the plots. Any key or click closes it."""
+
+    closed = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("helpOverlay")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(18, 14, 18, 14)
+        self._grid.setHorizontalSpacing(18)
+        self._grid.setVerticalSpacing(2)
+        self.rows: list[tuple[str, str]] = []
+        self.hide()
+
+    def set_sections(self, sections: Sequence[tuple[str, Sequence[QAction]]]) -> None:
+        """(heading, actions) per menu; laid out in two columns of sections."""
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()
+        self.rows = []
+        title = QLabel("Keyboard shortcuts — any key closes this")
+        title.setStyleSheet("font-weight: bold;")
+        self._grid.addWidget(title, 0, 0, 1, 4)
+        half = (sum(len(actions) + 1 for _, actions in sections) + 1) // 2
+        row, column, used = 1, 0, 0
+        for heading, actions in sections:
+            if used >= half and column == 0:
+                row, column = 1, 2
+            label = QLabel(heading)
+            label.setStyleSheet("font-weight: bold; padding-top: 6px;")
+            self._grid.addWidget(label, row, column, 1, 2)
+            row += 1
+            used += 1
+            for action in actions:
+                keys = shortcut_text(action) or "menu"
+                text = action.text().replace("&", "").rstrip(".…")
+                self._grid.addWidget(QLabel(keys), row, column)
+                self._grid.addWidget(QLabel(text), row, column + 1)
+                self.rows.append((keys, text))
+                row += 1
+                used += 1
+
+    def toggle(self) -> None:
+        self.set_visible(self.isHidden())
+
+    def set_visible(self, visible: bool) -> None:
+        if visible:
+            self.place()
+            self.show()
+            self.raise_()
+            self.setFocus()
+        elif not self.isHidden():
+            self.hide()
+            self.closed.emit()
+
+    def place(self) -> None:
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        self.adjustSize()
+        size = self.sizeHint().boundedTo(parent.size())
+        self.setGeometry(
+            (parent.width() - size.width()) // 2, (parent.height() - size.height()) // 2, size.width(), size.height()
+        )
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.set_visible(False)
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.set_visible(False)
+        event.accept()

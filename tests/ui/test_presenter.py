@@ -1,0 +1,108 @@
+"""Presenter view: font scale and theme reach the plots, controls hide, full screen, big readouts."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from gradlab.ui.theme import MAX_SCALE, MIN_SCALE, Theme
+
+
+def _sizes(window) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    plot = window.gradient_plot.getPlotItem()
+    legend_label = window.gradient_plot._legend.items[0][1]
+    return {
+        "tick_font": plot.getAxis("bottom").style["tickFont"].pointSizeF(),
+        "axis_label": plot.getAxis("bottom").label.font().pointSizeF(),
+        "latest_pen": window.gradient_plot.latest_curve.opts["pen"].widthF(),
+        "grad_pen": window.training_plot.grad_curve.opts["pen"].widthF(),
+        "marker": window.gradient_plot.zero_markers.opts["size"],
+        "eigen_marker": window.spectrum_plot.eigenvalue_points.opts["size"],
+        "legend": float(legend_label.opts["size"].removesuffix("pt")),
+        "app_font": QApplication.font().pointSizeF(),
+        "title": float(window.styleSheet().split("QLabel#sceneTitle")[1].split("font-size: ")[1].split("pt")[0]),
+    }
+
+
+def test_bigger_and_smaller_scale_every_font_line_and_marker_of_the_plots_too(window, qtbot, focused):
+    focused(window)
+    before = _sizes(window)
+    qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    bigger = _sizes(window)
+    assert window.theme.scale == pytest.approx(1.15**2)
+    for name, value in before.items():
+        assert bigger[name] > value, name
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert window.theme.scale == pytest.approx(1.15)
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert window.theme.scale == 1.0
+    assert _sizes(window) == before
+
+
+def test_the_scale_stays_within_its_limits():
+    assert Theme().scaled(100).scale == MAX_SCALE
+    assert Theme().scaled(0.001).scale == MIN_SCALE
+
+
+def test_switching_the_theme_recolours_the_plots_and_the_widgets(window, qtbot, focused):
+    focused(window)
+    assert window.theme.name == "projector"
+    light_background = window.gradient_plot.backgroundBrush().color()
+    light_pen = window.gradient_plot.latest_curve.opts["pen"].color()
+    light_axis = window.gradient_plot.getPlotItem().getAxis("left").pen().color()
+    qtbot.keyClick(window, Qt.Key.Key_T)
+    assert window.theme.name == "dark"
+    assert window.commands.theme_dark.isChecked()
+    dark_background = window.gradient_plot.backgroundBrush().color()
+    assert dark_background.lightness() < 50 < light_background.lightness()
+    assert window.gradient_plot.latest_curve.opts["pen"].color() != light_pen
+    assert window.gradient_plot.getPlotItem().getAxis("left").pen().color() != light_axis
+    for plot in (window.training_plot, window.weights_plot.graphics, window.spectrum_plot.plot_widget):
+        assert plot.backgroundBrush().color() == dark_background
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 60
+    window.commands.theme_projector.trigger()
+    assert window.theme.name == "projector"
+    assert window.gradient_plot.backgroundBrush().color() == QColor("#FFFFFF")
+
+
+def test_the_theme_keeps_the_scale_and_the_scale_keeps_the_theme(window):
+    window.set_font_scale(1.5)
+    window.set_theme("dark")
+    assert window.theme == Theme(dark=True).with_scale(1.5)
+    window.set_font_scale(1.0)
+    assert window.theme.dark
+
+
+def test_h_hides_the_controls_so_the_plots_fill_the_window(window, qtbot, focused):
+    focused(window)
+    qtbot.wait(50)
+    width = window.gradient_plot.width()
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert not window.controls_visible
+    assert window.toolbar.isHidden()
+    qtbot.waitUntil(lambda: window.gradient_plot.width() > width + 200, timeout=2000)
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert window.controls_visible
+
+
+def test_f11_toggles_full_screen_and_escape_leaves_it(window, qtbot, focused):
+    focused(window)
+    qtbot.keyClick(window, Qt.Key.Key_F11)
+    qtbot.waitUntil(window.isFullScreen, timeout=2000)
+    assert window.commands.full_screen.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=2000)
+    assert not window.commands.full_screen.isChecked()
+
+
+def test_big_readouts_show_rho_slope_and_iteration(window, qtbot, wait_frames):
+    wait_frames(window, 3)
+    window.caption.refresh()
+    frame = window.status._latest
+    assert frame is not None
+    assert window.caption.iteration.value == str(frame.iteration)
+    assert float(window.caption.radius.value) == pytest.approx(frame.spectral_radius, abs=1e-3)
+    assert float(window.caption.slope.value) == pytest.approx(frame.fitted_slope, abs=1e-3)
