@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config, Frame
@@ -27,6 +28,7 @@ from gradlab.ui.theme import Theme
 
 PREVIOUS_CURVES = 5
 LEGEND_REFRESH_S = 0.25
+LEGEND_ROW_SHARE = 0.085  # of the plot's height, per legend row, at scale 1 and 1280×720
 LATEST = "latest update"
 THEORY = "theory bound"
 
@@ -61,7 +63,9 @@ class GradientTimePlot(pg.PlotWidget):
         self._cell_curve.setZValue(9)
         self._marker_x: dict[pg.ScatterPlotItem, tuple[np.ndarray, float]] = {}
 
-        self._legend = add_legend(plot, offset=(10, 10))
+        # A strip above the data holds the legend (two columns), so it never covers a curve.
+        self._legend = add_legend(plot, offset=(10, 4))
+        self._legend.setColumnCount(2)
         self._legend.addItem(self.latest_curve, LATEST)
         self._legend.addItem(self._theory_curve, THEORY)
         self._marker_names = {
@@ -70,7 +74,7 @@ class GradientTimePlot(pg.PlotWidget):
             self.nan_markers: "nan",
         }
         self._in_legend: set[pg.ScatterPlotItem] = set()
-        self._legend_corner = "top"
+        self._legend_rows = 1
         self._cell_in_legend = False
         self._legend_texts: dict[int, str] = {}
 
@@ -79,6 +83,10 @@ class GradientTimePlot(pg.PlotWidget):
         self._pin_limits: tuple[float, float] | None = None
         self._pin_steps = 0
 
+        self._pending_slope = ""
+        self._slope_timer = QTimer(self)
+        self._slope_timer.setSingleShot(True)
+        self._slope_timer.timeout.connect(self._flush_slope)
         self._x = np.empty(0)
         self._steps = 0
         self._legend_refreshed = 0.0
@@ -117,6 +125,8 @@ class GradientTimePlot(pg.PlotWidget):
         for pin, curve in zip(self._pins, self.pin_curves):
             curve.setPen(theme.pin_pen(pin.slot))
         theme.style_legend(self._legend)
+        if self._y_limits is not None:
+            self._set_y_view(self._y_limits)
 
     def _pen_history_curves(self) -> None:
         for age, curve in enumerate(self._previous_curves):
@@ -173,12 +183,19 @@ class GradientTimePlot(pg.PlotWidget):
         self._update_x_range()
         self._update_theory(frame, log10_norm)
         self._update_markers(log10_norm, cell_state, low, high)
+        self._pending_slope = f"{LATEST} · fitted slope {slope_text(frame.fitted_slope)}"
         now = time.monotonic()
         if now - self._legend_refreshed >= LEGEND_REFRESH_S:
             # Re-laying out the legend costs a frame's worth of time; a number that changes
-            # every update is unreadable at 60 Hz anyway.
-            self._legend_refreshed = now
-            self._set_legend_text(self.latest_curve, f"{LATEST} · fitted slope {slope_text(frame.fitted_slope)}")
+            # every update is unreadable at 60 Hz anyway. The last value always shows (timer).
+            self._flush_slope()
+        elif not self._slope_timer.isActive():
+            self._slope_timer.start(int(LEGEND_REFRESH_S * 1000))
+
+    def _flush_slope(self) -> None:
+        self._legend_refreshed = time.monotonic()
+        if self._pending_slope:
+            self._set_legend_text(self.latest_curve, self._pending_slope)
 
     # ---- pins -------------------------------------------------------------------------------
     def set_pins(self, pins: Sequence[Pin], live: Config) -> None:
@@ -213,7 +230,7 @@ class GradientTimePlot(pg.PlotWidget):
             self._update_x_range()
         for pin, curve in zip(self._pins, self.pin_curves):
             self._set_legend_text(curve, f"pinned · {pin.label(live)}")
-        self._theme.style_legend(self._legend)
+        self._legend_changed()
 
     def pin_labels(self) -> list[str]:
         return [self._legend_texts.get(id(curve), "") for curve in self.pin_curves]
@@ -228,6 +245,10 @@ class GradientTimePlot(pg.PlotWidget):
     def _update_y_range(self) -> tuple[float, float]:
         """Whole-decade limits around the finite data; only moves when the data outgrows them."""
         bounds = [b for b in (self._data_limits, self._pin_limits) if b is not None]
+        if not bounds and self._y_limits is not None:
+            # Nothing finite to show (all inf/nan): keep the view, so the fading curves of the
+            # updates before the blow-up stay in sight.
+            return self._y_limits
         if bounds:
             low = math.floor(min(b[0] for b in bounds))
             high = math.ceil(max(b[1] for b in bounds))
@@ -244,10 +265,17 @@ class GradientTimePlot(pg.PlotWidget):
         limits = (float(low - margin), float(high + margin))
         if limits != self._y_limits:
             self._y_limits = limits
-            span = limits[1] - limits[0]
-            # Room outside the data for the edge markers.
-            self.getPlotItem().setYRange(limits[0] - 0.12 * span, limits[1] + 0.12 * span, padding=0)
+            self._set_y_view(limits)
         return limits
+
+    def _set_y_view(self, limits: tuple[float, float]) -> None:
+        low, high = limits
+        span = high - low
+        # Room outside the data for the edge markers, and above them for the legend's rows.
+        bottom, top = low - 0.12 * span, high + 0.12 * span
+        legend_share = min(0.5, LEGEND_ROW_SHARE * self._legend_rows * self._theme.scale)
+        top = bottom + (top - bottom) / (1.0 - legend_share)
+        self.getPlotItem().setYRange(bottom, top, padding=0)
 
     def _update_theory(self, frame: Frame, log10_norm: np.ndarray) -> None:
         slope = frame.theory_slope
@@ -256,27 +284,21 @@ class GradientTimePlot(pg.PlotWidget):
             anchor = int(finite_steps[0])
             ks = np.array([anchor, log10_norm.size - 1], dtype=np.float64)
             self._theory_curve.setData(ks, log10_norm[anchor] + slope * (ks - anchor))
-            text = f"{THEORY} · log₁₀(γσₘₐₓ) = {slope_text(slope)}"
+            text = f"{THEORY} log₁₀(γσₘₐₓ) = {slope_text(slope)}"
         else:
             if self._theory_curve.yData is not None and len(self._theory_curve.yData):
                 self._theory_curve.setData([], [])
             text = f"{THEORY} · n/a for gated cells" if math.isnan(frame.gamma) else f"{THEORY} · n/a"
         self._set_legend_text(self._theory_curve, text)
-        self._place_legend(frame.fitted_slope)
 
-    def _place_legend(self, slope: float) -> None:
-        """Put the legend in the corner the curve leaves free.
-
-        A falling curve (vanishing) leaves the bottom left empty, a rising one the top left.
-        """
-        corner = "bottom" if not slope >= 0 else "top"
-        if corner == self._legend_corner:
-            return
-        self._legend_corner = corner
-        if corner == "bottom":
-            self._legend.anchor(itemPos=(0, 1), parentPos=(0, 1), offset=(10, -10))
-        else:
-            self._legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(10, 10))
+    def _legend_changed(self) -> None:
+        """An entry came or went: restyle, and make the strip above the data fit the rows."""
+        self._theme.style_legend(self._legend)
+        rows = max(1, math.ceil(len(self._legend.items) / 2))
+        if rows != self._legend_rows:
+            self._legend_rows = rows
+            if self._y_limits is not None:
+                self._set_y_view(self._y_limits)
 
     def _update_markers(
         self, log10_norm: np.ndarray, cell_state: np.ndarray | None, low: float, high: float
@@ -303,19 +325,21 @@ class GradientTimePlot(pg.PlotWidget):
         if present and item not in self._in_legend:
             self._legend.addItem(item, self._marker_names[item])
             self._in_legend.add(item)
-            self._theme.style_legend(self._legend)
+            self._legend_changed()
         elif not present and item in self._in_legend:
             self._legend.removeItem(item)
             self._in_legend.discard(item)
+            self._legend_changed()
 
     def _set_cell_legend(self, present: bool) -> None:
         if present and not self._cell_in_legend:
             self._legend.addItem(self._cell_curve, "‖∂L/∂cₜ‖ (cell state)")
             self._cell_in_legend = True
-            self._theme.style_legend(self._legend)
+            self._legend_changed()
         elif not present and self._cell_in_legend:
             self._legend.removeItem(self._cell_curve)
             self._cell_in_legend = False
+            self._legend_changed()
 
     def _set_legend_text(self, item: object, text: str) -> None:
         if self._legend_texts.get(id(item)) == text:
@@ -334,4 +358,4 @@ class GradientTimePlot(pg.PlotWidget):
 def slope_text(value: float) -> str:
     if not math.isfinite(value):
         return format_number(value)
-    return f"{value:+.3f} decades/step"
+    return f"{value:+.3f}/step"  # decades per step: the axis is in decades

@@ -102,7 +102,8 @@ def _follow(plot: pg.PlotItem, histogram: Histogram) -> None:
     top = float(np.max(histogram.counts)) if histogram.counts.size else 1.0
     (x0, x1), (_, y1) = plot.getViewBox().viewRange()
     extent, view_extent = max(abs(low), abs(high)), max(abs(x0), abs(x1))
-    if extent > view_extent or extent < 0.35 * view_extent:
+    centred = abs(x0 + x1) <= 1e-9 * view_extent
+    if not centred or extent > view_extent or extent < 0.35 * view_extent:
         new_extent = nice_ceiling(extent * 1.02)
         plot.setXRange(-new_extent, new_extent, padding=0)
     if top > y1 or top < 0.35 * y1:

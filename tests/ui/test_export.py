@@ -101,24 +101,24 @@ def test_the_scene_is_saved_as_a_scenario_that_opens_again(window, tmp_path):
     assert "seq_len=57" in modified.caption
 
 
-@pytest.mark.parametrize(
-    ("action", "name", "check"),
-    [
-        ("export_png", "a.png", lambda p: not QImage(str(p)).isNull()),
-        ("export_svg", "a.svg", lambda p: ET.parse(p).getroot() is not None),
-        ("export_csv", "a.csv", lambda p: p.read_text().startswith("iteration,")),
-        ("export_npz", "a.npz", lambda p: "iteration" in np.load(p).files),
-        ("save_scene", "a.json", lambda p: load_scenario(p) is not None),
-    ],
-)
-def test_each_file_action_asks_for_a_name_and_writes(window, wait_frames, tmp_path, action, name, check):
+FILE_ACTIONS = [
+    ("export_png", "a.png", lambda p: not QImage(str(p)).isNull()),
+    ("export_svg", "a.svg", lambda p: ET.parse(p).getroot() is not None),
+    ("export_csv", "a.csv", lambda p: p.read_text().startswith("iteration,")),
+    ("export_npz", "a.npz", lambda p: "iteration" in np.load(p).files),
+    ("save_scene", "a.json", lambda p: load_scenario(p) is not None),
+]
+
+
+def test_each_file_action_asks_for_a_name_and_writes(window, wait_frames, tmp_path):
     wait_frames(window, 2)
-    target = tmp_path / name
-    window.dialogs = AnsweringDialogs(target)
-    getattr(window.commands, action).trigger()
-    assert target.is_file()
-    assert check(target)
-    assert str(target) in window.status.currentMessage()
+    for action, name, check in FILE_ACTIONS:
+        target = tmp_path / name
+        window.dialogs = AnsweringDialogs(target)
+        getattr(window.commands, action).trigger()
+        assert target.is_file(), action
+        assert check(target), action
+        assert str(target) in window.status.currentMessage(), action
 
 
 def test_a_missing_extension_is_added_and_a_cancelled_dialog_writes_nothing(window, wait_frames, tmp_path):

@@ -31,18 +31,19 @@ def test_every_scene_is_in_the_menu_and_toolbar_with_its_key(window):
     assert all(action in scenes_menu.actions() for action in actions)
 
 
-@pytest.mark.parametrize("index", [0, 2, 6, 9])
-def test_a_scene_key_loads_the_scene_and_shows_its_caption(window, qtbot, focused, wait_frames, index):
-    preset = presets()[index]
+def test_each_scene_key_loads_its_scene_and_shows_its_caption(window, qtbot, focused, wait_frames):
     focused(window)
-    qtbot.keyClick(window, preset.key)
-    assert window.controller.config == preset.scenario.config
-    assert window.controls.config == preset.scenario.config
-    assert window.caption.title == preset.scenario.title
-    assert window.caption.caption == preset.scenario.caption
-    assert not window.caption.is_custom
-    assert window.commands.scenes[index].isChecked()
-    assert window.scene_combo.currentData() == preset.name
+    for index, preset in enumerate(presets()):
+        if preset.key is None:
+            continue
+        qtbot.keyClick(window, preset.key)
+        assert window.controller.config == preset.scenario.config, preset.name
+        assert window.controls.config == preset.scenario.config, preset.name
+        assert window.caption.title == preset.scenario.title
+        assert window.caption.caption == preset.scenario.caption
+        assert not window.caption.is_custom
+        assert window.commands.scenes[index].isChecked()
+        assert window.scene_combo.currentData() == preset.name
     wait_frames(window, 1)
     assert len(window.gradient_plot.latest_curve.yData) == preset.scenario.config.seq_len
 
