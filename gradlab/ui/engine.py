@@ -6,14 +6,17 @@ every update since the previous one, and the next is sent only after the window 
 last. So frames never queue up however fast the core runs, and no update is lost from the
 training curves.
 
-Commands (tuples, first item the verb):
-    ("start", run_id, config_dict, paused, edges_frozen, run_path)   supersede the current run
-    ("pause",) ("resume",) ("step",)                         step = one more update while paused
-    ("freeze", bool)                                         hold the histogram edges still
-    ("ack",)                                                 the window took the last delivery
+Messages to the process (tuples), never more than one of each kind unanswered, so that the pipe
+never fills while the process is inside a long update and the window never blocks on it:
+    ("state", seq, run_id, config_dict, run_path, paused, step_total, edges_frozen)
+        what the window wants now: a new run_id starts a new run; step_total counts the Step
+        presses so far (while paused each new one allows one more update). Answered at once
+        with {"kind": "state", "seq": seq} as soon as it is read (between two updates).
+    ("ack",)   the window took the last delivery
     ("quit",)
-Deliveries (dicts): run_id, frame (or None), rows [(iteration, loss, grad_norm,
-grad_norm_clipped, clipped)], produced, error, finished, update_s (mean seconds per update).
+Once its imports are done the process says {"kind": "hello"}. Deliveries ({"kind": "delivery", ...}): run_id, frame (or None), rows [(iteration, loss,
+grad_norm, grad_norm_clipped, clipped)], produced, error, finished, update_s (mean seconds per
+update).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class _Run:
 
     def delivery(self) -> dict[str, Any]:
         news = {
+            "kind": "delivery",
             "run_id": self.run_id,
             "frame": self.latest,
             "rows": self.rows,
@@ -82,39 +86,41 @@ def serve(conn: Connection) -> None:
     from gradlab._blas import limit_blas_threads
 
     limit_blas_threads()
+    try:
+        conn.send({"kind": "hello"})  # imports done: ready for a run
+    except (EOFError, OSError):
+        return
     current: _Run | None = None
     paused = False
     step_credits = 0
+    steps_seen = 0
     may_send = True  # the window has acknowledged the previous delivery
 
     while True:
         idle = current is None or not current.running or (paused and step_credits == 0)
         try:
-            # While idle, wait for a command; while computing, only look.
+            # While idle, wait for a message; while computing, only look.
             while conn.poll(None if idle else 0):
-                command = conn.recv()
-                verb = command[0]
-                if verb == "start":
-                    _, run_id, config_dict, paused, frozen, run_path = command
-                    if current is not None:
-                        current.frames.close()
-                    edges = HistogramEdges()
-                    if frozen:
-                        edges.freeze()
-                    config = Config.from_dict(config_dict)
-                    frames = resolve(run_path)(config, histogram_edges=edges)
-                    current = _Run(run_id, config, frames, edges)
-                    # A run started while paused computes one update, so the change is visible.
-                    step_credits = 1 if paused else 0
-                elif verb == "pause":
-                    paused, step_credits = True, 0
-                elif verb == "resume":
-                    paused = False
-                elif verb == "step":
-                    step_credits += 1
-                elif verb == "freeze":
-                    if current is not None:
-                        (current.edges.freeze if command[1] else current.edges.unfreeze)()
+                message = conn.recv()
+                verb = message[0]
+                if verb == "state":
+                    _, seq, run_id, config_dict, run_path, want_paused, step_total, frozen = message
+                    conn.send({"kind": "state", "seq": seq})
+                    if current is None or run_id != current.run_id:
+                        if current is not None:
+                            current.frames.close()
+                        edges = HistogramEdges()
+                        config = Config.from_dict(config_dict)
+                        frames = resolve(run_path)(config, histogram_edges=edges)
+                        current = _Run(run_id, config, frames, edges)
+                        # A run started while paused computes one update, so the change is visible.
+                        step_credits = 1 if want_paused else 0
+                    elif want_paused and not paused:
+                        step_credits = 0
+                    else:
+                        step_credits += max(0, step_total - steps_seen)
+                    paused, steps_seen = want_paused, step_total
+                    (current.edges.freeze if frozen else current.edges.unfreeze)()
                 elif verb == "ack":
                     may_send = True
                 elif verb == "quit":

@@ -9,11 +9,14 @@ computes and the simulation never touches a widget.
 ``SimulationController`` lives on the GUI thread. A display-rate timer reads the pipe; each
 delivery carries the latest Frame of a run and the scalars of every update since the previous
 one, and the process sends the next only after this side acknowledged the last, so nothing
-queues. Every delivery carries its run id: those of a superseded run are dropped. A restart is a
-message; but if the current run's updates are slow (≥ ``SLOW_UPDATE_S``), a standby process is
-made ready, and a restart ends the busy process and hands the new run to the standby at once
-instead of letting it finish an update nobody wants. If the process dies (killed, out of
-memory), the window is told and the next start uses a new one.
+queues. Every delivery carries its run id: those of a superseded run are dropped. Commands go
+out as one "state" message (the run wanted, paused, steps, frozen edges) with at most one
+unanswered: while the process is inside a long update the newest state waits here, so the pipe
+never fills and the GUI never blocks on it. While the current run's updates are slow
+(≥ ``SLOW_UPDATE_S``) a standby process is made ready, and a restart ends the busy process and
+hands the new run to the standby at once instead of letting it finish an update nobody wants.
+If the process dies (killed, out of memory), the window is told and the next start uses a new
+one. After ``shutdown`` nothing starts again.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 
 DISPLAY_INTERVAL_MS = 16  # ~60 Hz: no point handing over frames faster than the screen shows them
 SLOW_UPDATE_S = 0.1  # a restart replaces a process whose updates take longer than this
+QUIT_GRACE_S = 0.1  # at shutdown, how long a process may take to quit before it is terminated
 _CONTEXT = multiprocessing.get_context("spawn")  # fork is unsafe in a process that runs Qt threads
 
 _live: set[BaseProcess] = set()
@@ -102,6 +106,12 @@ class Delivery:
 class _Worker:
     """One simulation process and the GUI's end of its pipe."""
 
+    state_in_flight: bool = False  # a "state" message was sent and not yet answered
+    ready: bool = False  # the process said hello: its imports are done
+    sent_run_id: int = 0  # the run of the last state sent
+    acked_run_id: int = 0  # the run of the last state the process has read
+    heard_at: float = 0.0  # when this side last sent a state or received anything
+
     def __init__(self) -> None:
         self.conn, child_conn = _CONTEXT.Pipe(duplex=True)
         self.process = _CONTEXT.Process(
@@ -111,6 +121,16 @@ class _Worker:
         child_conn.close()
         _live.add(self.process)
 
+    def is_ready(self) -> bool:
+        """Has the process finished starting? (Reads its hello if it is there; never blocks.)"""
+        if not self.ready:
+            try:
+                if self.conn.poll() and self.conn.recv()["kind"] == "hello":
+                    self.ready = True
+            except (EOFError, OSError):
+                return False
+        return self.ready
+
     def send(self, *command: object) -> bool:
         try:
             self.conn.send(command)
@@ -118,16 +138,17 @@ class _Worker:
         except (OSError, ValueError, BrokenPipeError):
             return False
 
-    def stop(self, timeout_s: float) -> bool:
-        """Ask the process to quit, then end it if it does not; True if it ended in time."""
+    def stop(self, grace_s: float, deadline: float) -> bool:
+        """Ask the process to quit; end it if it has not within ``grace_s``. True if it ended
+        before ``deadline`` (a time.monotonic() value)."""
         self.send("quit")
-        self.process.join(max(0.0, timeout_s))
+        self.process.join(max(0.0, grace_s))
         if self.process.is_alive():
             self.process.terminate()
-            self.process.join(0.2)
+            self.process.join(max(0.0, min(0.3, deadline - time.monotonic())))
         if self.process.is_alive():
             self.process.kill()
-            self.process.join(0.2)
+            self.process.join(max(0.0, deadline - time.monotonic()))
         self.conn.close()
         return not self.process.is_alive()
 
@@ -166,8 +187,11 @@ class SimulationController(QObject):
         self._standby: _Worker | None = None  # a warm process, ready while the current run is slow
         self._dying: list[_Worker] = []
         self._paused = False
+        self._step_total = 0  # Step presses so far; the process turns new ones into updates
         self._edges_frozen = False
         self._running = False
+        self._closed = False
+        self._state_seq = 0
         self._update_s = 0.0  # the current run's mean seconds per update, as last reported
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -208,19 +232,19 @@ class SimulationController(QObject):
         """Start ``config`` as a new run, superseding the current one. Returns the new run id.
 
         While paused the new run computes one update (so the new setting is visible) and waits.
+        Never blocks: a process inside a long update is replaced, not waited for.
         """
-        if self._worker is not None and self._running and self._update_s >= SLOW_UPDATE_S:
+        if self._closed:
+            log.debug("start after shutdown ignored")
+            return self._run_id
+        if self._worker is not None and self._busy() and self._standby is not None and self._standby.is_ready():
             self._retire_worker(kill=True)
         if self._worker is None:
             self._worker, self._standby = self._standby or _Worker(), None
         run_id = next(self._run_ids)
         self._run_id, self._config = run_id, config
         self._running, self._update_s = True, 0.0
-        command = ("start", run_id, config.to_dict(), self._paused, self._edges_frozen, self.run_path)
-        if not self._worker.send(*command):
-            self._retire_worker(kill=True)
-            self._worker = _Worker()
-            self._worker.send(*command)
+        self._push_state()
         if not self._timer.isActive():
             self._timer.start()
         log.debug("run %d started: %s", run_id, config)
@@ -244,25 +268,30 @@ class SimulationController(QObject):
 
     def step(self) -> None:
         """Pause (if playing) and compute exactly one more update."""
-        self._set_paused(True)
-        if self._worker is not None:
-            self._worker.send("step")
+        self._paused_changed_to(True)
+        self._step_total += 1
+        self._push_state()
 
     def set_edges_frozen(self, frozen: bool) -> None:
         """Hold the histogram bin edges still (also for runs started later)."""
         self._edges_frozen = frozen
-        if self._worker is not None:
-            self._worker.send("freeze", frozen)
+        self._push_state()
 
     def shutdown(self, timeout_s: float = 0.8) -> bool:
-        """Stop the simulation process(es); True if all ended within ``timeout_s``."""
+        """Stop the simulation process(es); True if all ended within ``timeout_s``.
+
+        A process inside a long update cannot read "quit": after a short grace it is terminated
+        (it holds nothing worth saving), so closing the window never waits for an update.
+        """
         self._timer.stop()
+        self._closed = True
         deadline = time.monotonic() + timeout_s
         workers = [w for w in (self._worker, self._standby, *self._dying) if w is not None]
         self._worker, self._standby, self._dying, self._running = None, None, [], False
         for worker in workers:
             worker.send("quit")
-        ended = [worker.stop(deadline - time.monotonic()) for worker in workers]
+        grace = min(QUIT_GRACE_S, timeout_s / 2)
+        ended = [worker.stop(min(grace, deadline - time.monotonic()), deadline) for worker in workers]
         return all(ended)
 
     # ---- GUI-thread side of the hand-over ---------------------------------------------------
@@ -276,10 +305,30 @@ class SimulationController(QObject):
         died = False
         try:
             while worker.conn.poll():
-                news.append(worker.conn.recv())
+                message = worker.conn.recv()
+                worker.heard_at = time.monotonic()
+                if message["kind"] == "hello":
+                    worker.ready = True
+                    continue
+                if message["kind"] == "state":
+                    worker.state_in_flight = False
+                    worker.acked_run_id = worker.sent_run_id
+                    continue
+                news.append(message)
                 worker.send("ack")
         except (EOFError, OSError):
             died = True  # what arrived before is still shown
+        if not died and not worker.state_in_flight and self._state_dirty:
+            self._push_state()
+        if not died and self._busy():
+            if self._standby is None:
+                self._standby = _Worker()  # ready for a restart that must not wait for this update
+            elif worker.acked_run_id != self._run_id and self._standby.is_ready():
+                # The process is still inside an update of a superseded run: move on without it.
+                self._retire_worker(kill=True)
+                self._worker, self._standby = self._standby, None
+                self._push_state()
+                return None
         current = [n for n in news if n["run_id"] == self._run_id]
         if not current:
             if died:
@@ -287,8 +336,6 @@ class SimulationController(QObject):
             return None
         delivery = _merge(current, self._config)
         self._update_s = current[-1]["update_s"] or self._update_s
-        if self._update_s >= SLOW_UPDATE_S and self._standby is None:
-            self._standby = _Worker()
         if delivery.frame is not None or len(delivery.history):
             self.delivered.emit(delivery)
         if delivery.error:
@@ -302,12 +349,43 @@ class SimulationController(QObject):
 
     # ---- internals --------------------------------------------------------------------------
     def _set_paused(self, paused: bool) -> None:
+        if self._paused_changed_to(paused):
+            self._push_state()
+
+    def _paused_changed_to(self, paused: bool) -> bool:
         if paused == self._paused:
-            return
+            return False
         self._paused = paused
-        if self._worker is not None:
-            self._worker.send("pause" if paused else "resume")
         self.paused_changed.emit(paused)
+        return True
+
+    _state_dirty = False
+
+    def _push_state(self) -> None:
+        """Send what the window wants now, unless a state message is still unanswered: then the
+        newest state goes out when the answer comes (so the pipe never fills up)."""
+        worker = self._worker
+        if worker is None or self._config is None:
+            return
+        if worker.state_in_flight:
+            self._state_dirty = True
+            return
+        self._state_seq += 1
+        state = (
+            "state", self._state_seq, self._run_id, self._config.to_dict(), self.run_path,
+            self._paused, self._step_total, self._edges_frozen,
+        )
+        if worker.send(*state):
+            worker.state_in_flight, worker.heard_at = True, time.monotonic()
+            worker.sent_run_id = self._run_id
+        self._state_dirty = False
+
+    def _busy(self) -> bool:
+        """The process is inside an update of the current run that takes long (≥ SLOW_UPDATE_S)."""
+        worker = self._worker
+        if worker is None or not worker.ready or not self._running or (self._paused and not worker.state_in_flight):
+            return False  # still starting up, nothing to compute, or waiting paused: not busy
+        return self._update_s >= SLOW_UPDATE_S or time.monotonic() - worker.heard_at >= SLOW_UPDATE_S
 
     def _retire_worker(self, *, kill: bool) -> None:
         if self._worker is None:
