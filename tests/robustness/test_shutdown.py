@@ -106,16 +106,8 @@ def _check(outcome: Outcome, what: str) -> None:
     )
 
 
-MID_UPDATE_BUG = (
-    "closing during a long update: MainWindow.closeEvent -> SimulationController.shutdown(timeout_s=0.8) waits "
-    "0.8 s for the busy simulation process to read 'quit' (it cannot, mid-update) before terminating it; with "
-    "~0.5-0.8 s of interpreter teardown after the event loop the process ends ~1.4-1.9 s after the close"
-)
-
-
-def _cases(seed: int, count: int) -> list:
-    """pytest params of (name, config, exit_after_frames, close_after_ms): the three kinds in
-    turn, random moments."""
+def _cases(seed: int, count: int) -> list[tuple[str, Config | None, int | None, int | None]]:
+    """(name, config, exit_after_frames, close_after_ms): the three kinds in turn, random moments."""
     rng = random.Random(seed)
     cases = []
     for index in range(count):
@@ -125,18 +117,12 @@ def _cases(seed: int, count: int) -> list:
             cases.append((f"light scene, closed after {frames} frames", LIGHT, frames, None))
         elif kind == 1:
             frames = rng.randint(1, 3)
-            cases.append(pytest.param(
-                (f"heavy scene (T=2000 H=256), closed after {frames} frames, mid-update", HEAVY, frames, None),
-                marks=pytest.mark.xfail(strict=True, reason=MID_UPDATE_BUG),
-            ))
+            cases.append((f"heavy scene (T=2000 H=256), closed after {frames} frames, mid-update", HEAVY, frames, None))
         else:
             delay = rng.randint(0, 4000)
             config = rng.choice([LIGHT, HEAVY, None])
             name = "default" if config is None else ("light" if config is LIGHT else "heavy")
-            case = (f"{name} scene, window closed {delay} ms after it was shown", config, None, delay)
-            # Not strict: whether the close lands inside an update depends on the timing.
-            cases.append(pytest.param(case, marks=pytest.mark.xfail(strict=False, reason=MID_UPDATE_BUG))
-                         if config is HEAVY else case)
+            cases.append((f"{name} scene, window closed {delay} ms after it was shown", config, None, delay))
     return cases
 
 
