@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
         self.help_overlay.set_sections(
             [(title.replace("&", ""), [a for a in actions if a is not None]) for title, actions in self.commands.menus()]
         )
-        self.apply_theme(theme)
+        self.apply_theme(theme, force=True)
         self._resize_to_screen()
         self._show_scene(scenario, preset_name)
 
@@ -425,8 +425,13 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Wrote {written}", 8000)
 
     # ---- public: presenter ----------------------------------------------------------------------
-    def apply_theme(self, theme: Theme) -> None:
-        """Re-apply colours and sizes everywhere (presenter scale, projector/dark)."""
+    def apply_theme(self, theme: Theme, *, force: bool = False) -> None:
+        """Re-apply colours and sizes everywhere (presenter scale, projector/dark).
+
+        Re-styling every widget and plot takes a noticeable fraction of a second, so a theme
+        equal to the current one (e.g. "Bigger" at the largest size) changes nothing."""
+        if theme == self.theme and not force:
+            return
         self.theme = theme
         app = QApplication.instance()
         if isinstance(app, QApplication):

@@ -277,9 +277,13 @@ class Theme:
     def apply_to_app(self, app: QApplication) -> None:
         """The application-wide font and palette, and pyqtgraph's defaults for items created later."""
         font = app.font()
-        font.setPointSizeF(self.pt(self.base_font_pt))
-        app.setFont(font)
-        app.setPalette(self.palette())
+        if font.pointSizeF() != self.pt(self.base_font_pt):
+            # Both propagate to every widget: only when they change.
+            font.setPointSizeF(self.pt(self.base_font_pt))
+            app.setFont(font)
+        palette = self.palette()
+        if app.palette() != palette:
+            app.setPalette(palette)
         # Antialiasing wide pens costs the raster engine several ms per curve and frame, so it is
         # off by default and switched on only for short curves (circles, the theory line).
         pg.setConfigOptions(antialias=False, background=self.background, foreground=self.foreground)
