@@ -183,7 +183,7 @@ class GradientTimePlot(pg.PlotWidget):
         self._update_x_range()
         self._update_theory(frame, log10_norm)
         self._update_markers(log10_norm, cell_state, low, high)
-        self._pending_slope = f"{LATEST} · fitted slope {slope_text(frame.fitted_slope)}"
+        self._pending_slope = f"{LATEST} · slope {slope_text(frame.fitted_slope)}"
         now = time.monotonic()
         if now - self._legend_refreshed >= LEGEND_REFRESH_S:
             # Re-laying out the legend costs a frame's worth of time; a number that changes
@@ -284,7 +284,7 @@ class GradientTimePlot(pg.PlotWidget):
             anchor = int(finite_steps[0])
             ks = np.array([anchor, log10_norm.size - 1], dtype=np.float64)
             self._theory_curve.setData(ks, log10_norm[anchor] + slope * (ks - anchor))
-            text = f"{THEORY} log₁₀(γσₘₐₓ) = {slope_text(slope)}"
+            text = f"bound log₁₀(γσₘₐₓ) {slope_text(slope)}"
         else:
             if self._theory_curve.yData is not None and len(self._theory_curve.yData):
                 self._theory_curve.setData([], [])

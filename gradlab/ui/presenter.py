@@ -69,12 +69,17 @@ class CaptionBand(QFrame):
         self.caption_label = QLabel()
         self.caption_label.setObjectName("sceneCaption")
         self.caption_label.setWordWrap(True)
+        self.title_label.setWordWrap(True)
         self.caption_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title_label.setTextFormat(Qt.TextFormat.PlainText)
         self.caption_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.radius = BigReadout("ρ (spectral radius)", "0.000e+00")
-        self.slope = BigReadout("slope, decades/step", "+0.000e+00")
-        self.iteration = BigReadout("iteration", "0000000")
+        # Short names and typical widths: at 1280×720 with the controls shown the caption needs
+        # the room (a rare wider value just widens its readout).
+        self.radius = BigReadout("ρ", "0.000")
+        self.radius.setToolTip("spectral radius of W_hh")
+        self.slope = BigReadout("slope/step", "+0.000")
+        self.slope.setToolTip("fitted slope of log10 ‖∂L/∂h‖, decades per step back")
+        self.iteration = BigReadout("iteration", "000000")
 
         text = QVBoxLayout()
         text.setSpacing(2)

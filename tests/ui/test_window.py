@@ -31,7 +31,7 @@ def test_frames_arrive_and_every_plot_changes(window, qtbot):
     assert len(window.gradient_plot.latest_curve.yData) == window.config.seq_len
     assert window.weights_plot.weights_hist.yData is not None
     assert len(window.spectrum_plot.eigenvalue_points.data) == window.config.hidden_size
-    assert "fitted slope" in " ".join(window.gradient_plot.legend_text())
+    assert "slope" in " ".join(window.gradient_plot.legend_text())
     # Training history is complete although frames were coalesced.
     history = window.training_plot.history
     assert history.total == history.iteration.size
