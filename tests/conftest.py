@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from windows import open_window
 
 THREAD_GRACE_S = 2.0  # a superseded run may still be finishing its last (small) update
 
@@ -68,13 +69,6 @@ def small_config():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def window(qtbot, small_config):  # type: ignore[no-untyped-def]
     """The real main window, shown offscreen, running ``small_config``."""
-    from gradlab.ui.app import application, create_window
-
-    application()
-    main_window = create_window(small_config)
-    qtbot.addWidget(main_window)
-    main_window.resize(1280, 720)
-    main_window.show()
-    main_window.start()
+    main_window = open_window(qtbot, small_config)
     yield main_window
     main_window.close()

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from windows import open_window
 from helpers import SMALL, ErrorRecorder, ModalGuard
 
 
@@ -47,13 +48,6 @@ def modal_guard(qtbot, monkeypatch, tmp_path: Path) -> Iterator[ModalGuard]:  # 
 @pytest.fixture
 def small_window(qtbot, errors):  # type: ignore[no-untyped-def]
     """The real main window on a small config, shown offscreen and started; closed at the end."""
-    from gradlab.ui.app import application, create_window
-
-    application()
-    window = create_window(SMALL)
-    qtbot.addWidget(window)
-    window.resize(1280, 720)
-    window.show()
-    window.start()
+    window = open_window(qtbot, SMALL)
     yield window
     window.close()

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from windows import open_window
 from helpers import SMALL, ErrorRecorder, ModalGuard, StallMonitor, controller_state, extra_top_level_windows
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -448,14 +449,7 @@ def assert_still_responds(window, qtbot, errors: ErrorRecorder, context: Callabl
 
 @pytest.fixture
 def monkey_window(qtbot, errors, modal_guard):  # type: ignore[no-untyped-def]
-    from gradlab.ui.app import application, create_window
-
-    application()
-    window = create_window(SMALL)
-    qtbot.addWidget(window)
-    window.resize(1280, 720)
-    window.show()
-    window.start()
+    window = open_window(qtbot, SMALL)
     yield window
     for extra in extra_top_level_windows(window):
         extra.close()
