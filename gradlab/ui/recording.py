@@ -19,6 +19,7 @@ from gradlab.core.record import COLUMNS, History
 from gradlab.ui.worker import UpdateHistory
 
 MAX_RECORDED_UPDATES = 200_000  # ~10 MB; older updates are dropped (memory stays flat)
+MERGE_CHUNKS = 512  # deliveries kept as separate small arrays before they are merged into one
 
 
 class RunRecorder:
@@ -46,6 +47,10 @@ class RunRecorder:
             self._count += len(chunk)
             if self._count > self.capacity * 1.25:
                 self._trim()
+            elif len(self._chunks) >= MERGE_CHUNKS:
+                # One delivery holds a few updates; thousands of tiny arrays would cost ~15× the
+                # memory of their numbers. Merged, 200,000 updates take ~8 MB.
+                self._chunks = [_concatenate(self._chunks)]
         if frame is not None:
             self.last_frame = frame
             self._frames[frame.iteration] = (
