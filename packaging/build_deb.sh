@@ -38,28 +38,9 @@ DEB="$DIST/gradlab_${VERSION}_${ARCH}.deb"
 START=$SECONDS
 
 # --- 1. build venv: the pinned requirements, then gradlab itself ----------------------------------
-if [[ ! -x "$VENV/bin/python" ]]; then
-    say "creating build venv in $VENV"
-    "$PYTHON" -m venv "$VENV" || die "cannot create a venv (Debian/Ubuntu: apt install python3-venv)"
-fi
-if ! cmp -s "$REQUIREMENTS" "$VENV/.gradlab-requirements"; then
-    say "installing pinned build requirements"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r "$REQUIREMENTS"
-    cp "$REQUIREMENTS" "$VENV/.gradlab-requirements"
-fi
-
-# Install from a copy so that setuptools' build/ and *.egg-info never land in the working tree.
-say "installing gradlab $VERSION into the build venv"
-SRC="$WORK/src"
-rm -rf "$SRC"
-mkdir -p "$SRC"
-cp -r gradlab resources pyproject.toml "$SRC/"
-for f in README.md LICENSE; do [[ -f "$f" ]] && cp "$f" "$SRC/"; done
-[[ -f "$SRC/README.md" ]] || echo "gradlab" > "$SRC/README.md"  # pyproject names it as the readme
-find "$SRC" -name __pycache__ -prune -exec rm -rf {} +
-"$VENV/bin/python" -m pip install --disable-pip-version-check --quiet --no-deps \
-    --no-build-isolation --force-reinstall "$SRC"
+# shellcheck source=packaging/build_venv.sh
+source "$ROOT/packaging/build_venv.sh"
+prepare_build_venv
 
 # --- 2. PyInstaller one-folder build -------------------------------------------------------------
 say "PyInstaller"

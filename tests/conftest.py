@@ -21,7 +21,7 @@ THREAD_GRACE_S = 2.0  # a superseded run may still be finishing its last (small)
 
 def _worker_threads() -> list[threading.Thread]:
     worker = sys.modules.get("gradlab.ui.worker")
-    return worker.live_worker_threads() if worker is not None else []
+    return worker.live_workers() if worker is not None else []
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,11 @@ COLUMNS = (
 )
 
 
+def row_of(frame: Frame) -> tuple[Any, ...]:
+    """One update's values, in the order of ``COLUMNS``."""
+    return tuple(frame.nonfinite.describe() if name == "nonfinite" else getattr(frame, name) for name in COLUMNS)
+
+
 @dataclass
 class History:
     """Per-update scalars of one run, and its latest frame."""
@@ -40,8 +45,7 @@ class History:
 
     def append(self, frame: Frame) -> None:
         self.baseline_loss = frame.baseline_loss
-        for name in COLUMNS:
-            value = frame.nonfinite.describe() if name == "nonfinite" else getattr(frame, name)
+        for name, value in zip(COLUMNS, row_of(frame)):
             self.rows[name].append(value)
         self.last_frame = frame
 

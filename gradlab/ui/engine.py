@@ -14,8 +14,8 @@ never fills while the process is inside a long update and the window never block
         with {"kind": "state", "seq": seq} as soon as it is read (between two updates).
     ("ack",)   the window took the last delivery
     ("quit",)
-Once its imports are done the process says {"kind": "hello"}. Deliveries ({"kind": "delivery", ...}): run_id, frame (or None), rows [(iteration, loss,
-grad_norm, grad_norm_clipped, clipped)], produced, error, finished, update_s (mean seconds per
+Once its imports are done the process says {"kind": "hello"}. Deliveries ({"kind": "delivery", ...}): run_id, frame (or None), rows (one per update, the
+values of gradlab.core.record.COLUMNS), produced, error, finished, update_s (mean seconds per
 update).
 """
 
@@ -30,10 +30,11 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from gradlab.core import Config, Frame, HistogramEdges
+from gradlab.core.record import row_of
 
 log = logging.getLogger(__name__)
 
-Row = tuple[int, float, float, float, bool]
+Row = tuple  # one update's values in the order of gradlab.core.record.COLUMNS
 
 
 def resolve(path: str) -> Callable[..., Iterator[Frame]]:
@@ -146,7 +147,7 @@ def serve(conn: Connection) -> None:
             current.compute_s += time.perf_counter() - started
             current.updates += 1
             current.latest = frame
-            current.rows.append((frame.iteration, frame.loss, frame.grad_norm, frame.grad_norm_clipped, frame.clipped))
+            current.rows.append(row_of(frame))
             current.produced += 1
             current.finished = frame.final
             if paused:

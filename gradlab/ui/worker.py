@@ -33,6 +33,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from gradlab.core import Config, Frame
+from gradlab.core.record import COLUMNS
 from gradlab.ui import engine
 
 log = logging.getLogger(__name__)
@@ -54,14 +55,15 @@ def live_workers() -> list[BaseProcess]:
     return list(_live)
 
 
-live_worker_threads = live_workers  # the name the window tests use
 
 
 @dataclass(frozen=True)
 class UpdateHistory:
-    """The per-update scalars of every update since the previous hand-over, oldest first.
+    """The values of every update since the previous hand-over, oldest first: one array per
+    column of ``gradlab.core.record.COLUMNS``.
 
-    Frames are coalesced for display, but the training curves need every update.
+    Frames are coalesced for display, but the training curves and the data export need every
+    update.
     """
 
     iteration: np.ndarray  # int64
@@ -69,25 +71,36 @@ class UpdateHistory:
     grad_norm: np.ndarray
     grad_norm_clipped: np.ndarray
     clipped: np.ndarray  # bool
+    spectral_radius: np.ndarray
+    sigma_max: np.ndarray
+    fitted_slope: np.ndarray
+    nonfinite: np.ndarray  # str: NonFinite.describe(), "" when all finite
 
     @staticmethod
-    def from_rows(rows: list[tuple[int, float, float, float, bool]]) -> UpdateHistory:
-        if not rows:
-            empty = np.empty(0)
-            return UpdateHistory(
-                np.empty(0, np.int64), empty, empty.copy(), empty.copy(), np.empty(0, bool)
-            )
-        iteration, loss, grad, grad_clipped, clipped = zip(*rows)
+    def from_rows(rows: list[tuple]) -> UpdateHistory:
+        """From rows in the order of ``COLUMNS`` (``gradlab.core.record.row_of``)."""
+        columns = list(zip(*rows)) if rows else [()] * len(COLUMNS)
         return UpdateHistory(
-            np.asarray(iteration, np.int64),
-            np.asarray(loss, np.float64),
-            np.asarray(grad, np.float64),
-            np.asarray(grad_clipped, np.float64),
-            np.asarray(clipped, bool),
+            *(np.asarray(values, dtype=_DTYPES.get(name, np.float64)) for name, values in zip(COLUMNS, columns))
         )
+
+    @staticmethod
+    def concatenate(chunks: list[UpdateHistory]) -> UpdateHistory:
+        if len(chunks) == 1:
+            return chunks[0]
+        if not chunks:
+            return UpdateHistory.from_rows([])
+        return UpdateHistory(*(np.concatenate([getattr(c, name) for c in chunks]) for name in COLUMNS))
+
+    def tail(self, count: int) -> UpdateHistory:
+        """The last ``count`` updates."""
+        return UpdateHistory(*(getattr(self, name)[len(self) - count :] for name in COLUMNS))
 
     def __len__(self) -> int:
         return int(self.iteration.size)
+
+
+_DTYPES = {"iteration": np.int64, "clipped": bool, "nonfinite": str}
 
 
 @dataclass(frozen=True)
@@ -139,9 +152,8 @@ class _Worker:
             return False
 
     def stop(self, grace_s: float, deadline: float) -> bool:
-        """Ask the process to quit; end it if it has not within ``grace_s``. True if it ended
-        before ``deadline`` (a time.monotonic() value)."""
-        self.send("quit")
+        """Wait ``grace_s`` for the process to act on "quit" (already sent), then end it. True if
+        it ended before ``deadline`` (a time.monotonic() value)."""
         self.process.join(max(0.0, grace_s))
         if self.process.is_alive():
             self.process.terminate()

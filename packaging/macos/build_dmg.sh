@@ -36,27 +36,9 @@ DMG="$DIST/gradlab-${VERSION}-macos-${ARCH}.dmg"
 START=$SECONDS
 
 # --- 1. build venv: the pinned requirements, then gradlab itself ----------------------------------
-if [[ ! -x "$VENV/bin/python" ]]; then
-    say "creating build venv in $VENV"
-    "$PYTHON" -m venv "$VENV"
-fi
-if ! cmp -s "$REQUIREMENTS" "$VENV/.gradlab-requirements"; then
-    say "installing pinned build requirements"
-    "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet -r "$REQUIREMENTS"
-    cp "$REQUIREMENTS" "$VENV/.gradlab-requirements"
-fi
-
-say "installing gradlab $VERSION into the build venv"
-SRC="$WORK/src"
-rm -rf "$SRC"
-mkdir -p "$SRC"
-cp -R gradlab resources pyproject.toml "$SRC/"
-for f in README.md LICENSE; do [[ -f "$f" ]] && cp "$f" "$SRC/"; done
-[[ -f "$SRC/README.md" ]] || echo "gradlab" > "$SRC/README.md"
-find "$SRC" -name __pycache__ -prune -exec rm -rf {} +
-"$VENV/bin/python" -m pip install --disable-pip-version-check --quiet --no-deps \
-    --no-build-isolation --force-reinstall "$SRC"
+# shellcheck source=packaging/build_venv.sh
+source "$ROOT/packaging/build_venv.sh"
+prepare_build_venv
 
 # --- 2. icon: .iconset rendered from the SVG (up to 1024 px), then iconutil -----------------------
 say "icon"

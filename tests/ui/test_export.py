@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from gradlab.core import Config, run
-from gradlab.core.record import COLUMNS
+from gradlab.core.record import COLUMNS, row_of
 from gradlab.core.scenario import load_scenario
 from gradlab.presets import presets
 from gradlab.ui.recording import RunRecorder
@@ -147,7 +146,7 @@ def test_the_recorder_keeps_every_update_of_coalesced_deliveries():
     recorder.start(config)
 
     def rows(chunk):  # type: ignore[no-untyped-def]
-        return UpdateHistory.from_rows([(f.iteration, f.loss, f.grad_norm, f.grad_norm_clipped, f.clipped) for f in chunk])
+        return UpdateHistory.from_rows([row_of(f) for f in chunk])
 
     recorder.add(rows(frames[:3]), frames[2])  # three updates coalesced into one frame
     recorder.add(rows(frames[3:7]), frames[6])
@@ -155,7 +154,8 @@ def test_the_recorder_keeps_every_update_of_coalesced_deliveries():
     assert history.rows["iteration"] == list(range(1, 8))
     assert history.rows["loss"] == [f.loss for f in frames]
     assert history.rows["spectral_radius"][2] == frames[2].spectral_radius
-    assert math.isnan(history.rows["spectral_radius"][0])  # never displayed: not known
+    assert history.rows["spectral_radius"][0] == frames[0].spectral_radius  # never displayed, still recorded
+    assert history.rows["nonfinite"] == [f.nonfinite.describe() for f in frames]
     assert history.last_frame is frames[6]
 
 
@@ -163,6 +163,6 @@ def test_the_recorder_is_bounded():
     recorder = RunRecorder(capacity=10)
     recorder.start(Config())
     for start in range(0, 50, 5):
-        recorder.add(UpdateHistory.from_rows([(i + 1, 1.0, 1.0, 1.0, False) for i in range(start, start + 5)]), None)
+        recorder.add(UpdateHistory.from_rows([(i + 1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, "") for i in range(start, start + 5)]), None)
     history = recorder.history()
     assert history.rows["iteration"] == list(range(41, 51))

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from gradlab.core import Config
 from gradlab.ui.app import launch
-from gradlab.ui.worker import Delivery, UpdateHistory, live_worker_threads
+from gradlab.ui.worker import Delivery, UpdateHistory, live_workers
 
 
 def _wait_frames(window, qtbot, count: int = 1, run_id: int | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -48,7 +48,7 @@ def test_a_stale_delivery_is_dropped_not_drawn(window, qtbot):
         run_id=window.controller.run_id - 1,
         config=window.config,
         frame=stale_frame,
-        history=UpdateHistory.from_rows([(1, 1.0, 1.0, 1.0, False)]),
+        history=UpdateHistory.from_rows([(1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, "")]),
         produced=1,
     )
     dropped_before = window.stale_deliveries_dropped
@@ -153,7 +153,7 @@ def test_closing_mid_run_stops_every_thread_within_a_second(qtbot):
     window.controls.seq_spin.setValue(150)  # a superseded run is finishing in the background too
     started = time.monotonic()
     window.close()
-    assert not live_worker_threads()
+    assert not live_workers()
     assert time.monotonic() - started < 1.0
 
 
@@ -182,4 +182,4 @@ def test_launch_quits_by_itself_after_n_frames(qtbot):
     status = launch(Config(hidden_size=8, seq_len=20, batch_size=4), exit_after_frames=3)
     assert status == 0
     assert time.monotonic() - started < 10
-    assert not live_worker_threads()
+    assert not live_workers()

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from gradlab.core import Config
-from gradlab.ui.worker import Delivery, SimulationController, live_worker_threads
+from gradlab.ui.worker import Delivery, SimulationController, live_workers
 
 
 @pytest.fixture
@@ -145,7 +145,7 @@ def test_shutdown_stops_every_worker_promptly(qtbot, small_config):
     started = time.monotonic()
     assert controller.shutdown(timeout_s=1.0)
     assert time.monotonic() - started < 1.0
-    assert not live_worker_threads()
+    assert not live_workers()
 
 
 def test_the_simulation_process_imports_no_qt():

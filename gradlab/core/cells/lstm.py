@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .common import carry_back, parameter_grads
 from .underflow import flush_if_underflowed, near_underflow
 
 CHUNK = 32  # steps whose per-step factors are computed together in the backward pass
@@ -73,7 +74,7 @@ def backward(
     """Returns dz (T, B, 4, H) at the gate pre-activations, the parameter gradients, and the total
     cell-state gradient dc (T, B, H) = ∂L/∂c_t."""
     x, hs, cs, gates, tanh_c = cache.x, cache.hs, cache.cs, cache.gates, cache.tanh_c
-    T, B, D = x.shape
+    T, B, _ = x.shape
     H = hs.shape[2]
     W_hh = params["W_hh"]
     dz = np.empty((T, B, 4, H), dtype=x.dtype)
@@ -119,17 +120,5 @@ def backward(
                 dc_carry.fill(0.0)
                 continue
             np.multiply(dc[t], f[k], out=dc_carry)
-            if has_loss[t - 1]:
-                np.dot(dz[t].reshape(B, 4 * H), W_hh, out=carry)
-                dh[t - 1] += carry
-            else:
-                np.dot(dz[t].reshape(B, 4 * H), W_hh, out=dh[t - 1])
-    dz_flat = dz.reshape(T * B, 4 * H)
-    db = dz_flat.sum(axis=0)
-    grads = {
-        "W_ih": dz_flat.T @ x.reshape(T * B, D),
-        "W_hh": dz_flat.T @ hs[:-1].reshape(T * B, H),
-        "b_ih": db,
-        "b_hh": db.copy(),
-    }
-    return dz, grads, dc
+            carry_back(dz[t].reshape(B, 4 * H), W_hh, dh, t, has_loss, carry)
+    return dz, parameter_grads(dz, x, hs), dc

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import Activation
+from .common import carry_back, parameter_grads
 from .underflow import flush_if_underflowed, near_underflow
 
 CHUNK = 32  # steps whose activation derivatives are computed together in the backward pass
@@ -45,7 +46,7 @@ def backward(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Returns da (T, B, H), the gradient at the pre-activations, and the cell's parameter gradients."""
     x, hs = cache.x, cache.hs
-    T, B, D = x.shape
+    T, B, _ = x.shape
     H = hs.shape[2]
     W_hh = params["W_hh"]
     da = np.empty((T, B, H), dtype=x.dtype)
@@ -60,17 +61,5 @@ def backward(
             np.multiply(dh[t], deriv[t - start], out=da[t])
             if t == 0 or cut[t]:
                 continue
-            if has_loss[t - 1]:
-                np.dot(da[t], W_hh, out=carry)
-                dh[t - 1] += carry
-            else:
-                np.dot(da[t], W_hh, out=dh[t - 1])
-    da_flat = da.reshape(T * B, H)
-    db = da_flat.sum(axis=0)
-    grads = {
-        "W_ih": da_flat.T @ x.reshape(T * B, D),
-        "W_hh": da_flat.T @ hs[:-1].reshape(T * B, H),
-        "b_ih": db,
-        "b_hh": db.copy(),
-    }
-    return da, grads
+            carry_back(da[t], W_hh, dh, t, has_loss, carry)
+    return da, parameter_grads(da, x, hs)
