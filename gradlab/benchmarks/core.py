@@ -1,8 +1,8 @@
 """Core speed: one forward + BPTT (``gradients()``) against the matmul floor and PyTorch's figures.
 
 The floor is the same matrix products that one ``gradients()`` call performs, timed alone in the
-same run: per step the recurrent product forward and backward, plus the batched input projection
-and weight-gradient products. The PyTorch figures (2.13 CPU, autograd, this kind of 2-core
+same run: per step the recurrent product forward and backward (one per gate block), plus the
+batched input projection and weight-gradient products. The PyTorch figures (2.13 CPU, autograd, this kind of 2-core
 machine) are the reference table of DESIGN.md §5; they are printed for comparison, not measured.
 
     python -m gradlab.benchmarks.core [--quick]
@@ -44,28 +44,26 @@ def best_time(function: Callable[[], object], budget_s: float, min_runs: int = 3
 
 
 def matmul_floor(cell: str, hidden: int, seq_len: int) -> Callable[[], None]:
-    """The matrix products of one forward + BPTT, alone."""
+    """The matrix products of one forward + BPTT, alone, in the cells' gate-major layout."""
     g = GATES[cell]
     rng = np.random.default_rng(0)
     h = rng.standard_normal((BATCH, hidden))
-    w_t = rng.standard_normal((hidden, g * hidden))
-    w = np.ascontiguousarray(w_t.T)
-    dz = rng.standard_normal((BATCH, g * hidden))
-    step_out = np.empty((BATCH, g * hidden))
-    back_out = np.empty((BATCH, hidden))
+    w = rng.standard_normal((g, hidden, hidden))
+    dz = rng.standard_normal((g, BATCH, hidden))
+    step_out = np.empty((g, BATCH, hidden))
     x_flat = rng.standard_normal((seq_len * BATCH, INPUT))
-    w_ih_t = rng.standard_normal((INPUT, g * hidden))
-    dz_flat = rng.standard_normal((seq_len * BATCH, g * hidden))
+    w_ih_t = rng.standard_normal((g, INPUT, hidden))
+    dz_flat = rng.standard_normal((g, hidden, seq_len * BATCH))
     h_flat = rng.standard_normal((seq_len * BATCH, hidden))
 
     def products() -> None:
-        x_flat @ w_ih_t
+        np.matmul(x_flat, w_ih_t)
         for _ in range(seq_len):
-            np.dot(h, w_t, out=step_out)
+            np.matmul(h, w, out=step_out)
         for _ in range(seq_len):
-            np.dot(dz, w, out=back_out)
-        dz_flat.T @ h_flat
-        dz_flat.T @ x_flat
+            np.matmul(dz, w, out=step_out)
+        np.matmul(dz_flat, h_flat)
+        np.matmul(dz_flat, x_flat)
 
     return products
 

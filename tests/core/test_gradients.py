@@ -88,7 +88,7 @@ def test_lstm_cell_state_gradient():
     for t in range(T - 1):
         h_t, c_t = cache.hs[t + 1], cache.cs[t + 1].copy()
         numeric = numeric_gradient(lambda: loss_of("lstm", params, x[t + 1 :], target, "tanh", "last", h0=h_t, c0=c_t), c_t)
-        o, tanh_c = cache.gates[t][:, 3 * H :], cache.tanh_c[t]
+        o, tanh_c = cache.gate("o")[t], cache.tanh_c[t]
         through_h = result.dh[t] * o * (1 - tanh_c**2)
         assert relative_error(result.dc[t] - through_h, numeric) < 1e-6
     assert result.log10_dc_norm.shape == (T,)
@@ -160,3 +160,22 @@ def test_chunk_size_does_not_change_the_result(cell, monkeypatch):
         np.testing.assert_allclose(other.dh, results[0].dh, rtol=1e-12, atol=0)
         for name in params:
             np.testing.assert_allclose(other.grads[name], results[0].grads[name], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_helper_thread_gives_the_same_numbers_as_inline(cell, monkeypatch):
+    """Long sequences prepare chunks and add weight gradients on a helper thread: exactly the same
+    operations as inline, so exactly the same numbers, on a problem with many chunks and spans."""
+    from gradlab.core.cells import helper
+
+    params = init_params(cell, D, H, O, seed=6)
+    rng = np.random.default_rng(6)
+    x, target = rng.standard_normal((90, B, D)), rng.standard_normal((90, B, O))
+    results = []
+    for min_elements in (0, 1 << 62):
+        monkeypatch.setattr(helper, "MIN_ELEMENTS", min_elements)
+        results.append(gradients(cell, params, x, target, loss="sum", truncation=13))
+    threaded, inline = results
+    np.testing.assert_array_equal(threaded.dh, inline.dh)
+    for name in params:
+        np.testing.assert_array_equal(threaded.grads[name], inline.grads[name])

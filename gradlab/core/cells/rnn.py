@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import Activation
-from .common import carry_back, parameter_grads
+from .common import WeightGrads, carry_back
+from .helper import walk_back
 from .underflow import flush_if_underflowed, near_underflow
 
 CHUNK = 32  # steps whose activation derivatives are computed together in the backward pass
@@ -21,6 +22,7 @@ class Cache:
     x: np.ndarray  # (T, B, D)
     hs: np.ndarray  # (T+1, B, H): h_0 … h_T
     activation: Activation
+    work: np.ndarray  # (T, B, H): the input terms; the backward pass writes ∂L/∂a into it
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, activation: Activation, h0: np.ndarray | None = None) -> Cache:
@@ -38,22 +40,25 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, activation: Activation
         np.dot(hs[t], W_hh_T, out=recurrent)
         recurrent += pre[t]
         activation.forward(recurrent, out=hs[t + 1])
-    return Cache(x=x, hs=hs, activation=activation)
+    return Cache(x=x, hs=hs, activation=activation, work=pre)
 
 
 def backward(
     params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Returns da (T, B, H), the gradient at the pre-activations, and the cell's parameter gradients."""
+    """Returns da (1, T, B, H), the gradient at the pre-activations, and the cell's parameter gradients."""
     x, hs = cache.x, cache.hs
     T, B, _ = x.shape
     H = hs.shape[2]
     W_hh = params["W_hh"]
-    da = np.empty((T, B, H), dtype=x.dtype)
+    da = cache.work
     carry = np.empty((B, H), dtype=x.dtype)
-    for start in range(((T - 1) // CHUNK) * CHUNK, -1, -CHUNK):
-        end = min(start + CHUNK, T)
-        deriv = cache.activation.derivative_from_output(hs[start + 1 : end + 1])  # φ'(a_t)
+    grads = WeightGrads([da], [da], x, hs, (0,))
+
+    def prepare(start: int, slot: int) -> np.ndarray:  # φ'(a_t) of a chunk of steps
+        return cache.activation.derivative_from_output(hs[start + 1 : min(start + CHUNK, T) + 1])
+
+    for start, end, deriv in walk_back(T, CHUNK, da.size, prepare, grads.add):
         watch = near_underflow(dh[end - 1])
         for t in range(end - 1, start - 1, -1):
             if watch:
@@ -61,5 +66,5 @@ def backward(
             np.multiply(dh[t], deriv[t - start], out=da[t])
             if t == 0 or cut[t]:
                 continue
-            carry_back(da[t], W_hh, dh, t, has_loss, carry)
-    return da, parameter_grads(da, x, hs)
+            carry_back(da[t], W_hh, dh, t, has_loss, None, carry)
+    return da[None], grads.result()
