@@ -121,7 +121,7 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
         elif nonfinite:
             message = f"Non-finite values at update {iteration}: {nonfinite.describe()}"
         log10_dh = result.log10_dh_norm[::-1].copy()
-        yield Frame(
+        frame = Frame(
             iteration=iteration,
             loss=result.loss,
             baseline_loss=task.baseline_loss,
@@ -144,5 +144,7 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
             message=message,
             final=final,
         )
+        del result, grads, x, target  # the next update's pass should not find this one's arrays still held
+        yield frame
         if nonfinite.weights:
             return

@@ -21,8 +21,10 @@ update).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +33,8 @@ from typing import Any
 
 from gradlab.core import Config, Frame, HistogramEdges
 from gradlab.core.record import row_of
+
+NICENESS = 5  # scheduling priority below the window's: its thread runs first when both want a core
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,9 @@ def serve(conn: Connection) -> None:
     from gradlab._blas import limit_blas_threads
 
     limit_blas_threads()
+    if hasattr(os, "nice"):  # the window's thread comes first when both want a core
+        with contextlib.suppress(OSError):
+            os.nice(NICENESS)
     try:
         conn.send({"kind": "hello"})  # imports done: ready for a run
     except (EOFError, OSError):
