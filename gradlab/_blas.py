@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 def limit_blas_threads(threads: int = 1) -> None:
     """Limit the BLAS libraries NumPy uses to ``threads`` threads, for the whole process."""
+    import numpy  # noqa: F401  (loads the BLAS library, so that it is there to be limited)
+
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - a dependency; without it BLAS keeps its default

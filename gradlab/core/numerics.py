@@ -16,13 +16,23 @@ import numpy as np
 def log10_norm_per_step(x: np.ndarray) -> np.ndarray:
     """log10 of the Frobenius norm of ``x[t]`` over all other axes, for each leading index t."""
     x = np.asarray(x)
-    flat = x.reshape(x.shape[0], -1)
+    flat = x.reshape(x.shape[0], -1).astype(np.float64, copy=False)
     with np.errstate(all="ignore"):
-        m = np.max(np.abs(flat), axis=1).astype(np.float64)  # nan propagates through max
-        safe_m = np.where((m > 0) & np.isfinite(m), m, 1.0)
-        scaled = flat.astype(np.float64, copy=False) / safe_m[:, None]
-        sum_sq = np.einsum("ij,ij->i", scaled, scaled)
-        result = np.log10(safe_m) + 0.5 * np.log10(sum_sq)
+        m = np.maximum(np.max(flat, axis=1), -np.min(flat, axis=1))  # max |x|; nan propagates
+        # Rows whose largest entry is within 1e±150 square and sum without scaling: entries too
+        # small to square are then below 1e-300 of the row's norm.
+        direct = (m > 1e-150) & (m < 1e150)
+        result = np.empty(len(flat))
+        if direct.all():
+            result[:] = 0.5 * np.log10(np.einsum("ij,ij->i", flat, flat))
+        elif direct.any():
+            rows = flat[direct]
+            result[direct] = 0.5 * np.log10(np.einsum("ij,ij->i", rows, rows))
+        others = ~direct
+        if others.any():
+            safe_m = np.where((m[others] > 0) & np.isfinite(m[others]), m[others], 1.0)
+            scaled = flat[others] / safe_m[:, None]
+            result[others] = np.log10(safe_m) + 0.5 * np.log10(np.einsum("ij,ij->i", scaled, scaled))
     result = np.where(m == 0, -np.inf, result)
     result = np.where(np.isposinf(m), np.inf, result)
     return np.where(np.isnan(m), np.nan, result)

@@ -161,21 +161,3 @@ def test_chunk_size_does_not_change_the_result(cell, monkeypatch):
         for name in params:
             np.testing.assert_allclose(other.grads[name], results[0].grads[name], rtol=1e-12, atol=1e-15)
 
-
-@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_helper_thread_gives_the_same_numbers_as_inline(cell, monkeypatch):
-    """Long sequences prepare chunks and add weight gradients on a helper thread: exactly the same
-    operations as inline, so exactly the same numbers, on a problem with many chunks and spans."""
-    from gradlab.core.cells import helper
-
-    params = init_params(cell, D, H, O, seed=6)
-    rng = np.random.default_rng(6)
-    x, target = rng.standard_normal((90, B, D)), rng.standard_normal((90, B, O))
-    results = []
-    for min_elements in (0, 1 << 62):
-        monkeypatch.setattr(helper, "MIN_ELEMENTS", min_elements)
-        results.append(gradients(cell, params, x, target, loss="sum", truncation=13))
-    threaded, inline = results
-    np.testing.assert_array_equal(threaded.dh, inline.dh)
-    for name in params:
-        np.testing.assert_array_equal(threaded.grads[name], inline.grads[name])

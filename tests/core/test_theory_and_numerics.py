@@ -126,9 +126,9 @@ def test_gradients_below_the_normal_range_are_flushed_to_zero(cell, monkeypatch)
     finite = flushed.log10_dh_norm[np.isfinite(flushed.log10_dh_norm)]
     assert finite.min() > np.log10(np.finfo(np.float64).tiny) - 1  # nothing subnormal is reported
     assert (flushed.log10_dh_norm == -np.inf).any()  # it did underflow
-    monkeypatch.setattr(underflow, "flush_if_underflowed", lambda x: None)
-    for module in ("rnn", "lstm", "gru"):
-        monkeypatch.setattr(f"gradlab.core.cells.{module}.flush_if_underflowed", lambda x: None)
+    monkeypatch.setattr(underflow, "flush_subnormal", lambda x: None)
+    for module in ("rnn", "lstm", "gru", "common"):
+        monkeypatch.setattr(f"gradlab.core.cells.{module}.flush_subnormal", lambda x: None)
     exact = gradients(cell, params, x, target, activation=activation)
     for name in params:
         np.testing.assert_allclose(flushed.grads[name], exact.grads[name], rtol=1e-12, atol=0)

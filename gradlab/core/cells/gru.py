@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import WeightGrads, carry_back, gate_blocks
-from .helper import walk_back
-from .underflow import flush_if_underflowed, near_underflow
+from .common import carry_back, gate_blocks, weight_grads
+from .underflow import flush_subnormal, near_underflow
 
 CHUNK = 32  # steps whose per-step factors are computed together in the backward pass
 ORDER = (0, 1, 2)
@@ -84,24 +83,16 @@ def backward(
     dgi_n = np.empty((T, B, H), dtype=x.dtype)  # ∂L/∂gi equals ∂L/∂gh for r and z; for n it lacks the factor r
     carry = np.empty((B, H), dtype=x.dtype)
     scratch = np.empty((3, B, H), dtype=x.dtype)
-    grads = WeightGrads(list(acts), [acts[0], acts[1], dgi_n], x, hs, ORDER)
     # ∂h_t/∂(pre-activations) do not depend on the recursion: they are computed a chunk of steps
-    # at a time (vectorised, small enough to stay in cache; two sets, so the helper can fill the
-    # next while the loop multiplies this one by dh_t).
-    factors = [
-        (
-            np.empty((CHUNK, 3, B, H), dtype=x.dtype),  # ∂h_t/∂gh_{r,z,n}
-            np.empty((CHUNK, B, H), dtype=x.dtype),  # ∂h_t/∂(n's pre-activation) = ∂h_t/∂gi_n
-            np.empty((CHUNK, B, H), dtype=x.dtype),  # ∂h_t/∂h_{t-1} outside the products = z
-        )
-        for _ in range(2)
-    ]
-
-    def prepare(start: int, slot: int) -> tuple[np.ndarray, ...]:
+    # at a time (vectorised, small enough to stay in cache); the loop multiplies them by dh_t.
+    d_gh = np.empty((CHUNK, 3, B, H), dtype=x.dtype)  # ∂h_t/∂gh_{r,z,n}
+    d_an = np.empty((CHUNK, B, H), dtype=x.dtype)  # ∂h_t/∂(n's pre-activation) = ∂h_t/∂gi_n
+    d_prev = np.empty((CHUNK, B, H), dtype=x.dtype)  # ∂h_t/∂h_{t-1} outside the products = z
+    for start in range(((T - 1) // CHUNK) * CHUNK, -1, -CHUNK):
         end = min(start + CHUNK, T)
         m = end - start
         r, z, n = acts[:, start:end]
-        gh, an, zs = (buffer[:m] for buffer in factors[slot])
+        gh, an, zs = d_gh[:m], d_an[:m], d_prev[:m]
         zs[...] = z
         np.multiply(n, n, out=an)
         np.subtract(1.0, an, out=an)
@@ -114,20 +105,17 @@ def backward(
         gh[:, 1] *= z
         gh[:, 1] *= 1.0 - z
         np.multiply(an, r, out=gh[:, 2])  # n sees gh_n through r
-        return gh, an, zs
-
-    for start, end, (gh, an, zs) in walk_back(T, CHUNK, acts.size, prepare, grads.add):
         watch = near_underflow(dh[end - 1])
         for t in range(end - 1, start - 1, -1):
             k = t - start
             if watch:
-                flush_if_underflowed(dh[t])
+                flush_subnormal(dh[t])
             dgh_t = acts[:, t]  # z_t has been copied to zs: dgh_t takes the activations' place
             np.multiply(dh[t], gh[k], out=dgh_t)
             if t == 0 or cut[t]:
                 continue
-            carry_back(dgh_t, W_blocks, dh, t, has_loss, scratch, carry)
+            carry_back(dgh_t, W_blocks, dh, t, has_loss, scratch, carry, watch)
             np.multiply(dh[t], zs[k], out=carry)
             dh[t - 1] += carry
         np.multiply(dh[start:end], an, out=dgi_n[start:end])
-    return acts, grads.result()
+    return acts, weight_grads(acts, [acts[0], acts[1], dgi_n], x, hs, ORDER)

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import WeightGrads, carry_back, gate_blocks
-from .helper import walk_back
-from .underflow import flush_if_underflowed, near_underflow
+from .common import carry_back, gate_blocks, weight_grads
+from .underflow import flush_subnormal, near_underflow
 
 CHUNK = 32  # steps whose per-step factors are computed together in the backward pass
 ORDER = (3, 0, 1, 2)  # torch's block of each internal gate: o, i, f, g
@@ -84,25 +83,17 @@ def backward(
     dc_carry = np.zeros((B, H), dtype=x.dtype)  # ∂L/∂c_t through c_{t+1} = f_{t+1}·c_t + …
     carry = np.empty((B, H), dtype=x.dtype)
     scratch = np.empty((4, B, H), dtype=x.dtype)
-    grads = WeightGrads(list(acts), list(acts), x, hs, ORDER)
     # The factors that do not depend on the recursion are computed a chunk of steps at a time
-    # (vectorised, but small enough to stay in cache; two sets, so the helper can fill the next
-    # while the loop walks back through this one).
-    factors = [
-        (
-            np.empty((CHUNK, B, H), dtype=x.dtype),  # ∂h_t/∂c_t = o·(1 − tanh²c)
-            np.empty((CHUNK, B, H), dtype=x.dtype),  # ∂h_t/∂z_o = tanh c·o·(1 − o)
-            np.empty((CHUNK, 3, B, H), dtype=x.dtype),  # ∂c_t/∂z_{i,f,g}
-        )
-        for _ in range(2)
-    ]
-
-    def prepare(start: int, slot: int) -> tuple[np.ndarray, ...]:
+    # (vectorised, but small enough to stay in cache), then the loop walks back through the chunk.
+    dc_from_dh = np.empty((CHUNK, B, H), dtype=x.dtype)  # ∂h_t/∂c_t = o·(1 − tanh²c)
+    dz_o_from_dh = np.empty((CHUNK, B, H), dtype=x.dtype)  # ∂h_t/∂z_o = tanh c·o·(1 − o)
+    dz_ifg_from_dc = np.empty((CHUNK, 3, B, H), dtype=x.dtype)  # ∂c_t/∂z_{i,f,g}
+    for start in range(((T - 1) // CHUNK) * CHUNK, -1, -CHUNK):
         end = min(start + CHUNK, T)
         n = end - start
         o, i, f, g = acts[:, start:end]
         tc = tanh_c[start:end]
-        a, b, ifg = (buffer[:n] for buffer in factors[slot])
+        a, b, ifg = dc_from_dh[:n], dz_o_from_dh[:n], dz_ifg_from_dc[:n]
         np.multiply(tc, tc, out=a)
         np.subtract(1.0, a, out=a)
         a *= o
@@ -116,15 +107,12 @@ def backward(
         np.multiply(g, g, out=ifg[:, 2])
         np.subtract(1.0, ifg[:, 2], out=ifg[:, 2])
         ifg[:, 2] *= i
-        return a, b, ifg
-
-    for start, end, (a, b, ifg) in walk_back(T, CHUNK, acts.size, prepare, grads.add):
         watch = near_underflow(dh[end - 1]) or near_underflow(dc_carry)
         for t in range(end - 1, start - 1, -1):
             k = t - start
             if watch:
-                flush_if_underflowed(dh[t])
-                flush_if_underflowed(dc_carry)
+                flush_subnormal(dh[t])
+                flush_subnormal(dc_carry)
             np.multiply(dh[t], a[k], out=dc[t])
             dc[t] += dc_carry
             dz_t = acts[:, t]  # f_t is read (for the carry) before dz_t takes its place
@@ -135,5 +123,5 @@ def backward(
             np.multiply(dh[t], b[k], out=dz_t[0])
             np.multiply(dc[t], ifg[k], out=dz_t[1:])
             if t > 0 and not cut[t]:
-                carry_back(dz_t, W_blocks, dh, t, has_loss, scratch, carry)
-    return acts, grads.result(), dc
+                carry_back(dz_t, W_blocks, dh, t, has_loss, scratch, carry, watch)
+    return acts, weight_grads(acts, acts, x, hs, ORDER), dc

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import Activation
-from .common import WeightGrads, carry_back
-from .helper import walk_back
-from .underflow import flush_if_underflowed, near_underflow
+from .common import carry_back, weight_grads
+from .underflow import flush_subnormal, near_underflow
 
 CHUNK = 32  # steps whose activation derivatives are computed together in the backward pass
 
@@ -53,18 +52,15 @@ def backward(
     W_hh = params["W_hh"]
     da = cache.work
     carry = np.empty((B, H), dtype=x.dtype)
-    grads = WeightGrads([da], [da], x, hs, (0,))
-
-    def prepare(start: int, slot: int) -> np.ndarray:  # φ'(a_t) of a chunk of steps
-        return cache.activation.derivative_from_output(hs[start + 1 : min(start + CHUNK, T) + 1])
-
-    for start, end, deriv in walk_back(T, CHUNK, da.size, prepare, grads.add):
+    for start in range(((T - 1) // CHUNK) * CHUNK, -1, -CHUNK):
+        end = min(start + CHUNK, T)
+        deriv = cache.activation.derivative_from_output(hs[start + 1 : end + 1])  # φ'(a_t)
         watch = near_underflow(dh[end - 1])
         for t in range(end - 1, start - 1, -1):
             if watch:
-                flush_if_underflowed(dh[t])
+                flush_subnormal(dh[t])
             np.multiply(dh[t], deriv[t - start], out=da[t])
             if t == 0 or cut[t]:
                 continue
-            carry_back(da[t], W_hh, dh, t, has_loss, None, carry)
-    return da[None], grads.result()
+            carry_back(da[t], W_hh, dh, t, has_loss, None, carry, watch)
+    return da[None], weight_grads([da], [da], x, hs, (0,))
