@@ -436,7 +436,12 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply_to_app(app)
-        self.setStyleSheet(theme.stylesheet())
+        # The window's own sheet depends on the colours only, so a change of size does not make
+        # every widget re-style; the named widgets carry their sizes in sheets of their own.
+        window_sheet = theme.window_stylesheet()
+        if self.styleSheet() != window_sheet:
+            self.setStyleSheet(window_sheet)
+        theme.style_widgets(self)
         for plot in (self.gradient_plot, self.training_plot, self.weights_plot, self.spectrum_plot):
             plot.apply_theme(theme)
         self.caption.fit_widths()

@@ -16,7 +16,7 @@ from typing import Literal
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette, QPen
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 ThemeName = Literal["projector", "dark"]
 THEME_NAMES: tuple[ThemeName, ...] = ("projector", "dark")
@@ -288,30 +288,47 @@ class Theme:
         # off by default and switched on only for short curves (circles, the theory line).
         pg.setConfigOptions(antialias=False, background=self.background, foreground=self.foreground)
 
-    def stylesheet(self) -> str:
-        """Style of the non-plot widgets (control panel, status bar, banners, caption, readouts)."""
+    def window_stylesheet(self) -> str:
+        """The main window's style sheet: colours only, the same at every size. (That the window
+        has a sheet at all gives every widget the compact style-sheet look.)"""
+        return f"QToolTip {{ color: {self.foreground}; background: {self.panel}; border: 1px solid {self.foreground}; }}"
+
+    def stylesheets(self) -> dict[str, str]:
+        """Style sheets of the named non-plot widgets (banners, caption, readouts, notes), by
+        object name. Each is set on its own widget: a sheet on the whole window would make every
+        widget re-style on each change of size (~0.1-0.2 s of the GUI thread)."""
         alert = _ROLE_COLOURS["alert"]
         notice = "#3A3000" if self.dark else "#FFF4C2"
-        return (
-            f"QLabel#alert {{ background: {alert}; color: white; font-weight: bold;"
-            f" padding: {self.px(3):.0f}px {self.px(8):.0f}px; border-radius: {self.px(4):.0f}px; }}"
-            f" QLabel#banner {{ background: {alert}; color: white; font-weight: bold;"
-            f" padding: {self.px(6):.0f}px; }}"
-            f" QFrame#notice {{ background: {notice}; border: 1px solid {self.foreground}; }}"
-            f" QFrame#notice QLabel {{ color: {self.foreground}; }}"
-            f" QLabel#note {{ color: {self.muted}; font-style: italic; }}"
-            f" QLabel#readout {{ font-size: {self.pt(self.label_font_pt):.1f}pt; }}"
-            f" QFrame#captionBand {{ background: {self.panel}; border-bottom: {self.line_px(2)}px solid {self.foreground}; }}"
-            f" QLabel#sceneTitle {{ color: {self.foreground}; font-weight: bold;"
-            f" font-size: {self.pt(self.title_font_pt * 1.3):.1f}pt; }}"
-            f" QLabel#sceneCaption {{ color: {self.foreground}; font-size: {self.pt(self.title_font_pt * 1.15):.1f}pt; }}"
-            f" QLabel#sceneCaption[custom=\"true\"] {{ color: {self.muted}; font-style: italic; }}"
-            f" QLabel#bigValue {{ color: {self.foreground}; font-weight: bold;"
-            f" font-size: {self.pt(self.title_font_pt * 1.6):.1f}pt; }}"
-            f" QLabel#bigName {{ color: {self.muted}; font-size: {self.pt(self.base_font_pt):.1f}pt; }}"
-            f" QFrame#helpOverlay {{ background: {self.panel}; border: {self.line_px(2)}px solid {self.foreground}; }}"
-            f" QFrame#helpOverlay QLabel {{ color: {self.foreground}; font-size: {self.pt(self.base_font_pt * 1.1):.1f}pt; }}"
-        )
+        return {
+            "alert": f"QLabel#alert {{ background: {alert}; color: white; font-weight: bold;"
+            f" padding: {self.px(3):.0f}px {self.px(8):.0f}px; border-radius: {self.px(4):.0f}px; }}",
+            "banner": f"QLabel#banner {{ background: {alert}; color: white; font-weight: bold;"
+            f" padding: {self.px(6):.0f}px; }}",
+            "notice": f"QFrame#notice {{ background: {notice}; border: 1px solid {self.foreground}; }}"
+            f" QFrame#notice QLabel {{ color: {self.foreground}; }}",
+            "note": f"QLabel#note {{ color: {self.muted}; font-style: italic; }}",
+            "readout": f"QLabel#readout {{ font-size: {self.pt(self.label_font_pt):.1f}pt; }}",
+            "captionBand": f"QFrame#captionBand {{ background: {self.panel};"
+            f" border-bottom: {self.line_px(2)}px solid {self.foreground}; }}",
+            "sceneTitle": f"QLabel#sceneTitle {{ color: {self.foreground}; font-weight: bold;"
+            f" font-size: {self.pt(self.title_font_pt * 1.3):.1f}pt; }}",
+            "sceneCaption": f"QLabel#sceneCaption {{ color: {self.foreground};"
+            f" font-size: {self.pt(self.title_font_pt * 1.15):.1f}pt; }}"
+            f" QLabel#sceneCaption[custom=\"true\"] {{ color: {self.muted}; font-style: italic; }}",
+            "bigValue": f"QLabel#bigValue {{ color: {self.foreground}; font-weight: bold;"
+            f" font-size: {self.pt(self.title_font_pt * 1.6):.1f}pt; }}",
+            "bigName": f"QLabel#bigName {{ color: {self.muted}; font-size: {self.pt(self.base_font_pt):.1f}pt; }}",
+            "helpOverlay": f"QFrame#helpOverlay {{ background: {self.panel}; border: {self.line_px(2)}px solid {self.foreground}; }}"
+            f" QFrame#helpOverlay QLabel {{ color: {self.foreground}; font-size: {self.pt(self.base_font_pt * 1.1):.1f}pt; }}",
+        }
+
+    def style_widgets(self, root: QWidget) -> None:
+        """Give ``root`` and each named widget inside it its own style sheet."""
+        sheets = self.stylesheets()
+        for widget in [root, *root.findChildren(QWidget)]:
+            sheet = sheets.get(widget.objectName())
+            if sheet is not None and widget.styleSheet() != sheet:
+                widget.setStyleSheet(sheet)
 
 
 DEFAULT_THEME = Theme()

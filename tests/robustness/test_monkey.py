@@ -457,21 +457,10 @@ def monkey_window(qtbot, errors, modal_guard):  # type: ignore[no-untyped-def]
     assert not live_workers(), "simulation processes left running after the window closed"
 
 
-SLOW_ACTIONS_BUG = (
-    "font scale and some scene switches keep the GUI thread busy 1.0-1.5 s on the 2-core machine under load: "
-    "MainWindow.apply_theme re-applies the whole stylesheet and every plot's theme (also when the scale is "
-    "already at its limit); Bigger/Smaller/Normal size (Ctrl++/Ctrl+-) ~0.8-1.5 s, theme switch ~0.5 s"
-)
-
-
-# Not strict: these actions take 0.6-1.5 s depending on the machine's load. Only this failure is
-# expected (raises=): an error, a closed window or an unresponsive window still fails the test.
-@pytest.mark.xfail(raises=ActionTooSlow, strict=False, reason=SLOW_ACTIONS_BUG)
 def test_monkey(monkey_window, qtbot, errors, modal_guard, tmp_path):
     run_monkey_session(monkey_window, qtbot, errors, modal_guard, tmp_path, ACTIONS)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(raises=ActionTooSlow, strict=False, reason=SLOW_ACTIONS_BUG)
 def test_monkey_full_session(monkey_window, qtbot, errors, modal_guard, tmp_path):
     run_monkey_session(monkey_window, qtbot, errors, modal_guard, tmp_path, FULL_ACTIONS)

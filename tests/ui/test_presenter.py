@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from gradlab.ui.theme import MAX_SCALE, MIN_SCALE, Theme
 
@@ -22,7 +22,7 @@ def _sizes(window) -> dict[str, float]:  # type: ignore[no-untyped-def]
         "eigen_marker": window.spectrum_plot.eigenvalue_points.opts["size"],
         "legend": float(legend_label.opts["size"].removesuffix("pt")),
         "app_font": QApplication.font().pointSizeF(),
-        "title": float(window.styleSheet().split("QLabel#sceneTitle")[1].split("font-size: ")[1].split("pt")[0]),
+        "title": float(window.caption.title_label.styleSheet().split("font-size: ")[1].split("pt")[0]),
     }
 
 
@@ -106,3 +106,18 @@ def test_big_readouts_show_rho_slope_and_iteration(window, qtbot, wait_frames):
     assert window.caption.iteration.value == str(frame.iteration)
     assert float(window.caption.radius.value) == pytest.approx(frame.spectral_radius, abs=1e-3)
     assert float(window.caption.slope.value) == pytest.approx(frame.fitted_slope, abs=1e-3)
+
+
+def test_a_size_change_restyles_only_the_named_widgets(window, qtbot, focused):
+    """The window's own sheet (which makes every widget re-style when it changes) depends on the
+    colours only; sizes live in the named widgets' own sheets."""
+    focused(window)
+    window_sheet, title_sheet = window.styleSheet(), window.caption.title_label.styleSheet()
+    qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    assert window.styleSheet() == window_sheet
+    assert window.caption.title_label.styleSheet() != title_sheet
+    qtbot.keyClick(window, Qt.Key.Key_T)
+    assert window.styleSheet() != window_sheet
+    for name, sheet in window.theme.stylesheets().items():
+        widgets = [w for w in window.findChildren(QWidget) if w.objectName() == name]
+        assert widgets and all(w.styleSheet() == sheet for w in widgets), name
