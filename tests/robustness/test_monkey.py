@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 from windows import open_window
 from helpers import SMALL, ErrorRecorder, ModalGuard, StallMonitor, controller_state, extra_top_level_windows
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -82,6 +82,18 @@ FORBIDDEN_KEYS = {
 }
 TYPED_TEXTS = ["0", "-1", "1e9", "99999999999", "nan", "inf", "abc", "", "0.0000001", "1,5", " 7 ", "٣"]
 
+
+
+def type_text(widget: QWidget, text: str) -> None:
+    """Type ``text`` into ``widget`` key by key. QTest.keyClicks knows only ASCII (any other
+    character fails an assertion inside Qt's test library and aborts the process), so the other
+    characters are sent as key events that carry just their text, as an input method would."""
+    for char in text:
+        if char.isascii():
+            QTest.keyClick(widget, char)
+        else:
+            for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+                QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, char))
 
 class ActionTooSlow(AssertionError):
     """An action (with the events it caused) kept the GUI thread busy longer than the limit."""
@@ -253,7 +265,7 @@ class Monkey:
             text = self.rng.choice([*TYPED_TEXTS, str(high), str(low)])
             spin.setFocus()
             spin.selectAll()
-            QTest.keyClicks(spin, text)
+            type_text(spin, text)
             QTest.keyClick(spin, Qt.Key.Key_Return)
             return f"spin {name}: typed {text!r} + Enter -> {spin.value()}"
         if mode == "steps":
