@@ -29,18 +29,22 @@ PYTORCH_MS = {
 }
 
 
-def best_time(function: Callable[[], object], budget_s: float, min_runs: int = 3) -> float:
-    """The fastest of repeated runs (seconds): at least ``min_runs``, more while within ``budget_s``."""
-    function()  # warm up caches and allocators
-    times: list[float] = []
+def best_times(functions: list[Callable[[], object]], budget_s: float, min_runs: int = 3) -> list[float]:
+    """The fastest of repeated runs of each function (seconds), taken in turn so that every one
+    sees the same state of a machine whose speed drifts: at least ``min_runs`` rounds, more while
+    within ``budget_s``."""
+    for function in functions:
+        function()  # warm up caches and allocators
+    times: list[list[float]] = [[] for _ in functions]
     started = time.perf_counter()
-    while len(times) < min_runs or time.perf_counter() - started < budget_s:
-        t0 = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - t0)
-        if len(times) >= 200:
-            break
-    return min(times)
+    rounds = 0
+    while rounds < min_runs or (time.perf_counter() - started < budget_s and rounds < 200):
+        for function, runs in zip(functions, times):
+            t0 = time.perf_counter()
+            function()
+            runs.append(time.perf_counter() - t0)
+        rounds += 1
+    return [min(runs) for runs in times]
 
 
 def matmul_floor(cell: str, hidden: int, seq_len: int) -> Callable[[], None]:
@@ -73,8 +77,7 @@ def measure(cell: str, hidden: int, seq_len: int, budget_s: float) -> tuple[floa
     rng = np.random.default_rng(1)
     x = rng.standard_normal((seq_len, BATCH, INPUT))
     target = rng.standard_normal((BATCH, 1))
-    ours = best_time(lambda: gradients(cell, params, x, target), budget_s)
-    floor = best_time(matmul_floor(cell, hidden, seq_len), budget_s)
+    ours, floor = best_times([lambda: gradients(cell, params, x, target), matmul_floor(cell, hidden, seq_len)], 2 * budget_s)
     return ours, floor
 
 

@@ -4,12 +4,17 @@ PNG: each plot through pyqtgraph's ``ImageExporter``, painted into one image whe
 screen. SVG: pyqtgraph's ``SVGExporter`` fails on this Qt (6.11): its post-processing splits
 every path command at commas and raises on a close-path "Z" (pyqtgraph issue #3485, open), so
 each plot's view is rendered by Qt's own ``QSvgGenerator`` (which pyqtgraph's exporter also
-draws with) into one document: curves and text stay vectors.
+draws with) into one document: curves and text stay vectors. Like pyqtgraph's exporters, it puts
+the items in export mode meanwhile, so that scatter symbols are drawn as vector paths: on screen
+they are fragments of a cached symbol pixmap, which the SVG generator would embed as a PNG image
+for every point (0.7-5 s for one export, growing with the cache, and blurred); items cached as
+pixmaps (the spectrum's circles) are drawn uncached for the same reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +23,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QGraphicsView
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,26 @@ def export_png(pieces: Sequence[PlotPiece], size: tuple[int, int], background: s
     return path
 
 
+@contextmanager
+def _export_mode(views: Sequence[QGraphicsView]) -> Iterator[None]:
+    """Every item of the views' scenes in pyqtgraph's export mode (as its exporters do) and
+    without its pixmap cache (which would reach the SVG as an image)."""
+    items = [item for view in views for item in view.scene().items()]
+    cached = [(item, item.cacheMode()) for item in items if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
+    exported = [item for item in items if hasattr(item, "setExportMode")]
+    for item, _ in cached:
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    for item in exported:
+        item.setExportMode(True, {"antialias": True})
+    try:
+        yield
+    finally:
+        for item in exported:
+            item.setExportMode(False)
+        for item, mode in cached:
+            item.setCacheMode(mode)
+
+
 def export_svg(
     pieces: Sequence[PlotPiece], size: tuple[int, int], background: str, path: str | Path, *, title: str = "gradlab"
 ) -> Path:
@@ -74,9 +99,9 @@ def export_svg(
         raise OSError(f"{path}: could not be written")
     try:
         painter.fillRect(QRectF(0, 0, width, height), QColor(background))
-        for piece in pieces:
-            view = piece.view
-            piece.view.render(painter, QRectF(piece.rect), view.viewport().rect())
+        with _export_mode([piece.view for piece in pieces]):
+            for piece in pieces:
+                piece.view.render(painter, QRectF(piece.rect), piece.view.viewport().rect())
     finally:
         painter.end()
     if not path.is_file() or path.stat().st_size == 0:

@@ -55,6 +55,11 @@ def test_svg_export_is_parseable_xml_with_the_four_plots(window, wait_frames, tm
         assert title in texts
     curves = list(root.iter("{http://www.w3.org/2000/svg}path")) + list(root.iter("{http://www.w3.org/2000/svg}polyline"))
     assert len(curves) > 10
+    # The eigenvalues (and any markers) are vector symbols, not an embedded image per point.
+    assert not list(root.iter("{http://www.w3.org/2000/svg}image"))
+    assert len(curves) > window.config.hidden_size
+    # Back from export mode: on screen the symbols are drawn from the cached pixmaps again.
+    assert window.spectrum_plot.eigenvalue_points._exportOpts is False
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
