@@ -19,20 +19,17 @@ def log10_norm_per_step(x: np.ndarray) -> np.ndarray:
     flat = x.reshape(x.shape[0], -1).astype(np.float64, copy=False)
     with np.errstate(all="ignore"):
         m = np.maximum(np.max(flat, axis=1), -np.min(flat, axis=1))  # max |x|; nan propagates
-        # Rows whose largest entry is within 1e±150 square and sum without scaling: entries too
-        # small to square are then below 1e-300 of the row's norm.
-        direct = (m > 1e-150) & (m < 1e150)
-        result = np.empty(len(flat))
-        if direct.all():
-            result[:] = 0.5 * np.log10(np.einsum("ij,ij->i", flat, flat))
-        elif direct.any():
-            rows = flat[direct]
-            result[direct] = 0.5 * np.log10(np.einsum("ij,ij->i", rows, rows))
-        others = ~direct
-        if others.any():
-            safe_m = np.where((m[others] > 0) & np.isfinite(m[others]), m[others], 1.0)
-            scaled = flat[others] / safe_m[:, None]
-            result[others] = np.log10(safe_m) + 0.5 * np.log10(np.einsum("ij,ij->i", scaled, scaled))
+        if np.all((m > 1e-150) & (m < 1e150)):
+            # Every row's largest entry squares and sums without scaling (entries too small to
+            # square are below 1e-300 of their row's norm).
+            sum_sq, exponent = np.einsum("ij,ij->i", flat, flat), np.zeros(len(flat))
+        else:
+            # Scale each row by a power of two near 1/m (ldexp: exact, even where that power
+            # itself is out of range, as for subnormal rows).
+            powers = np.where((m > 0) & np.isfinite(m), np.frexp(m)[1], 0)
+            scaled = np.ldexp(flat, -powers[:, None])
+            sum_sq, exponent = np.einsum("ij,ij->i", scaled, scaled), powers.astype(np.float64)
+        result = exponent * np.log10(2.0) + 0.5 * np.log10(sum_sq)
     result = np.where(m == 0, -np.inf, result)
     result = np.where(np.isposinf(m), np.inf, result)
     return np.where(np.isnan(m), np.nan, result)
