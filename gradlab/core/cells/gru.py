@@ -18,7 +18,6 @@ from .underflow import flush_subnormal, near_underflow
 
 CHUNK = 32  # steps whose per-step factors are computed together in the backward pass
 ORDER = (0, 1, 2)
-NAMES = "rzn"
 
 
 @dataclass
@@ -27,10 +26,6 @@ class Cache:
     hs: np.ndarray  # (T+1, B, H)
     acts: np.ndarray  # (3, T, B, H): σ(r), σ(z), tanh(n); the backward pass overwrites it with ∂L/∂gh
     gh_n: np.ndarray  # (T, B, H): h_{t-1} W_hnᵀ + b_hn
-
-    def gate(self, name: str) -> np.ndarray:
-        """One gate's activations (T, B, H): "r", "z" or "n"."""
-        return self.acts[NAMES.index(name)]
 
 
 def forward(params: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray | None = None) -> Cache:
@@ -118,4 +113,5 @@ def backward(
             np.multiply(dh[t], zs[k], out=carry)
             dh[t - 1] += carry
         np.multiply(dh[start:end], an, out=dgi_n[start:end])
-    return acts, weight_grads(acts, [acts[0], acts[1], dgi_n], x, hs, ORDER)
+    gates = list(acts)
+    return acts, weight_grads(gates, [gates[0], gates[1], dgi_n], x, hs, ORDER)

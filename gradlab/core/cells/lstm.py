@@ -124,4 +124,5 @@ def backward(
             np.multiply(dc[t], ifg[k], out=dz_t[1:])
             if t > 0 and not cut[t]:
                 carry_back(dz_t, W_blocks, dh, t, has_loss, scratch, carry, watch)
-    return acts, weight_grads(acts, acts, x, hs, ORDER), dc
+    gates = list(acts)
+    return acts, weight_grads(gates, gates, x, hs, ORDER), dc
