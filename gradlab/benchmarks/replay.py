@@ -26,16 +26,12 @@ def replay(config: Config, **options: object) -> Iterator[Frame]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m gradlab.benchmarks.replay T H``: simulate flat out (as the window's simulation
     process does, at the same priority) until killed, to load the machine."""
-    import os
     import sys
 
-    from gradlab._blas import limit_blas_threads
-    from gradlab.ui.engine import NICENESS
+    from gradlab.ui.engine import settle_process
 
     seq_len, hidden_size = (int(value) for value in (argv if argv is not None else sys.argv[1:]))
-    limit_blas_threads()
-    if hasattr(os, "nice"):
-        os.nice(NICENESS)
+    settle_process()
     for _ in run(Config(seq_len=seq_len, hidden_size=hidden_size)):
         pass
     return 0

@@ -86,14 +86,20 @@ class _Run:
         return news
 
 
-def serve(conn: Connection) -> None:
-    """The process's main loop; returns on ("quit",) or when the window's end of the pipe closes."""
+def settle_process() -> None:
+    """One BLAS thread (see ``gradlab._blas``) and a priority below the window's, so that its
+    thread comes first when both want a core."""
     from gradlab._blas import limit_blas_threads
 
     limit_blas_threads()
-    if hasattr(os, "nice"):  # the window's thread comes first when both want a core
+    if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(NICENESS)
+
+
+def serve(conn: Connection) -> None:
+    """The process's main loop; returns on ("quit",) or when the window's end of the pipe closes."""
+    settle_process()
     try:
         conn.send({"kind": "hello"})  # imports done: ready for a run
     except (EOFError, OSError):
