@@ -173,12 +173,17 @@ class Config:
                 f"{MAX_UPDATE_BYTES / 2**30:.0f} GiB, so make one of them smaller"
             )
 
+    @property
+    def gates(self) -> int:
+        """Gate blocks of the cell: 1 (RNN), 4 (LSTM), 3 (GRU)."""
+        return _GATES[self.cell]
+
     def update_bytes(self) -> int:
         """Memory one update holds at its peak, with some room: per step and sequence, (2·G + 6)
         vectors of H numbers (gates and their gradients in one array, states, state gradients).
         Measured peaks of ``run()`` at H=256, T=2000: 4.3 (RNN), 10.5 (LSTM), 7.5 (GRU) such vectors."""
         itemsize = 8 if self.dtype == "float64" else 4
-        return (2 * _GATES[self.cell] + 6) * self.seq_len * self.batch_size * self.hidden_size * itemsize
+        return (2 * self.gates + 6) * self.seq_len * self.batch_size * self.hidden_size * itemsize
 
     def replace(self, **changes: Any) -> Config:
         """A copy with some fields changed (validated)."""

@@ -16,6 +16,7 @@ from .histogram import HistogramEdges
 from .inits import init_params
 from .numerics import global_norm, nonfinite_kind
 from .optim import make_optimizer
+from .parallel import BatchHelper, worth_splitting
 from .tasks import TASK_INFO, make_batch
 from .theory import fitted_slope, gamma, theory_slope
 
@@ -42,10 +43,16 @@ def _spectrum(block: np.ndarray) -> tuple[np.ndarray, float, float]:
     return eigenvalues, float(np.max(np.abs(eigenvalues))), sigma
 
 
-def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Iterator[Frame]:
+def run(
+    config: Config, *, histogram_edges: HistogramEdges | None = None, helper: BatchHelper | None = None
+) -> Iterator[Frame]:
     """Train under ``config`` and yield one Frame per update, ``config.iterations`` of them (forever
     if None). A run whose weights become inf or nan yields a last frame saying so, then ends;
-    numeric explosions never raise and never print warnings."""
+    numeric explosions never raise and never print warnings.
+
+    ``helper``: a second process that computes half of each batch once it has started, where the
+    pass is large enough to gain from it (``gradlab.core.parallel``).
+    """
     if not isinstance(config, Config):
         raise TypeError(f"config: expected a Config, got {type(config).__name__}")
     task = TASK_INFO[config.task]
@@ -69,6 +76,7 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
     spectrum_iteration = 0
     is_rnn = config.cell == "rnn"
     activation_gamma = gamma(config.activation) if is_rnn else float("nan")
+    split = worth_splitting(config)
 
     iteration = 0
     while config.iterations is None or iteration < config.iterations:
@@ -76,10 +84,11 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
         started = time.perf_counter()
         with np.errstate(all="ignore"):
             x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
-            result = gradients(
-                config.cell, params, x, target,
-                activation=config.activation, loss=task.loss, truncation=config.truncation,
-            )
+            options = {"activation": config.activation, "loss": task.loss, "truncation": config.truncation}
+            if split and helper is not None and helper.ready():
+                result = helper.gradients(config.cell, params, x, target, **options)
+            else:
+                result = gradients(config.cell, params, x, target, **options)
             grads = result.grads
             if config.clip == "norm":
                 grads, _ = clip_grad_norm(grads, config.clip_threshold)

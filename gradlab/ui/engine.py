@@ -25,16 +25,21 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from gradlab.core import Config, Frame, HistogramEdges
+from gradlab.core import Config, Frame, HistogramEdges, parallel
+from gradlab.core.parallel import BatchHelper
 from gradlab.core.record import row_of
 
 NICENESS = 5  # scheduling priority below the window's: its thread runs first when both want a core
+# The signal with which the window interrupts an update of a superseded run (none on Windows:
+# there the window hands the new run to a standby process instead).
+INTERRUPT_SIGNAL = getattr(signal, "SIGUSR1", None)
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +102,49 @@ def settle_process() -> None:
             os.nice(NICENESS)
 
 
-def serve(conn: Connection) -> None:
-    """The process's main loop; returns on ("quit",) or when the window's end of the pipe closes."""
+def serve_helper(conn: Connection) -> None:
+    """The main loop of a simulation process's batch helper (``gradlab.core.parallel``)."""
     settle_process()
+    parallel.serve(conn, cancel_signal=INTERRUPT_SIGNAL)
+
+
+class Superseded(Exception):
+    """Raised into an update of a run that the window no longer wants."""
+
+
+class Interrupter:
+    """Ends an update of a superseded run at once instead of letting it finish.
+
+    The window writes the id of the run it wants into ``wanted`` (shared memory) and sends
+    ``INTERRUPT_SIGNAL``; if the update being computed belongs to another run, the handler raises
+    ``Superseded`` into it (between two NumPy calls). Never while a message to the batch helper is
+    half written or read: then it tries again a moment later.
+    """
+
+    def __init__(self, wanted: Any, helper: BatchHelper | None) -> None:
+        self.wanted = wanted
+        self.helper = helper
+        self.computing = 0  # the run whose update is being computed; 0: none
+        if INTERRUPT_SIGNAL is not None:
+            signal.signal(INTERRUPT_SIGNAL, self._on_signal)
+            signal.signal(signal.SIGALRM, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if not self.computing or self.wanted.value == self.computing:
+            return
+        if self.helper is not None and self.helper.talking:
+            signal.setitimer(signal.ITIMER_REAL, 0.002)
+            return
+        raise Superseded
+
+
+def serve(conn: Connection, helper_conn: Connection | None = None, wanted: Any = None) -> None:
+    """The process's main loop; returns on ("quit",) or when the window's end of the pipe closes.
+    ``helper_conn``: this end of the pipe to a batch helper, which the window may start;
+    ``wanted``: a shared integer, the run the window wants (see ``Interrupter``)."""
+    settle_process()
+    helper = BatchHelper(helper_conn) if helper_conn is not None else None
+    interrupter = Interrupter(wanted, helper) if wanted is not None else None
     try:
         conn.send({"kind": "hello"})  # imports done: ready for a run
     except (EOFError, OSError):
@@ -110,8 +155,14 @@ def serve(conn: Connection) -> None:
     steps_seen = 0
     may_send = True  # the window has acknowledged the previous delivery
 
+    def is_idle() -> bool:
+        return (
+            current is None or not current.running or (paused and step_credits == 0)
+            or (wanted is not None and wanted.value != current.run_id)  # its state is on the way
+        )
+
     while True:
-        idle = current is None or not current.running or (paused and step_credits == 0)
+        idle = is_idle()
         try:
             # While idle, wait for a message; while computing, only look.
             while conn.poll(None if idle else 0):
@@ -125,7 +176,7 @@ def serve(conn: Connection) -> None:
                             current.frames.close()
                         edges = HistogramEdges()
                         config = Config.from_dict(config_dict)
-                        frames = resolve(run_path)(config, histogram_edges=edges)
+                        frames = resolve(run_path)(config, histogram_edges=edges, helper=helper)
                         current = _Run(run_id, config, frames, edges)
                         # A run started while paused computes one update, so the change is visible.
                         step_credits = 1 if want_paused else 0
@@ -142,7 +193,7 @@ def serve(conn: Connection) -> None:
                 if may_send and current is not None and current.has_news:
                     conn.send(current.delivery())
                     may_send = False
-                idle = current is None or not current.running or (paused and step_credits == 0)
+                idle = is_idle()
         except (EOFError, OSError):
             return  # the window is gone
 
@@ -150,7 +201,16 @@ def serve(conn: Connection) -> None:
             continue
         started = time.perf_counter()
         try:
-            frame = next(current.frames)
+            if interrupter is not None:
+                interrupter.computing = current.run_id
+            try:
+                frame = next(current.frames)
+            finally:
+                if interrupter is not None:
+                    interrupter.computing = 0
+        except Superseded:
+            current.finished = current.ended_reported = True  # nobody waits for its frames
+            continue
         except StopIteration:
             current.finished = True
         except Exception as exc:  # any failure becomes a message in the window, not a dead process

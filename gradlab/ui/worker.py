@@ -12,18 +12,27 @@ one, and the process sends the next only after this side acknowledged the last, 
 queues. Every delivery carries its run id: those of a superseded run are dropped. Commands go
 out as one "state" message (the run wanted, paused, steps, frozen edges) with at most one
 unanswered: while the process is inside a long update the newest state waits here, so the pipe
-never fills and the GUI never blocks on it. While the current run's updates are slow
-(≥ ``SLOW_UPDATE_S``) a standby process is made ready, and a restart ends the busy process and
-hands the new run to the standby at once instead of letting it finish an update nobody wants.
+never fills and the GUI never blocks on it. A restart does not let the process finish an update
+nobody wants: it interrupts it (``engine.Interrupter``, a signal). While the current run's updates
+are slow (≥ ``SLOW_UPDATE_S``) a standby process is made ready too: if the interrupted update
+is still running ``INTERRUPT_GRACE_S`` later (inside one long NumPy call), or where there is no
+such signal (Windows), the busy process is ended and the standby takes the new run.
 If the process dies (killed, out of memory), the window is told and the next start uses a new
 one. After ``shutdown`` nothing starts again.
+
+Where a run's passes are large enough (``gradlab.core.parallel.worth_splitting``), each process
+also gets a *batch helper*: a second process, started here once the simulation process is ready,
+that computes half of every batch on the other core. The two talk through a pipe made here;
+the helper ends with its simulation process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import multiprocessing
+import os
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -33,13 +42,20 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from gradlab.core import Config, Frame
+from gradlab.core.parallel import worth_splitting
 from gradlab.core.record import COLUMNS
 from gradlab.ui import engine
 
 log = logging.getLogger(__name__)
 
 DISPLAY_INTERVAL_MS = 16  # ~60 Hz: no point handing over frames faster than the screen shows them
-SLOW_UPDATE_S = 0.1  # a restart replaces a process whose updates take longer than this
+# Updates this long (or a first update silent this long) get a standby process ready, for a restart
+# whose interruption does not take (see the module's docstring).
+SLOW_UPDATE_S = 0.5
+# A restart interrupts an update of the previous run that takes longer than this (engine.Interrupter);
+# if that update is still running after INTERRUPT_GRACE_S (one long NumPy call), the standby takes over.
+INTERRUPT_MIN_S = 0.02
+INTERRUPT_GRACE_S = 0.25
 QUIT_GRACE_S = 0.1  # at shutdown, how long a process may take to quit before it is terminated
 _CONTEXT = multiprocessing.get_context("spawn")  # fork is unsafe in a process that runs Qt threads
 
@@ -47,7 +63,8 @@ _live: set[BaseProcess] = set()
 
 
 def live_workers() -> list[BaseProcess]:
-    """Simulation processes that are still running (for tests and clean shutdown)."""
+    """Simulation processes and their batch helpers that are still running (for tests and clean
+    shutdown)."""
     for process in list(_live):
         if not process.is_alive():
             process.join(0)
@@ -127,12 +144,38 @@ class _Worker:
 
     def __init__(self) -> None:
         self.conn, child_conn = _CONTEXT.Pipe(duplex=True)
+        # The simulation process gets one end of its batch helper's pipe now; the helper, the
+        # other end when it is started (``start_helper``).
+        helper_end, self._helper_conn = _CONTEXT.Pipe(duplex=True)
+        self.wanted = _CONTEXT.RawValue("q", 0)  # the run this side wants (engine.Interrupter)
         self.process = _CONTEXT.Process(
-            target=engine.serve, args=(child_conn,), name="gradlab-simulation", daemon=True
+            target=engine.serve, args=(child_conn, helper_end, self.wanted), name="gradlab-simulation", daemon=True
         )
         self.process.start()
         child_conn.close()
+        helper_end.close()
         _live.add(self.process)
+        self.helper: BaseProcess | None = None
+
+    def start_helper(self) -> None:
+        """Start the batch helper (once; the simulation process uses it when it is ready)."""
+        if self._helper_conn is None:
+            return
+        self.helper = _CONTEXT.Process(
+            target=engine.serve_helper, args=(self._helper_conn,), name="gradlab-batch-helper", daemon=True
+        )
+        self.helper.start()
+        self._close_helper_conn()
+        _live.add(self.helper)
+
+    def _close_helper_conn(self) -> None:
+        if self._helper_conn is not None:
+            self._helper_conn.close()
+            self._helper_conn = None
+
+    @property
+    def processes(self) -> list[BaseProcess]:
+        return [p for p in (self.process, self.helper) if p is not None]
 
     def is_ready(self) -> bool:
         """Has the process finished starting? (Reads its hello if it is there; never blocks.)"""
@@ -152,21 +195,40 @@ class _Worker:
             return False
 
     def stop(self, grace_s: float, deadline: float) -> bool:
-        """Wait ``grace_s`` for the process to act on "quit" (already sent), then end it. True if
-        it ended before ``deadline`` (a time.monotonic() value)."""
-        self.process.join(max(0.0, grace_s))
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(max(0.0, min(0.3, deadline - time.monotonic())))
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(max(0.0, deadline - time.monotonic()))
+        """Wait ``grace_s`` for the process to act on "quit" (already sent; its helper quits with
+        it), then end them. True if they ended before ``deadline`` (a time.monotonic() value)."""
+        self._close_helper_conn()
+        grace_end = time.monotonic() + max(0.0, grace_s)
+        for process in self.processes:
+            process.join(max(0.0, grace_end - time.monotonic()))
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self.processes:
+            process.join(max(0.0, min(0.3, deadline - time.monotonic())))
+        for process in self.processes:
+            if process.is_alive():
+                process.kill()
+        for process in self.processes:
+            process.join(max(0.0, deadline - time.monotonic()))
         self.conn.close()
-        return not self.process.is_alive()
+        return not any(process.is_alive() for process in self.processes)
+
+    def interrupt(self) -> None:
+        """Interrupt the update being computed if it is of a run other than ``wanted`` (and the
+        helper's half of it)."""
+        if engine.INTERRUPT_SIGNAL is None:
+            return
+        for process in self.processes:
+            if process.pid is not None:
+                with contextlib.suppress(OSError):  # already gone: the next poll reports it
+                    os.kill(process.pid, engine.INTERRUPT_SIGNAL)
 
     def kill(self) -> None:
-        """End the process now (its current update is of a superseded run)."""
-        self.process.terminate()
+        """End the process and its helper now (its current update is of a superseded run)."""
+        self._close_helper_conn()
+        for process in self.processes:
+            process.terminate()
         self.conn.close()
 
 
@@ -205,6 +267,7 @@ class SimulationController(QObject):
         self._closed = False
         self._state_seq = 0
         self._update_s = 0.0  # the current run's mean seconds per update, as last reported
+        self._started_at = 0.0  # time.monotonic() of the current run's start
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(display_interval_ms)
@@ -249,14 +312,20 @@ class SimulationController(QObject):
         if self._closed:
             log.debug("start after shutdown ignored")
             return self._run_id
-        if self._worker is not None and self._busy() and self._standby is not None and self._standby.is_ready():
+        interrupt = self._worker is not None and self._busy(INTERRUPT_MIN_S)
+        if (
+            engine.INTERRUPT_SIGNAL is None and self._worker is not None and self._busy()
+            and self._standby is not None and self._standby.is_ready()
+        ):
             self._retire_worker(kill=True)
         if self._worker is None:
             self._worker, self._standby = self._standby or _Worker(), None
         run_id = next(self._run_ids)
         self._run_id, self._config = run_id, config
-        self._running, self._update_s = True, 0.0
+        self._running, self._update_s, self._started_at = True, 0.0, time.monotonic()
         self._push_state()
+        if interrupt and self._worker is not None:
+            self._worker.interrupt()
         if not self._timer.isActive():
             self._timer.start()
         log.debug("run %d started: %s", run_id, config)
@@ -332,10 +401,15 @@ class SimulationController(QObject):
             died = True  # what arrived before is still shown
         if not died and not worker.state_in_flight and self._state_dirty:
             self._push_state()
+        if not died and worker.ready and self._config is not None and worth_splitting(self._config):
+            worker.start_helper()
         if not died and self._busy():
             if self._standby is None:
                 self._standby = _Worker()  # ready for a restart that must not wait for this update
-            elif worker.acked_run_id != self._run_id and self._standby.is_ready():
+            elif (
+                worker.acked_run_id != self._run_id and self._standby.is_ready()
+                and time.monotonic() - self._started_at >= (INTERRUPT_GRACE_S if engine.INTERRUPT_SIGNAL else 0.0)
+            ):
                 # The process is still inside an update of a superseded run: move on without it.
                 self._retire_worker(kill=True)
                 self._worker, self._standby = self._standby, None
@@ -379,6 +453,7 @@ class SimulationController(QObject):
         worker = self._worker
         if worker is None or self._config is None:
             return
+        worker.wanted.value = self._run_id
         if worker.state_in_flight:
             self._state_dirty = True
             return
@@ -392,12 +467,12 @@ class SimulationController(QObject):
             worker.sent_run_id = self._run_id
         self._state_dirty = False
 
-    def _busy(self) -> bool:
-        """The process is inside an update of the current run that takes long (≥ SLOW_UPDATE_S)."""
+    def _busy(self, seconds: float = SLOW_UPDATE_S) -> bool:
+        """The process is inside an update of the current run that takes long (≥ ``seconds``)."""
         worker = self._worker
         if worker is None or not worker.ready or not self._running or (self._paused and not worker.state_in_flight):
             return False  # still starting up, nothing to compute, or waiting paused: not busy
-        return self._update_s >= SLOW_UPDATE_S or time.monotonic() - worker.heard_at >= SLOW_UPDATE_S
+        return self._update_s >= seconds or time.monotonic() - worker.heard_at >= seconds
 
     def _retire_worker(self, *, kill: bool) -> None:
         if self._worker is None:
@@ -408,7 +483,7 @@ class SimulationController(QObject):
         self._worker = None
 
     def _reap(self) -> None:
-        self._dying = [w for w in self._dying if w.process.is_alive()]
+        self._dying = [w for w in self._dying if any(p.is_alive() for p in w.processes)]
         live_workers()
 
     def _worker_died(self) -> None:

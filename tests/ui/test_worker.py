@@ -7,6 +7,8 @@ import time
 import pytest
 
 from gradlab.core import Config
+from gradlab.core.parallel import worth_splitting
+from gradlab.ui import engine
 from gradlab.ui.worker import Delivery, SimulationController, live_workers
 
 
@@ -44,6 +46,40 @@ def test_frames_of_a_superseded_run_are_never_delivered(controller, qtbot):
     after_restart = deliveries[[d.run_id for d in deliveries].index(new_id):]
     assert all(d.run_id == new_id for d in after_restart)
     assert all(d.config.seq_len == 20 for d in after_restart)
+
+
+@pytest.mark.skipif(engine.INTERRUPT_SIGNAL is None, reason="updates are interrupted by a POSIX signal")
+def test_a_restart_interrupts_a_long_update_in_the_same_process(controller, qtbot):
+    """A change during an update of several seconds does not wait for it, and needs no new process:
+    the update of the superseded run is interrupted and the same process starts the new run."""
+    deliveries = _collect(controller)
+    controller.start(Config(cell="lstm", hidden_size=256, seq_len=2000, batch_size=32))
+    qtbot.waitUntil(lambda: controller.worker_pid is not None and controller._worker.ready, timeout=30_000)  # type: ignore[union-attr]
+    qtbot.wait(500)  # inside the first update (several seconds on this kind of machine)
+    assert not deliveries
+    pid = controller.worker_pid
+    asked = time.monotonic()
+    new_id = controller.start(Config(hidden_size=8, seq_len=20, batch_size=4))
+    qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=10_000)
+    latency = time.monotonic() - asked
+    print(f"\nfirst frame of the new run {latency * 1000:.0f} ms after the change")
+    assert controller.worker_pid == pid, "the busy process was replaced instead of interrupted"
+    assert latency < 1.0
+    assert all(d.run_id == new_id for d in deliveries)
+
+
+def test_a_large_run_gets_a_batch_helper_that_ends_with_it(qtbot):
+    controller = SimulationController()
+    deliveries = _collect(controller)
+    config = Config(cell="gru", hidden_size=64, seq_len=400, batch_size=16)
+    assert worth_splitting(config)
+    controller.start(config)
+    qtbot.waitUntil(lambda: controller._worker is not None and controller._worker.helper is not None, timeout=30_000)  # type: ignore[union-attr]
+    helper = controller._worker.helper  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: len(deliveries) >= 3, timeout=30_000)
+    assert helper.is_alive() and helper in live_workers()
+    assert controller.shutdown(timeout_s=1.0)
+    assert not helper.is_alive() and not live_workers()
 
 
 def test_pause_step_play(controller, qtbot, small_config):
