@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,7 +81,7 @@ def serve(conn: Connection, cancel_signal: int | None = None) -> None:
     if cancel_signal is not None:
         signal.signal(cancel_signal, cancel)
     try:
-        conn.send(("hello",))
+        conn.send(("hello", os.getpid()))
         while True:
             request = conn.recv()
             if request[0] != "gradients":
@@ -120,6 +121,7 @@ class BatchHelper:
         self._ready = False
         self._lost = False
         self._pending = 0  # requests sent whose answers were not read yet
+        self._pid = 0  # the helper's process id, from its hello
         self.talking = False
 
     @classmethod
@@ -145,7 +147,7 @@ class BatchHelper:
         while not self._lost and (not self._ready or self._pending) and self._conn.poll():
             reply = self._conn.recv()
             if reply[0] == "hello":
-                self._ready = True
+                self._ready, self._pid = True, reply[1]
             else:
                 self._pending -= 1  # the answer to an interrupted pass: dropped
 
@@ -168,6 +170,15 @@ class BatchHelper:
         if second is None:
             second = _summary(gradients(cell, params, theirs[0], theirs[1], **kwargs))
         return combine([(mine, _summary(first)), (rows - mine, second)])
+
+    def cancel(self, signum: int) -> None:
+        """Ask the helper to drop the half it is computing: ``signum`` must be the helper's
+        ``cancel_signal`` (see ``serve``); its answer is then read and dropped as stale."""
+        if self._pid and self._pending and not self._lost:
+            try:
+                os.kill(self._pid, signum)
+            except OSError:
+                self._lost = True
 
     def close(self) -> None:
         """Ask the helper to quit and end it if it does not."""

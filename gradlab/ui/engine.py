@@ -135,6 +135,8 @@ class Interrupter:
         if self.helper is not None and self.helper.talking:
             signal.setitimer(signal.ITIMER_REAL, 0.002)
             return
+        if self.helper is not None:
+            self.helper.cancel(signum=INTERRUPT_SIGNAL)  # type: ignore[arg-type]
         raise Superseded
 
 

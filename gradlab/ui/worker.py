@@ -215,14 +215,12 @@ class _Worker:
         return not any(process.is_alive() for process in self.processes)
 
     def interrupt(self) -> None:
-        """Interrupt the update being computed if it is of a run other than ``wanted`` (and the
-        helper's half of it)."""
-        if engine.INTERRUPT_SIGNAL is None:
-            return
-        for process in self.processes:
-            if process.pid is not None:
-                with contextlib.suppress(OSError):  # already gone: the next poll reports it
-                    os.kill(process.pid, engine.INTERRUPT_SIGNAL)
+        """Interrupt the update being computed if it is of a run other than ``wanted`` (the
+        process passes it on to its helper). Only once the process is ready: before, the signal
+        would end it."""
+        if engine.INTERRUPT_SIGNAL is not None and self.ready and self.process.pid is not None:
+            with contextlib.suppress(OSError):  # already gone: the next poll reports it
+                os.kill(self.process.pid, engine.INTERRUPT_SIGNAL)
 
     def kill(self) -> None:
         """End the process and its helper now (its current update is of a superseded run)."""
