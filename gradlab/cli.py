@@ -13,13 +13,14 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from . import __version__
 from ._blas import limit_blas_threads
 from .core.config import FIELDS, Config, FieldSpec
+from .core.frame import Frame
 from .core.record import FORMATS, History, save
 from .core.scenario import ScenarioError, load_scenario
 
@@ -142,7 +143,17 @@ def _format(value: float) -> str:
 
 def run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str]) -> int:
     from .core import run
+    from .core.parallel import BatchHelper, worth_splitting
 
+    helper = BatchHelper.start() if worth_splitting(config) else None  # half of each large batch
+    try:
+        return _run_headless(config, out, quiet, stream, run(config, helper=helper))
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str], frames: Iterator[Frame]) -> int:
     history = History(config)
     total = config.iterations
     started = time.perf_counter()
@@ -150,7 +161,7 @@ def run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str]) 
     interactive = stream.isatty()
     first_event = ""
     try:
-        for frame in run(config):
+        for frame in frames:
             history.append(frame)
             if frame.nonfinite and not first_event:
                 first_event = frame.message

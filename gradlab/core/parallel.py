@@ -21,6 +21,7 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -129,7 +130,15 @@ class BatchHelper:
         context = multiprocessing.get_context("spawn")
         conn, child_conn = context.Pipe(duplex=True)
         process = context.Process(target=serve, args=(child_conn,), name="gradlab-batch-helper", daemon=True)
-        process.start()
+        # Ctrl+C is for this process: the helper, started with SIGINT ignored, keeps it ignored
+        # (no traceback from a helper still importing) and ends when this end of its pipe closes.
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+        try:
+            process.start()
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous)
         child_conn.close()
         return cls(conn, process)
 
