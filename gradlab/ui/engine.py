@@ -117,8 +117,8 @@ class Interrupter:
 
     The window writes the id of the run it wants into ``wanted`` (shared memory) and sends
     ``INTERRUPT_SIGNAL``; if the update being computed belongs to another run, the handler raises
-    ``Superseded`` into it (between two NumPy calls). Never while a message to the batch helper is
-    half written or read: then it tries again a moment later.
+    ``Superseded`` into it (between two NumPy calls) and cancels the batch helper's half. Never
+    while a message to the helper is half written or read: then it tries again 2 ms later.
     """
 
     def __init__(self, wanted: Any, helper: BatchHelper | None) -> None:
@@ -132,11 +132,11 @@ class Interrupter:
     def _on_signal(self, signum: int, frame: object) -> None:
         if not self.computing or self.wanted.value == self.computing:
             return
-        if self.helper is not None and self.helper.talking:
-            signal.setitimer(signal.ITIMER_REAL, 0.002)
-            return
         if self.helper is not None:
-            self.helper.cancel(signum=INTERRUPT_SIGNAL)  # type: ignore[arg-type]
+            self.helper.cancel()  # its half is not wanted either; it answers at once
+            if self.helper.talking:  # e.g. waiting for that answer: raise once it is read
+                signal.setitimer(signal.ITIMER_REAL, 0.002)
+                return
         raise Superseded
 
 

@@ -150,7 +150,7 @@ def test_a_cancelled_helper_pass_is_answered_at_once_and_the_helper_goes_on():
     process.start()
     child.close()
     try:
-        assert conn.poll(30) and conn.recv() == ("hello", process.pid)
+        assert conn.poll(30) and conn.recv() == ("hello", process.pid, signal.SIGUSR1)
         big_params, big_x, big_target = _problem("lstm", "last", 8, seq_len=20_000, hidden=64)
         conn.send(("gradients", "lstm", big_params, big_x, big_target, {}))
         time.sleep(0.3)  # well inside the long pass
@@ -185,3 +185,40 @@ def test_run_with_a_helper_gives_the_frames_of_a_run_without(helper):
         np.testing.assert_allclose(b.log10_dh_norm, a.log10_dh_norm, rtol=0, atol=1e-10)
         np.testing.assert_allclose(b.log10_dc_norm, a.log10_dc_norm, rtol=0, atol=1e-10)  # type: ignore[arg-type]
         np.testing.assert_allclose(b.eigenvalues, a.eigenvalues, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="cancellation by signal is POSIX only")
+def test_cancel_drops_the_helpers_pass_and_the_next_pass_is_split_again():
+    import multiprocessing
+
+    from gradlab.core import parallel
+
+    context = multiprocessing.get_context("spawn")
+    conn, child = context.Pipe()
+    process = context.Process(target=parallel.serve, args=(child, signal.SIGUSR1), daemon=True)
+    process.start()
+    child.close()
+    helper = BatchHelper(conn, process)
+    try:
+        deadline = time.monotonic() + 30
+        while not helper.ready():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        big_params, big_x, big_target = _problem("lstm", "last", 8, seq_len=20_000, hidden=64)
+        helper._send(("gradients", "lstm", big_params, big_x, big_target, {}))  # as an interrupted pass leaves it
+        time.sleep(0.3)
+        helper.cancel()
+        # The next pass waits the few ms the cancelled answer takes, then splits again.
+        assert helper.ready() and helper._pending == 0 and not helper.lost
+        params, x, target = _problem("lstm", "last", 4)
+        _assert_same(gradients("lstm", params, x, target), helper.gradients("lstm", params, x, target))
+        assert process.is_alive()
+    finally:
+        helper.close()
+
+
+def test_cancel_leaves_a_helper_without_a_cancel_signal_alone(helper):
+    big_params, big_x, big_target = _problem("lstm", "last", 8, seq_len=2000, hidden=64)
+    helper._send(("gradients", "lstm", big_params, big_x, big_target, {}))
+    helper.cancel()  # started by BatchHelper.start(): no signal, so nothing is sent
+    assert helper._process.is_alive() and not helper.lost  # type: ignore[union-attr]
