@@ -5,9 +5,11 @@ same run on one core: per step the recurrent product forward and backward (one p
 plus the batched input projection and weight-gradient products; "x floor" compares it with
 gradlab on one core. "2 proc" is the pass as the app computes it, half of the batch in a batch
 helper process (``gradlab.core.parallel``) where that pays; it is what is compared with PyTorch,
-which uses both cores of this machine too (2 intra-op threads). The PyTorch figures (2.13 CPU,
-autograd, this kind of 2-core machine) are the reference table of DESIGN.md §5; they are printed
-for comparison, not measured.
+which uses both cores of this machine too (2 intra-op threads). Where PyTorch is installed its
+pass (nn.RNN / nn.LSTM / nn.GRU and a linear readout, float64, autograd, its default threads) is
+timed in the same rotation, so that the comparison does not depend on how fast the machine is
+that minute; otherwise the reference table of DESIGN.md §5 (2.13 CPU, this kind of 2-core
+machine) is printed.
 
     python -m gradlab.benchmarks.core [--quick]
 """
@@ -77,19 +79,46 @@ def matmul_floor(cell: str, hidden: int, seq_len: int) -> Callable[[], None]:
     return products
 
 
-def measure(cell: str, hidden: int, seq_len: int, budget_s: float, helper: BatchHelper) -> tuple[float, float, float | None]:
-    """Seconds of one pass on one core, of its floor, and of the pass split with ``helper`` (None
-    where the app does not split a pass of this size)."""
+def torch_pass(cell: str, hidden: int, seq_len: int) -> Callable[[], None] | None:
+    """PyTorch's forward + backward of the same problem, or None if PyTorch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    network = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](INPUT, hidden).double()
+    readout = torch.nn.Linear(hidden, 1).double()
+    x = torch.randn(seq_len, BATCH, INPUT, dtype=torch.float64)
+    target = torch.randn(BATCH, 1, dtype=torch.float64)
+
+    def forward_backward() -> None:
+        network.zero_grad()
+        readout.zero_grad()
+        hidden_states, _ = network(x)
+        ((readout(hidden_states[-1]) - target) ** 2).mean().backward()
+
+    return forward_backward
+
+
+def measure(
+    cell: str, hidden: int, seq_len: int, budget_s: float, helper: BatchHelper
+) -> tuple[float, float, float | None, float | None]:
+    """Seconds of one pass on one core, of its floor, of the pass split with ``helper`` (None
+    where the app does not split a pass of this size) and of PyTorch's pass (None without it)."""
     params = init_params(cell, INPUT, hidden, 1, w_rec_scale=0.9, init="orthogonal", seed=0)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((seq_len, BATCH, INPUT))
     target = rng.standard_normal((BATCH, 1))
-    functions = [lambda: gradients(cell, params, x, target), matmul_floor(cell, hidden, seq_len)]
+    functions: list[Callable[[], object]] = [lambda: gradients(cell, params, x, target), matmul_floor(cell, hidden, seq_len)]
     split = worth_splitting(Config(cell=cell, hidden_size=hidden, seq_len=seq_len, batch_size=BATCH))
     if split:
         functions.append(lambda: helper.gradients(cell, params, x, target))
-    times = best_times(functions, 3 * budget_s)
-    return times[0], times[1], times[2] if split else None
+    torch_function = torch_pass(cell, hidden, seq_len) if hidden <= 128 else None
+    if torch_function is not None:
+        functions.append(torch_function)
+    times = iter(best_times(functions, 3 * budget_s))
+    one, floor = next(times), next(times)
+    return one, floor, next(times) if split else None, next(times) if torch_function is not None else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,15 +140,16 @@ def main(argv: list[str] | None = None) -> int:
 def _table(hiddens: tuple[int, ...], budget: float, helper: BatchHelper) -> int:
     print("Core: one gradients() call = forward + BPTT, float64, batch 16, input 16 (best of repeated runs)")
     print("targets: as fast as PyTorch at H <= 128 (2 proc against its 2 threads); <= 2x the matmul floor at H >= 128 (1 core each)")
+    print("PyTorch: " + (f"{_torch_version()}, timed in this run" if _torch_version() else "not installed: figures from DESIGN.md §5"))
     print(f"{'cell':5} {'H':>4} {'T':>5} | {'1 core ms':>9} {'floor ms':>9} {'x floor':>7} | {'2 proc ms':>9} | {'torch ms':>8} {'vs torch':>8} | verdict")
     failures = 0
     for cell in ("rnn", "lstm", "gru"):
         for hidden in hiddens:
             for seq_len in (100, 1000):
-                one, floor, split = measure(cell, hidden, seq_len, budget, helper)
+                one, floor, split, torch_s = measure(cell, hidden, seq_len, budget, helper)
                 ours = split if split is not None else one  # as the app computes it
                 ratio = one / floor
-                torch_ms = PYTORCH_MS.get((cell, hidden, seq_len))
+                torch_ms = torch_s * 1e3 if torch_s is not None else PYTORCH_MS.get((cell, hidden, seq_len))
                 checks = []
                 if torch_ms is not None:
                     checks.append(ours * 1e3 <= torch_ms)
@@ -136,6 +166,14 @@ def _table(hiddens: tuple[int, ...], budget: float, helper: BatchHelper) -> int:
                 )
     print(f"{failures} of the measured cases miss a target" if failures else "every case meets its targets")
     return 0
+
+
+def _torch_version() -> str:
+    try:
+        import torch
+    except ImportError:
+        return ""
+    return f"torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 if __name__ == "__main__":
