@@ -70,35 +70,43 @@ class Cancelled(Exception):
     """Raised into the helper's pass by ``cancel_signal`` (see ``serve``)."""
 
 
-def serve(conn: Connection, cancel_signal: int | None = None) -> None:
-    """The helper's main loop: answer ("gradients", cell, params, x, target, kwargs) requests
-    until ("quit",) or until the other end of the pipe closes. ``cancel_signal``: a signal that
-    ends the pass being computed (its answer is then ("cancelled",)), for a caller that was
-    interrupted and no longer wants it."""
-    from gradlab._blas import limit_blas_threads
+def serve(conn: Connection, cancel_signal: int | None = None, cancelled: Any = None) -> None:
+    """The helper's main loop: answer ("gradients", number, cell, params, x, target, kwargs)
+    requests until ("quit",) or until the other end of the pipe closes.
+
+    ``cancel_signal`` and ``cancelled`` (a shared integer: the highest request number the caller no
+    longer wants) cancel passes: the signal ends such a pass while it is computed, and one not
+    begun yet is not begun; either way its answer is ("cancelled",).
+    """
+    from .._blas import limit_blas_threads
 
     limit_blas_threads()
-    computing = [False]
+    computing = [0]  # the number of the request being computed; 0: none
+
+    def unwanted(number: int) -> bool:
+        return cancelled is not None and number <= cancelled.value
 
     def cancel(signum: int, frame: object) -> None:
-        if computing[0]:
+        if computing[0] and unwanted(computing[0]):
             raise Cancelled
 
     if cancel_signal is not None:
         signal.signal(cancel_signal, cancel)
     try:
-        conn.send(("hello", os.getpid(), cancel_signal))
+        conn.send(("hello", os.getpid(), cancel_signal if cancelled is not None else None))
         while True:
             request = conn.recv()
             if request[0] != "gradients":
                 return
-            _, cell, params, x, target, kwargs = request
+            _, number, cell, params, x, target, kwargs = request
             try:
-                computing[0] = True
+                if unwanted(number):
+                    raise Cancelled
+                computing[0] = number
                 try:
                     result = gradients(cell, params, x, target, **kwargs)
                 finally:
-                    computing[0] = False
+                    computing[0] = 0
             except Cancelled:
                 conn.send(("cancelled",))
                 continue
@@ -121,9 +129,11 @@ class BatchHelper:
     written or read: an interruption then would cut it in half and must wait.
     """
 
-    def __init__(self, conn: Connection, process: BaseProcess | None = None) -> None:
+    def __init__(self, conn: Connection, process: BaseProcess | None = None, cancelled: Any = None) -> None:
         self._conn = conn
         self._process = process
+        self._cancelled_upto = cancelled  # shared with the helper's ``serve``, if it can cancel
+        self._number = 0  # of the last request sent
         self._ready = False
         self._lost = False
         self._pending = 0  # requests sent whose answers were not read yet
@@ -185,7 +195,7 @@ class BatchHelper:
         mine = rows - rows // 2
         batch_axis = 0 if target.ndim == 2 else 1  # loss="last": (B, O); loss="sum": (T, B, O)
         theirs = (np.ascontiguousarray(x[:, mine:]), np.take(target, np.arange(mine, rows), axis=batch_axis))
-        sent = self._send(("gradients", cell, params, theirs[0], theirs[1], kwargs))
+        sent = self._send(("gradients", self._number + 1, cell, params, theirs[0], theirs[1], kwargs))
         first = gradients(cell, params, x[:, :mine], np.take(target, np.arange(mine), axis=batch_axis), **kwargs)
         second = self._receive() if sent else None
         if second is None:
@@ -193,9 +203,11 @@ class BatchHelper:
         return combine([(mine, _summary(first)), (rows - mine, second)])
 
     def cancel(self) -> None:
-        """Ask the helper to drop the half it is computing, if it was started with a
-        ``cancel_signal`` (see ``serve``); its answer is then read and dropped as stale."""
-        if self._cancel_signal is not None and self._pid and self._pending and not self._lost:
+        """Ask the helper to drop the halves asked of it so far, if it was started with a
+        ``cancel_signal`` and the same ``cancelled`` integer (see ``serve``); their answers are
+        then read and dropped as stale."""
+        if self._cancel_signal is not None and self._cancelled_upto is not None and self._pid and self._pending and not self._lost:
+            self._cancelled_upto.value = self._number  # also if it has not begun that pass yet
             try:
                 os.kill(self._pid, self._cancel_signal)
                 self._cancelled = True
@@ -216,7 +228,8 @@ class BatchHelper:
     def _send(self, message: tuple) -> bool:
         def send() -> bool:
             self._conn.send(message)
-            self._pending += message[0] == "gradients"
+            if message[0] == "gradients":
+                self._pending, self._number = self._pending + 1, message[1]
             return True
 
         return bool(self._talk(send))

@@ -102,10 +102,10 @@ def settle_process() -> None:
             os.nice(NICENESS)
 
 
-def serve_helper(conn: Connection) -> None:
+def serve_helper(conn: Connection, cancelled: Any) -> None:
     """The main loop of a simulation process's batch helper (``gradlab.core.parallel``)."""
     settle_process()
-    parallel.serve(conn, cancel_signal=INTERRUPT_SIGNAL)
+    parallel.serve(conn, cancel_signal=INTERRUPT_SIGNAL, cancelled=cancelled)
 
 
 class Superseded(Exception):
@@ -140,12 +140,15 @@ class Interrupter:
         raise Superseded
 
 
-def serve(conn: Connection, helper_conn: Connection | None = None, wanted: Any = None) -> None:
+def serve(
+    conn: Connection, helper_conn: Connection | None = None, wanted: Any = None, helper_cancelled: Any = None
+) -> None:
     """The process's main loop; returns on ("quit",) or when the window's end of the pipe closes.
-    ``helper_conn``: this end of the pipe to a batch helper, which the window may start;
+    ``helper_conn``: this end of the pipe to a batch helper, which the window may start, and
+    ``helper_cancelled`` the integer shared with it (``gradlab.core.parallel.serve``);
     ``wanted``: a shared integer, the run the window wants (see ``Interrupter``)."""
     settle_process()
-    helper = BatchHelper(helper_conn) if helper_conn is not None else None
+    helper = BatchHelper(helper_conn, cancelled=helper_cancelled) if helper_conn is not None else None
     interrupter = Interrupter(wanted, helper) if wanted is not None else None
     try:
         conn.send({"kind": "hello"})  # imports done: ready for a run

@@ -148,8 +148,10 @@ class _Worker:
         # other end when it is started (``start_helper``).
         helper_end, self._helper_conn = _CONTEXT.Pipe(duplex=True)
         self.wanted = _CONTEXT.RawValue("q", 0)  # the run this side wants (engine.Interrupter)
+        self._helper_cancelled = _CONTEXT.RawValue("q", 0)  # shared by the process and its helper
         self.process = _CONTEXT.Process(
-            target=engine.serve, args=(child_conn, helper_end, self.wanted), name="gradlab-simulation", daemon=True
+            target=engine.serve, args=(child_conn, helper_end, self.wanted, self._helper_cancelled),
+            name="gradlab-simulation", daemon=True,
         )
         self.process.start()
         child_conn.close()
@@ -162,7 +164,8 @@ class _Worker:
         if self._helper_conn is None:
             return
         self.helper = _CONTEXT.Process(
-            target=engine.serve_helper, args=(self._helper_conn,), name="gradlab-batch-helper", daemon=True
+            target=engine.serve_helper, args=(self._helper_conn, self._helper_cancelled), name="gradlab-batch-helper",
+            daemon=True,
         )
         self.helper.start()
         self._close_helper_conn()

@@ -122,7 +122,7 @@ def test_helper_process_computes_half_and_survives_being_killed(helper):
 def test_a_pass_does_not_wait_for_the_answer_to_an_interrupted_one(helper):
     # An interrupted pass leaves the helper computing a half nobody wants; here, a long one.
     big_params, big_x, big_target = _problem("lstm", "last", 8, seq_len=3000, hidden=64)
-    helper._send(("gradients", "lstm", big_params, big_x, big_target, {}))
+    helper._send(("gradients", 1, "lstm", big_params, big_x, big_target, {}))
     params, x, target = _problem("rnn", "last", 4)
     started = time.perf_counter()
     result = helper.gradients("rnn", params, x, target)
@@ -138,29 +138,43 @@ def test_a_pass_does_not_wait_for_the_answer_to_an_interrupted_one(helper):
     assert helper._pending == 0 and not helper.lost
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="cancellation by signal is POSIX only")
-def test_a_cancelled_helper_pass_is_answered_at_once_and_the_helper_goes_on():
+def _cancellable_helper():  # type: ignore[no-untyped-def]
+    """A helper as the window starts it: with a cancel signal and a shared cancel integer."""
     import multiprocessing
 
     from gradlab.core import parallel
 
     context = multiprocessing.get_context("spawn")
     conn, child = context.Pipe()
-    process = context.Process(target=parallel.serve, args=(child, signal.SIGUSR1), daemon=True)
+    cancelled = context.RawValue("q", 0)
+    process = context.Process(target=parallel.serve, args=(child, signal.SIGUSR1, cancelled), daemon=True)
     process.start()
     child.close()
+    return conn, process, cancelled
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="cancellation by signal is POSIX only")
+def test_a_cancelled_helper_pass_is_answered_at_once_and_the_helper_goes_on():
+    conn, process, cancelled = _cancellable_helper()
     try:
         assert conn.poll(30) and conn.recv() == ("hello", process.pid, signal.SIGUSR1)
         big_params, big_x, big_target = _problem("lstm", "last", 8, seq_len=20_000, hidden=64)
-        conn.send(("gradients", "lstm", big_params, big_x, big_target, {}))
+        conn.send(("gradients", 1, "lstm", big_params, big_x, big_target, {}))
         time.sleep(0.3)  # well inside the long pass
         sent = time.perf_counter()
+        cancelled.value = 1
         os.kill(process.pid, signal.SIGUSR1)  # type: ignore[arg-type]
         assert conn.poll(5), "the cancelled pass was not answered"
         assert conn.recv() == ("cancelled",)
         print(f"\ncancelled pass answered {1e3 * (time.perf_counter() - sent):.1f} ms after the signal")
+        # A pass cancelled before it begins (the signal came before the request was read) is not begun.
+        cancelled.value = 2
+        os.kill(process.pid, signal.SIGUSR1)  # type: ignore[arg-type]
+        conn.send(("gradients", 2, "lstm", big_params, big_x, big_target, {}))
+        assert conn.poll(5) and conn.recv() == ("cancelled",)
+        # A later request is answered.
         params, x, target = _problem("gru", "last", 3)
-        conn.send(("gradients", "gru", params, x, target, {}))
+        conn.send(("gradients", 3, "gru", params, x, target, {}))
         assert conn.poll(30)
         answer = conn.recv()
         assert answer[0] == "ok"
@@ -188,26 +202,20 @@ def test_run_with_a_helper_gives_the_frames_of_a_run_without(helper):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="cancellation by signal is POSIX only")
-def test_cancel_drops_the_helpers_pass_and_the_next_pass_is_split_again():
-    import multiprocessing
-
-    from gradlab.core import parallel
-
-    context = multiprocessing.get_context("spawn")
-    conn, child = context.Pipe()
-    process = context.Process(target=parallel.serve, args=(child, signal.SIGUSR1), daemon=True)
-    process.start()
-    child.close()
-    helper = BatchHelper(conn, process)
+@pytest.mark.parametrize("begun", [True, False])
+def test_cancel_drops_the_helpers_pass_and_the_next_pass_is_split_again(begun):
+    conn, process, cancelled = _cancellable_helper()
+    helper = BatchHelper(conn, process, cancelled=cancelled)
     try:
         deadline = time.monotonic() + 30
         while not helper.ready():
             assert time.monotonic() < deadline
             time.sleep(0.01)
         big_params, big_x, big_target = _problem("lstm", "last", 8, seq_len=20_000, hidden=64)
-        helper._send(("gradients", "lstm", big_params, big_x, big_target, {}))  # as an interrupted pass leaves it
-        time.sleep(0.3)
-        helper.cancel()
+        helper._send(("gradients", 1, "lstm", big_params, big_x, big_target, {}))  # as an interrupted pass leaves it
+        if begun:
+            time.sleep(0.3)
+        helper.cancel()  # begun or not: the helper drops it
         # The next pass waits the few ms the cancelled answer takes, then splits again.
         assert helper.ready() and helper._pending == 0 and not helper.lost
         params, x, target = _problem("lstm", "last", 4)
@@ -219,6 +227,6 @@ def test_cancel_drops_the_helpers_pass_and_the_next_pass_is_split_again():
 
 def test_cancel_leaves_a_helper_without_a_cancel_signal_alone(helper):
     big_params, big_x, big_target = _problem("lstm", "last", 8, seq_len=2000, hidden=64)
-    helper._send(("gradients", "lstm", big_params, big_x, big_target, {}))
+    helper._send(("gradients", 1, "lstm", big_params, big_x, big_target, {}))
     helper.cancel()  # started by BatchHelper.start(): no signal, so nothing is sent
     assert helper._process.is_alive() and not helper.lost  # type: ignore[union-attr]
