@@ -124,9 +124,10 @@ class BatchHelper:
     end of the pipe.
 
     A pass interrupted by an exception (a superseded run) may leave the helper computing a half
-    nobody wants: the next pass does not wait for it, it computes its whole batch here, and the
-    stale answer is read and dropped when it comes. ``talking`` is true while a message is being
-    written or read: an interruption then would cut it in half and must wait.
+    nobody wants. ``cancel`` stops it (the next pass waits the few ms its answer takes); without
+    that, the next pass does not wait: it computes its whole batch here, and the stale answer is
+    read and dropped when it comes. ``talking`` is true while a message is being written or read:
+    an interruption then would cut it in half and must wait.
     """
 
     def __init__(self, conn: Connection, process: BaseProcess | None = None, cancelled: Any = None) -> None:
@@ -206,7 +207,8 @@ class BatchHelper:
         """Ask the helper to drop the halves asked of it so far, if it was started with a
         ``cancel_signal`` and the same ``cancelled`` integer (see ``serve``); their answers are
         then read and dropped as stale."""
-        if self._cancel_signal is not None and self._cancelled_upto is not None and self._pid and self._pending and not self._lost:
+        can_cancel = self._cancel_signal is not None and self._cancelled_upto is not None and self._pid
+        if can_cancel and self._pending and not self._lost:
             self._cancelled_upto.value = self._number  # also if it has not begun that pass yet
             try:
                 os.kill(self._pid, self._cancel_signal)
