@@ -85,7 +85,7 @@ def run(
         with np.errstate(all="ignore"):
             x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
             options = {"activation": config.activation, "loss": task.loss, "truncation": config.truncation}
-            if split and helper is not None and helper.ready():
+            if split and helper is not None:  # it computes the whole batch here while it is not free
                 result = helper.gradients(config.cell, params, x, target, **options)
             else:
                 result = gradients(config.cell, params, x, target, **options)

@@ -71,16 +71,14 @@ class Cancelled(Exception):
 
 
 def serve(conn: Connection, cancel_signal: int | None = None, cancelled: Any = None) -> None:
-    """The helper's main loop: answer ("gradients", number, cell, params, x, target, kwargs)
-    requests until ("quit",) or until the other end of the pipe closes.
+    """The helper's main loop (its process limits BLAS to one thread first): answer ("gradients",
+    number, cell, params, x, target, kwargs) requests until ("quit",) or until the other end of
+    the pipe closes.
 
     ``cancel_signal`` and ``cancelled`` (a shared integer: the highest request number the caller no
     longer wants) cancel passes: the signal ends such a pass while it is computed, and one not
     begun yet is not begun; either way its answer is ("cancelled",).
     """
-    from .._blas import limit_blas_threads
-
-    limit_blas_threads()
     computing = [0]  # the number of the request being computed; 0: none
 
     def unwanted(number: int) -> bool:
@@ -118,6 +116,14 @@ def serve(conn: Connection, cancel_signal: int | None = None, cancelled: Any = N
         return
 
 
+def _serve_alone(conn: Connection) -> None:
+    """``serve`` in a helper of its own (``BatchHelper.start``): one BLAS thread per process."""
+    from .._blas import limit_blas_threads
+
+    limit_blas_threads()
+    serve(conn)
+
+
 class BatchHelper:
     """This process's end of a batch helper. ``start()`` makes one; a process that made the
     helper process itself (the window, which starts it beside the simulation process) wraps its
@@ -147,7 +153,7 @@ class BatchHelper:
     def start(cls) -> BatchHelper:
         context = multiprocessing.get_context("spawn")
         conn, child_conn = context.Pipe(duplex=True)
-        process = context.Process(target=serve, args=(child_conn,), name="gradlab-batch-helper", daemon=True)
+        process = context.Process(target=_serve_alone, args=(child_conn,), name="gradlab-batch-helper", daemon=True)
         # Ctrl+C is for this process: the helper, started with SIGINT ignored, keeps it ignored
         # (no traceback from a helper still importing) and ends when this end of its pipe closes.
         in_main_thread = threading.current_thread() is threading.main_thread()
@@ -195,9 +201,10 @@ class BatchHelper:
         rows = x.shape[1]
         mine = rows - rows // 2
         batch_axis = 0 if target.ndim == 2 else 1  # loss="last": (B, O); loss="sum": (T, B, O)
-        theirs = (np.ascontiguousarray(x[:, mine:]), np.take(target, np.arange(mine, rows), axis=batch_axis))
+        my_target, their_target = np.split(target, [mine], axis=batch_axis)
+        theirs = (np.ascontiguousarray(x[:, mine:]), their_target)
         sent = self._send(("gradients", self._number + 1, cell, params, theirs[0], theirs[1], kwargs))
-        first = gradients(cell, params, x[:, :mine], np.take(target, np.arange(mine), axis=batch_axis), **kwargs)
+        first = gradients(cell, params, x[:, :mine], my_target, **kwargs)
         second = self._receive() if sent else None
         if second is None:
             second = _summary(gradients(cell, params, theirs[0], theirs[1], **kwargs))
