@@ -3,7 +3,8 @@
 The floor is the same matrix products that one ``gradients()`` call performs, timed alone in the
 same run on one core: per step the recurrent product forward and backward (one per gate block),
 plus the batched input projection and weight-gradient products; "x floor" compares it with
-gradlab on one core. "2 proc" is the pass as the app computes it, half of the batch in a batch
+gradlab on one core. ``gradients()`` is given a ``Workspace``, as in the app, where the updates of
+a run reuse one. "2 proc" is the pass as the app computes it, half of the batch in a batch
 helper process (``gradlab.core.parallel``) where that pays; it is what is compared with PyTorch,
 which uses both cores of this machine too (2 intra-op threads). Where PyTorch is installed its
 pass (nn.RNN / nn.LSTM / nn.GRU and a linear readout, float64, autograd, its default threads) is
@@ -23,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._blas import limit_blas_threads
-from ..core import Config, gradients, init_params
+from ..core import Config, Workspace, gradients, init_params
 from ..core.inits import GATES
 from ..core.parallel import BatchHelper, worth_splitting
 
@@ -55,26 +56,39 @@ def best_times(functions: list[Callable[[], object]], budget_s: float, min_runs:
 
 
 def matmul_floor(cell: str, hidden: int, seq_len: int) -> Callable[[], None]:
-    """The matrix products of one forward + BPTT, alone, in the cells' gate-major layout."""
+    """The matrix products of one forward + BPTT, alone, in the cells' layouts and into
+    preallocated outputs: the input product (with its bias row), per step the recurrent product
+    forward and backward (one per gate block), and per gate the weight-gradient products."""
     g = GATES[cell]
     rng = np.random.default_rng(0)
+    x1 = rng.standard_normal((seq_len, BATCH, INPUT + 1))
+    w1 = rng.standard_normal((g, INPUT + 1, hidden))
+    acts = np.empty((seq_len, g, BATCH, hidden))
     h = rng.standard_normal((BATCH, hidden))
     w = rng.standard_normal((g, hidden, hidden))
-    dz = rng.standard_normal((g, BATCH, hidden))
     step_out = np.empty((g, BATCH, hidden))
-    x_flat = rng.standard_normal((seq_len * BATCH, INPUT))
-    w_ih_t = rng.standard_normal((g, INPUT, hidden))
-    dz_flat = rng.standard_normal((g, hidden, seq_len * BATCH))
+    dz = rng.standard_normal((g, seq_len, BATCH, hidden))
+    x_flat = x1.reshape(seq_len * BATCH, INPUT + 1)
     h_flat = rng.standard_normal((seq_len * BATCH, hidden))
+    w_grad = np.empty((hidden, hidden))
 
     def products() -> None:
-        np.matmul(x_flat, w_ih_t)
-        for _ in range(seq_len):
-            np.matmul(h, w, out=step_out)
-        for _ in range(seq_len):
-            np.matmul(dz, w, out=step_out)
-        np.matmul(dz_flat, h_flat)
-        np.matmul(dz_flat, x_flat)
+        if g == 1:
+            np.matmul(x_flat, w1[0], out=acts.reshape(seq_len * BATCH, hidden))
+            for _ in range(seq_len):
+                np.dot(h, w[0], out=step_out[0])
+            for t in range(seq_len):
+                np.dot(dz[0, t], w[0], out=step_out[0])
+        else:
+            np.matmul(x1[:, None], w1, out=acts)
+            for _ in range(seq_len):
+                np.matmul(h, w, out=step_out)
+            for t in range(seq_len):
+                np.matmul(dz[:, t], w, out=step_out)
+        for k in range(g):
+            by_k = dz[k].reshape(seq_len * BATCH, hidden)
+            np.matmul(by_k.T, h_flat, out=w_grad)
+            x_flat.T @ by_k
 
     return products
 
@@ -109,10 +123,13 @@ def measure(
     rng = np.random.default_rng(1)
     x = rng.standard_normal((seq_len, BATCH, INPUT))
     target = rng.standard_normal((BATCH, 1))
-    functions: list[Callable[[], object]] = [lambda: gradients(cell, params, x, target), matmul_floor(cell, hidden, seq_len)]
+    workspace = Workspace()  # as in the app, where every update of a run reuses one
+    functions: list[Callable[[], object]] = [
+        lambda: gradients(cell, params, x, target, workspace=workspace), matmul_floor(cell, hidden, seq_len)
+    ]
     split = worth_splitting(Config(cell=cell, hidden_size=hidden, seq_len=seq_len, batch_size=BATCH))
     if split:
-        functions.append(lambda: helper.gradients(cell, params, x, target))
+        functions.append(lambda: helper.gradients(cell, params, x, target, workspace=workspace))
     torch_function = torch_pass(cell, hidden, seq_len) if hidden <= 128 else None
     if torch_function is not None:
         functions.append(torch_function)

@@ -1,7 +1,7 @@
 """The gradlab simulation core: NumPy and the standard library only (no Qt, no plotting).
 
 Public API: ``init_params``, ``gradients``, ``clip_grad_norm``, ``clip_grad_value``, ``Config``,
-``run`` and the ``Frame`` it yields.
+``run`` and the ``Frame`` it yields; ``Workspace`` for repeated ``gradients`` calls.
 """
 
 from .clipping import clip_grad_norm, clip_grad_value
@@ -14,6 +14,7 @@ from .inits import init_params
 from .numerics import global_norm, log10_norm_per_step
 from .tasks import TASK_INFO, make_batch
 from .theory import gamma, sigma_max, spectral_radius, theory_slope
+from .workspace import Workspace
 
 __all__ = [
     "FIELDS",
@@ -25,6 +26,7 @@ __all__ = [
     "Histogram",
     "HistogramEdges",
     "NonFinite",
+    "Workspace",
     "clip_grad_norm",
     "clip_grad_value",
     "gamma",

@@ -19,6 +19,7 @@ from .optim import make_optimizer
 from .parallel import BatchHelper, worth_splitting
 from .tasks import TASK_INFO, make_batch
 from .theory import fitted_slope, gamma, theory_slope
+from .workspace import Workspace
 
 # The block of W_hh whose spectrum is shown: for gated cells, the candidate (the path that a
 # vanilla RNN would have); the gates modulate it.
@@ -77,6 +78,7 @@ def run(
     is_rnn = config.cell == "rnn"
     activation_gamma = gamma(config.activation) if is_rnn else float("nan")
     split = worth_splitting(config)
+    workspace = Workspace()  # every update of the run has the same shapes
 
     iteration = 0
     while config.iterations is None or iteration < config.iterations:
@@ -86,9 +88,9 @@ def run(
             x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
             options = {"activation": config.activation, "loss": task.loss, "truncation": config.truncation}
             if split and helper is not None:  # it computes the whole batch here while it is not free
-                result = helper.gradients(config.cell, params, x, target, **options)
+                result = helper.gradients(config.cell, params, x, target, workspace=workspace, **options)
             else:
-                result = gradients(config.cell, params, x, target, **options)
+                result = gradients(config.cell, params, x, target, workspace=workspace, **options)
             grads = result.grads
             if config.clip == "norm":
                 grads, _ = clip_grad_norm(grads, config.clip_threshold)

@@ -10,6 +10,7 @@ from .activations import get_activation
 from .cells import CELL_MODULES
 from .config import CELLS
 from .numerics import global_norm, log10_norm_per_step
+from .workspace import Workspace, empty
 
 LOSSES = ("last", "sum")
 
@@ -55,12 +56,15 @@ def gradients(
     truncation: int | None = None,
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
+    workspace: Workspace | None = None,
 ) -> Gradients:
     """Forward over ``x (T, B, D)`` and BPTT of the mean-squared-error readout loss.
 
     ``loss="last"``: MSE of y_T = h_T W_outᵀ + b_out against ``target (B, O)``.
     ``loss="sum"``: the sum over t of the MSE of y_t against ``target (T, B, O)``.
     ``truncation=k``: see :func:`truncation_cuts`. ``h0``, ``c0`` (B, H): initial hidden and (LSTM) cell state, default 0.
+    ``workspace``: take the work arrays from it (faster when passes repeat; see ``workspace``);
+    the result's ``hidden``, ``dh`` and ``dc`` are then valid until its next use.
     """
     if cell not in CELL_MODULES:
         raise ValueError(f"cell: {cell!r} is not allowed; allowed: {', '.join(CELLS)}")
@@ -81,16 +85,17 @@ def gradients(
 
     with np.errstate(all="ignore"):
         if cell == "rnn":
-            cache = module.forward(params, x, get_activation(activation), h0=h0)
+            cache = module.forward(params, x, get_activation(activation), h0=h0, workspace=workspace)
         elif cell == "lstm":
-            cache = module.forward(params, x, h0=h0, c0=c0)
+            cache = module.forward(params, x, h0=h0, c0=c0, workspace=workspace)
         else:
-            cache = module.forward(params, x, h0=h0)
+            cache = module.forward(params, x, h0=h0, workspace=workspace)
         hs = cache.hs
         H = hs.shape[2]
         W_out, b_out = params["W_out"], params["b_out"]
         O = W_out.shape[0]
-        dh = np.zeros((T, B, H), dtype=dtype)
+        dh = empty(workspace, "dh", (T, B, H), dtype)
+        dh.fill(0.0)
         has_loss = np.zeros(T, dtype=bool)
         if loss == "last":
             h_last = hs[T]
@@ -113,9 +118,9 @@ def gradients(
 
         dc = None
         if cell == "lstm":
-            _, grads, dc = module.backward(params, cache, dh, has_loss, cut)
+            _, grads, dc = module.backward(params, cache, dh, has_loss, cut, workspace=workspace)
         else:
-            _, grads = module.backward(params, cache, dh, has_loss, cut)
+            _, grads = module.backward(params, cache, dh, has_loss, cut, workspace=workspace)
         grads["W_out"] = grad_W_out
         grads["b_out"] = grad_b_out
         grads = {name: np.asarray(grads[name], dtype=dtype) for name in params}

@@ -34,6 +34,7 @@ import numpy as np
 from .config import Config
 from .gradients import Gradients, gradients
 from .numerics import global_norm
+from .workspace import Workspace
 
 # Below these sizes a split saves little or nothing (measured at batch 16: a pass of RNN H=32
 # T=1000 or GRU H=32 T=1000 takes 0.74 / 1.03 of its one-process time, RNN H=128 T=100 0.86;
@@ -80,6 +81,7 @@ def serve(conn: Connection, cancel_signal: int | None = None, cancelled: Any = N
     begun yet is not begun; either way its answer is ("cancelled",).
     """
     computing = [0]  # the number of the request being computed; 0: none
+    workspace = Workspace()  # a cancelled pass leaves it part-written: every pass writes before it reads
 
     def unwanted(number: int) -> bool:
         return cancelled is not None and number <= cancelled.value
@@ -102,7 +104,7 @@ def serve(conn: Connection, cancel_signal: int | None = None, cancelled: Any = N
                     raise Cancelled
                 computing[0] = number
                 try:
-                    result = gradients(cell, params, x, target, **kwargs)
+                    result = gradients(cell, params, x, target, workspace=workspace, **kwargs)
                 finally:
                     computing[0] = 0
             except Cancelled:
@@ -190,12 +192,13 @@ class BatchHelper:
                 self._cancelled = self._cancelled and self._pending > 0
 
     def gradients(
-        self, cell: str, params: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray, **kwargs: object
+        self, cell: str, params: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray, *,
+        workspace: Workspace | None = None, **kwargs: object
     ) -> BatchGradients:
         """:func:`gradients` over the whole batch ``x (T, B, D)``, the second half computed by the
-        helper if it is free (else, or if it fails on the way, here)."""
+        helper if it is free (else, or if it fails on the way, here, with ``workspace``)."""
         if not self.ready():
-            return _summary(gradients(cell, params, x, target, **kwargs))
+            return _summary(gradients(cell, params, x, target, workspace=workspace, **kwargs))
         x = np.asarray(x)
         target = np.asarray(target)
         rows = x.shape[1]
@@ -204,11 +207,11 @@ class BatchHelper:
         my_target, their_target = np.split(target, [mine], axis=batch_axis)
         theirs = (np.ascontiguousarray(x[:, mine:]), their_target)
         sent = self._send(("gradients", self._number + 1, cell, params, theirs[0], theirs[1], kwargs))
-        first = gradients(cell, params, x[:, :mine], my_target, **kwargs)
+        first = _summary(gradients(cell, params, x[:, :mine], my_target, workspace=workspace, **kwargs))
         second = self._receive() if sent else None
         if second is None:
-            second = _summary(gradients(cell, params, theirs[0], theirs[1], **kwargs))
-        return combine([(mine, _summary(first)), (rows - mine, second)])
+            second = _summary(gradients(cell, params, theirs[0], theirs[1], workspace=workspace, **kwargs))
+        return combine([(mine, first), (rows - mine, second)])
 
     def cancel(self) -> None:
         """Ask the helper to drop the halves asked of it so far, if it was started with a

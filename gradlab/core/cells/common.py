@@ -1,9 +1,13 @@
-"""Pieces shared by the cells.
+"""Pieces shared by the cells, and the memory layout of the gated ones.
 
-The gated cells keep their gates *gate-major*: ``(G, T, B, H)``, so that every per-step slice of
-one gate is a contiguous (B, H) block. NumPy's element-wise loops over strided 2-D views (one gate
-out of a (B, G·H) row) cost about three times as much per element, and a recurrent step is a
-dozen such small operations.
+Gated cells keep two layouts. The forward pass works *time-major*, ``acts (T, G, B, H)``: each
+step's gates are one contiguous block, so that the step's element-wise operations (a dozen per
+step) run over contiguous memory; NumPy's loops over gates strided across the whole sequence
+cost two to three times as much per element. The same pass also computes, while a step's values
+are in cache, the factors the backward pass multiplies the incoming gradient by, and stores them
+in place of the activations. The backward pass writes the gradients at the gates *gate-major*,
+``dz (G, T, B, H)``, so that each gate's gradient over all steps is one (T·B, H) matrix for the
+weight-gradient products.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..workspace import Workspace, empty
 from .underflow import flush_subnormal
 
 
@@ -21,13 +26,6 @@ def gate_blocks(W: np.ndarray, order: Sequence[int]) -> np.ndarray:
     G = len(order)
     blocks = W.reshape((G, W.shape[0] // G) + W.shape[1:])
     return blocks[list(order)]
-
-
-def torch_rows(blocks: np.ndarray, order: Sequence[int]) -> np.ndarray:
-    """The inverse of :func:`gate_blocks`: ``(G, H, …)`` blocks back to torch's ``(G·H, …)``."""
-    out = np.empty_like(blocks)
-    out[list(order)] = blocks
-    return out.reshape((-1,) + blocks.shape[2:])
 
 
 def carry_back(dz_t: np.ndarray, W: np.ndarray, dh: np.ndarray, t: int, has_loss: np.ndarray,
@@ -43,26 +41,50 @@ def carry_back(dz_t: np.ndarray, W: np.ndarray, dh: np.ndarray, t: int, has_loss
         np.dot(dz_t, W, out=target)
     else:
         np.matmul(dz_t, W, out=scratch)
-        np.sum(scratch, axis=0, out=target)
+        np.add.reduce(scratch, axis=0, out=target)
     if has_loss[t - 1]:
         dh[t - 1] += carry
 
 
-def weight_grads(dz_h: Sequence[np.ndarray], dz_x: Sequence[np.ndarray], x: np.ndarray, hs: np.ndarray,
+def with_ones(x: np.ndarray, workspace: Workspace | None) -> np.ndarray:
+    """``x (T, B, D)`` with a column of ones appended, ``(T, B, D+1)``: one product with
+    ``[W_ihᵀ; b]`` then adds the bias, and one product with ∂L/∂z gives both gradients."""
+    T, B, D = x.shape
+    x1 = empty(workspace, "x1", (T, B, D + 1), x.dtype)
+    x1[..., :D] = x
+    x1[..., D] = 1.0
+    return x1
+
+
+def input_weights(W_ih: np.ndarray, bias: np.ndarray, order: Sequence[int], scale: np.ndarray) -> np.ndarray:
+    """``(G, D+1, H)``: each gate's block of W_ihᵀ with its bias as the last row, in the internal
+    gate ``order``, each block multiplied by its ``scale``: the weights of ``with_ones(x)``."""
+    blocks = gate_blocks(W_ih, order)  # (G, H, D)
+    W1 = np.concatenate([blocks, gate_blocks(bias, order)[:, :, None]], axis=2)  # (G, H, D+1)
+    return np.ascontiguousarray((W1 * scale[:, None, None]).transpose(0, 2, 1))
+
+
+def weight_grads(dz_h: Sequence[np.ndarray], dz_x: Sequence[np.ndarray], x1: np.ndarray, hs: np.ndarray,
                  order: Sequence[int]) -> dict[str, np.ndarray]:
     """W_ih, W_hh, b_ih, b_hh in torch's layout, each gate's block one product over all steps at
     once. ``dz_h[k]`` (T, B, H) is ∂L/∂(gate k's recurrent term) in the internal gate ``order``,
-    ``dz_x[k]`` ∂L/∂(its input term): the same array except in the GRU."""
-    T, B, D = x.shape
+    ``dz_x[k]`` ∂L/∂(its input term): the same array except in the GRU. ``x1``: the input with a
+    column of ones (:func:`with_ones`), so that one product gives W_ih's and b_ih's gradients."""
+    T, B, D1 = x1.shape
     H = hs.shape[2]
-    x_flat, h_flat = x.reshape(T * B, D), hs[:-1].reshape(T * B, H)
-    ones = np.ones(T * B, dtype=x.dtype)
-    blocks: dict[str, list[np.ndarray]] = {"W_ih": [], "W_hh": [], "b_ih": [], "b_hh": []}
-    for by_h, by_x in zip(dz_h, dz_x):
+    G = len(order)
+    x_flat, h_flat = x1.reshape(T * B, D1), hs[:-1].reshape(T * B, H)
+    dtype = x1.dtype
+    grads = {
+        "W_ih": np.empty((G * H, D1 - 1), dtype), "W_hh": np.empty((G * H, H), dtype),
+        "b_ih": np.empty(G * H, dtype), "b_hh": np.empty(G * H, dtype),
+    }
+    for by_h, by_x, block in zip(dz_h, dz_x, order):
+        rows = slice(block * H, (block + 1) * H)
         by_h_flat, by_x_flat = by_h.reshape(T * B, H), by_x.reshape(T * B, H)
-        db = ones @ by_h_flat
-        blocks["W_hh"].append(by_h_flat.T @ h_flat)
-        blocks["W_ih"].append((x_flat.T @ by_x_flat).T)  # the faster orientation for a narrow x
-        blocks["b_hh"].append(db)
-        blocks["b_ih"].append(db if by_x is by_h else ones @ by_x_flat)
-    return {name: torch_rows(np.stack(parts), order) for name, parts in blocks.items()}
+        np.matmul(by_h_flat.T, h_flat, out=grads["W_hh"][rows])
+        both = x_flat.T @ by_x_flat  # (D+1, H): the faster orientation for a narrow x
+        grads["W_ih"][rows] = both[:-1].T
+        grads["b_ih"][rows] = both[-1]
+        grads["b_hh"][rows] = both[-1] if by_x is by_h else np.add.reduce(by_h_flat, axis=0)
+    return grads

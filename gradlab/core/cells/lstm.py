@@ -2,8 +2,9 @@
 i, f, o = σ(·), g = tanh(·); c_t = f·c_{t-1} + i·g; h_t = o·tanh(c_t).
 
 Shapes: x (T, B, D); W_ih (4H, D); W_hh (4H, H); b_ih, b_hh (4H,); hs, cs (T+1, B, H).
-Internally the gates are gate-major, ``acts (4, T, B, H)``, in the order (o, i, f, g): the three
-sigmoid gates side by side, and i, f, g (the ones c_t depends on) side by side.
+Internally the gates are in the order (o, i, f, g): the three sigmoid gates side by side. The
+forward pass leaves in ``acts (T, 4, B, H)`` the factors ∂h_t/∂z_o, ∂c_t/∂z_i, ∂c_t/∂z_f,
+∂c_t/∂z_g, and in ``extra (T, 2, B, H)`` ∂h_t/∂c_t and f_t (see ``common``).
 """
 
 from __future__ import annotations
@@ -12,49 +13,48 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .common import carry_back, gate_blocks, weight_grads
+from ..workspace import Workspace, empty
+from .common import carry_back, gate_blocks, input_weights, weight_grads, with_ones
 from .underflow import flush_subnormal, near_underflow
 
-CHUNK = 32  # steps whose per-step factors are computed together in the backward pass
+CHUNK = 32  # steps between checks for gradients nearing underflow in the backward pass
 ORDER = (3, 0, 1, 2)  # torch's block of each internal gate: o, i, f, g
-NAMES = "oifg"
+SCALE = np.array([0.5, 0.5, 0.5, 1.0])  # σ(z) = ½·tanh(z/2) + ½: one tanh activates all gates
 
 
 @dataclass
 class Cache:
-    x: np.ndarray  # (T, B, D)
+    x1: np.ndarray  # (T, B, D+1): the input and a column of ones
     hs: np.ndarray  # (T+1, B, H)
     cs: np.ndarray  # (T+1, B, H)
-    acts: np.ndarray  # (4, T, B, H): σ(o), σ(i), σ(f), tanh(g); the backward pass overwrites it with dz
-    tanh_c: np.ndarray  # (T, B, H): tanh(c_t)
-
-    def gate(self, name: str) -> np.ndarray:
-        """One gate's activations (T, B, H): "i", "f", "g" or "o"."""
-        return self.acts[NAMES.index(name)]
+    acts: np.ndarray  # (T, 4, B, H): ∂h_t/∂z_o, ∂c_t/∂z_i, ∂c_t/∂z_f, ∂c_t/∂z_g
+    extra: np.ndarray  # (T, 2, B, H): ∂h_t/∂c_t = o·(1 − tanh²c_t), and f_t
 
 
 def forward(
-    params: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None
+    params: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None,
+    workspace: Workspace | None = None,
 ) -> Cache:
-    T, B, D = x.shape
+    T, B, _ = x.shape
     H = params["W_hh"].shape[1]
-    # σ(z) = ½·tanh(z/2) + ½: with the o, i, f rows pre-scaled by ½, one tanh activates all gates.
-    scale = np.array([0.5, 0.5, 0.5, 1.0], dtype=x.dtype)[:, None, None]
-    W_ih_T = (gate_blocks(params["W_ih"], ORDER) * scale).transpose(0, 2, 1)
-    W_hh_T = np.ascontiguousarray((gate_blocks(params["W_hh"], ORDER) * scale).transpose(0, 2, 1))
-    bias = gate_blocks(params["b_ih"] + params["b_hh"], ORDER)[:, None, :] * scale
-    acts = np.matmul(x.reshape(T * B, D), W_ih_T)  # (4, T·B, H): every step's input term at once
-    acts += bias
-    acts = acts.reshape(4, T, B, H)
-    hs = np.empty((T + 1, B, H), dtype=x.dtype)
-    cs = np.empty((T + 1, B, H), dtype=x.dtype)
+    dtype = x.dtype
+    scale = SCALE.astype(dtype)
+    W1 = input_weights(params["W_ih"], params["b_ih"] + params["b_hh"], ORDER, scale)
+    W_hh_T = np.ascontiguousarray((gate_blocks(params["W_hh"], ORDER) * scale[:, None, None]).transpose(0, 2, 1))
+    x1 = with_ones(x, workspace)
+    acts = empty(workspace, "acts", (T, 4, B, H), dtype)
+    np.matmul(x1[:, None], W1, out=acts)  # every step's input term (and bias) at once
+    extra = empty(workspace, "extra", (T, 2, B, H), dtype)
+    hs = empty(workspace, "hs", (T + 1, B, H), dtype)
+    cs = empty(workspace, "cs", (T + 1, B, H), dtype)
     hs[0] = 0.0 if h0 is None else h0
     cs[0] = 0.0 if c0 is None else c0
-    tanh_c = np.empty((T, B, H), dtype=x.dtype)
-    z = np.empty((4, B, H), dtype=x.dtype)
-    ig = np.empty((B, H), dtype=x.dtype)
+    z = np.empty((4, B, H), dtype=dtype)
+    ig = np.empty((B, H), dtype=dtype)
+    tanh_c = np.empty((B, H), dtype=dtype)
+    one_minus = np.empty((3, B, H), dtype=dtype)
     for t in range(T):
-        a = acts[:, t]
+        a, e = acts[t], extra[t]
         np.matmul(hs[t], W_hh_T, out=z)
         np.add(a, z, out=a)
         np.tanh(a, out=a)
@@ -62,67 +62,59 @@ def forward(
         sigmoids *= 0.5
         sigmoids += 0.5
         o, i, f, g = a
-        np.multiply(f, cs[t], out=cs[t + 1])
+        c_prev, c = cs[t], cs[t + 1]
+        np.multiply(f, c_prev, out=c)
         np.multiply(i, g, out=ig)
-        cs[t + 1] += ig
-        np.tanh(cs[t + 1], out=tanh_c[t])
-        np.multiply(o, tanh_c[t], out=hs[t + 1])
-    return Cache(x=x, hs=hs, cs=cs, acts=acts, tanh_c=tanh_c)
+        c += ig
+        np.tanh(c, out=tanh_c)
+        np.multiply(o, tanh_c, out=hs[t + 1])
+        # The backward pass's factors, computed while this step's values are in cache.
+        np.copyto(e[1], f)
+        np.multiply(tanh_c, tanh_c, out=e[0])
+        np.subtract(1.0, e[0], out=e[0])
+        e[0] *= o  # ∂h/∂c = o·(1 − tanh²c)
+        np.subtract(1.0, sigmoids, out=one_minus)
+        o *= one_minus[0]
+        o *= tanh_c  # ∂h/∂z_o = o·(1 − o)·tanh c
+        f *= one_minus[2]
+        f *= c_prev  # ∂c/∂z_f = f·(1 − f)·c_{t-1}
+        g *= ig
+        np.subtract(i, g, out=g)  # ∂c/∂z_g = i·(1 − g²) = i − (i·g)·g
+        np.multiply(ig, one_minus[1], out=i)  # ∂c/∂z_i = i·(1 − i)·g
+    return Cache(x1=x1, hs=hs, cs=cs, acts=acts, extra=extra)
 
 
 def backward(
-    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray
+    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray,
+    workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Returns dz (4, T, B, H) at the gate pre-activations (internal order, in the memory of
-    ``cache.acts``), the parameter gradients, and the total cell-state gradient dc (T, B, H) = ∂L/∂c_t."""
-    x, hs, cs, acts, tanh_c = cache.x, cache.hs, cache.cs, cache.acts, cache.tanh_c
-    T, B, _ = x.shape
-    H = hs.shape[2]
+    """Returns dz (4, T, B, H) at the gate pre-activations (internal order), the parameter
+    gradients, and the total cell-state gradient dc (T, B, H) = ∂L/∂c_t."""
+    hs, acts, extra = cache.hs, cache.acts, cache.extra
+    T, _, B, H = acts.shape
+    dtype = acts.dtype
     W_blocks = np.ascontiguousarray(gate_blocks(params["W_hh"], ORDER))
-    dc = np.empty((T, B, H), dtype=x.dtype)
-    dc_carry = np.zeros((B, H), dtype=x.dtype)  # ∂L/∂c_t through c_{t+1} = f_{t+1}·c_t + …
-    carry = np.empty((B, H), dtype=x.dtype)
-    scratch = np.empty((4, B, H), dtype=x.dtype)
-    # The factors that do not depend on the recursion are computed a chunk of steps at a time
-    # (vectorised, but small enough to stay in cache), then the loop walks back through the chunk.
-    dc_from_dh = np.empty((CHUNK, B, H), dtype=x.dtype)  # ∂h_t/∂c_t = o·(1 − tanh²c)
-    dz_o_from_dh = np.empty((CHUNK, B, H), dtype=x.dtype)  # ∂h_t/∂z_o = tanh c·o·(1 − o)
-    dz_ifg_from_dc = np.empty((CHUNK, 3, B, H), dtype=x.dtype)  # ∂c_t/∂z_{i,f,g}
+    dz = empty(workspace, "dz", (4, T, B, H), dtype)
+    dc = empty(workspace, "dc", (T, B, H), dtype)
+    dc_carry = np.zeros((B, H), dtype=dtype)  # ∂L/∂c_t through c_{t+1} = f_{t+1}·c_t + …
+    carry = np.empty((B, H), dtype=dtype)
+    scratch = np.empty((4, B, H), dtype=dtype)
     for start in range(((T - 1) // CHUNK) * CHUNK, -1, -CHUNK):
-        end = min(start + CHUNK, T)
-        n = end - start
-        o, i, f, g = acts[:, start:end]
-        tc = tanh_c[start:end]
-        a, b, ifg = dc_from_dh[:n], dz_o_from_dh[:n], dz_ifg_from_dc[:n]
-        np.multiply(tc, tc, out=a)
-        np.subtract(1.0, a, out=a)
-        a *= o
-        np.subtract(1.0, o, out=b)
-        b *= o
-        b *= tc
-        for k, (gate, other) in enumerate(((i, g), (f, cs[start:end]))):
-            np.subtract(1.0, gate, out=ifg[:, k])
-            ifg[:, k] *= gate
-            ifg[:, k] *= other
-        np.multiply(g, g, out=ifg[:, 2])
-        np.subtract(1.0, ifg[:, 2], out=ifg[:, 2])
-        ifg[:, 2] *= i
-        watch = near_underflow(dh[end - 1]) or near_underflow(dc_carry)
-        for t in range(end - 1, start - 1, -1):
-            k = t - start
+        watch = near_underflow(dh[min(start + CHUNK, T) - 1]) or near_underflow(dc_carry)
+        for t in range(min(start + CHUNK, T) - 1, start - 1, -1):
             if watch:
                 flush_subnormal(dh[t])
                 flush_subnormal(dc_carry)
-            np.multiply(dh[t], a[k], out=dc[t])
-            dc[t] += dc_carry
-            dz_t = acts[:, t]  # f_t is read (for the carry) before dz_t takes its place
+            factors, (dh_dc, f), dz_t, dc_t = acts[t], extra[t], dz[:, t], dc[t]
+            np.multiply(dh[t], dh_dc, out=dc_t)
+            dc_t += dc_carry
             if t == 0 or cut[t]:
                 dc_carry.fill(0.0)
             else:
-                np.multiply(dc[t], dz_t[2], out=dc_carry)
-            np.multiply(dh[t], b[k], out=dz_t[0])
-            np.multiply(dc[t], ifg[k], out=dz_t[1:])
+                np.multiply(dc_t, f, out=dc_carry)
+            np.multiply(factors[0], dh[t], out=dz_t[0])
+            np.multiply(factors[1:], dc_t, out=dz_t[1:])
             if t > 0 and not cut[t]:
                 carry_back(dz_t, W_blocks, dh, t, has_loss, scratch, carry, watch)
-    gates = list(acts)
-    return acts, weight_grads(gates, gates, x, hs, ORDER), dc
+    gates = list(dz)
+    return dz, weight_grads(gates, gates, cache.x1, hs, ORDER), dc

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import Activation
-from .common import carry_back, weight_grads
+from ..workspace import Workspace, empty
+from .common import carry_back, input_weights, weight_grads, with_ones
 from .underflow import flush_subnormal, near_underflow
 
 CHUNK = 32  # steps whose activation derivatives are computed together in the backward pass
@@ -18,20 +19,25 @@ CHUNK = 32  # steps whose activation derivatives are computed together in the ba
 
 @dataclass
 class Cache:
-    x: np.ndarray  # (T, B, D)
+    x1: np.ndarray  # (T, B, D+1): the input and a column of ones
     hs: np.ndarray  # (T+1, B, H): h_0 … h_T
     activation: Activation
     work: np.ndarray  # (T, B, H): the input terms; the backward pass writes ∂L/∂a into it
 
 
-def forward(params: dict[str, np.ndarray], x: np.ndarray, activation: Activation, h0: np.ndarray | None = None) -> Cache:
-    T, B, D = x.shape
+def forward(
+    params: dict[str, np.ndarray], x: np.ndarray, activation: Activation, h0: np.ndarray | None = None,
+    workspace: Workspace | None = None,
+) -> Cache:
+    T, B, _ = x.shape
     W_hh = params["W_hh"]
     H = W_hh.shape[1]
-    # Input projections of every step in one matmul; the loop only adds the recurrent term.
-    pre = (x.reshape(T * B, D) @ params["W_ih"].T).reshape(T, B, H)
-    pre += params["b_ih"] + params["b_hh"]
-    hs = np.empty((T + 1, B, H), dtype=x.dtype)
+    # Input projections (and bias) of every step in one matmul; the loop only adds the recurrent term.
+    x1 = with_ones(x, workspace)
+    W1 = input_weights(params["W_ih"], params["b_ih"] + params["b_hh"], (0,), np.ones(1, dtype=x.dtype))[0]
+    pre = empty(workspace, "acts", (T, B, H), x.dtype)
+    np.matmul(x1.reshape(T * B, -1), W1, out=pre.reshape(T * B, H))
+    hs = empty(workspace, "hs", (T + 1, B, H), x.dtype)
     hs[0] = 0.0 if h0 is None else h0
     W_hh_T = np.ascontiguousarray(W_hh.T)
     recurrent = np.empty((B, H), dtype=x.dtype)
@@ -39,19 +45,18 @@ def forward(params: dict[str, np.ndarray], x: np.ndarray, activation: Activation
         np.dot(hs[t], W_hh_T, out=recurrent)
         recurrent += pre[t]
         activation.forward(recurrent, out=hs[t + 1])
-    return Cache(x=x, hs=hs, activation=activation, work=pre)
+    return Cache(x1=x1, hs=hs, activation=activation, work=pre)
 
 
 def backward(
-    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray
+    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray,
+    workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Returns da (1, T, B, H), the gradient at the pre-activations, and the cell's parameter gradients."""
-    x, hs = cache.x, cache.hs
-    T, B, _ = x.shape
-    H = hs.shape[2]
+    hs, da = cache.hs, cache.work
+    T, B, H = da.shape
     W_hh = params["W_hh"]
-    da = cache.work
-    carry = np.empty((B, H), dtype=x.dtype)
+    carry = np.empty((B, H), dtype=da.dtype)
     for start in range(((T - 1) // CHUNK) * CHUNK, -1, -CHUNK):
         end = min(start + CHUNK, T)
         deriv = cache.activation.derivative_from_output(hs[start + 1 : end + 1])  # φ'(a_t)
@@ -63,4 +68,4 @@ def backward(
             if t == 0 or cut[t]:
                 continue
             carry_back(da[t], W_hh, dh, t, has_loss, None, carry, watch)
-    return da[None], weight_grads([da], [da], x, hs, (0,))
+    return da[None], weight_grads([da], [da], cache.x1, hs, (0,))
