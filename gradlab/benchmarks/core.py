@@ -37,10 +37,10 @@ PYTORCH_MS = {
 }
 
 
-def best_times(functions: list[Callable[[], object]], budget_s: float, min_runs: int = 3) -> list[float]:
-    """The fastest of repeated runs of each function (seconds), taken in turn so that every one
-    sees the same state of a machine whose speed drifts: at least ``min_runs`` rounds, more while
-    within ``budget_s``."""
+def timed_rounds(functions: list[Callable[[], object]], budget_s: float, min_runs: int = 3) -> list[list[float]]:
+    """Seconds of repeated runs of each function, taken in turn so that every one sees the same
+    state of a machine whose speed drifts: at least ``min_runs`` rounds, more while within
+    ``budget_s``. ``result[k][r]`` is function k in round r."""
     for function in functions:
         function()  # warm up caches and allocators
     times: list[list[float]] = [[] for _ in functions]
@@ -52,7 +52,7 @@ def best_times(functions: list[Callable[[], object]], budget_s: float, min_runs:
             function()
             runs.append(time.perf_counter() - t0)
         rounds += 1
-    return [min(runs) for runs in times]
+    return times
 
 
 def matmul_floor(cell: str, hidden: int, seq_len: int) -> Callable[[], None]:
@@ -116,9 +116,11 @@ def torch_pass(cell: str, hidden: int, seq_len: int) -> Callable[[], None] | Non
 
 def measure(
     cell: str, hidden: int, seq_len: int, budget_s: float, helper: BatchHelper
-) -> tuple[float, float, float | None, float | None]:
-    """Seconds of one pass on one core, of its floor, of the pass split with ``helper`` (None
-    where the app does not split a pass of this size) and of PyTorch's pass (None without it)."""
+) -> tuple[float, float, float, float | None, float | None]:
+    """Seconds of one pass on one core and of its floor (the fastest runs), the median over rounds
+    of their ratio (each round times both back to back: steadier than the ratio of the fastest
+    runs on a machine whose speed drifts), seconds of the pass split with ``helper`` (None where
+    the app does not split a pass of this size) and of PyTorch's pass (None without it)."""
     params = init_params(cell, INPUT, hidden, 1, w_rec_scale=0.9, init="orthogonal", seed=0)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((seq_len, BATCH, INPUT))
@@ -133,9 +135,11 @@ def measure(
     torch_function = torch_pass(cell, hidden, seq_len) if hidden <= 128 else None
     if torch_function is not None:
         functions.append(torch_function)
-    times = iter(best_times(functions, 3 * budget_s))
-    one, floor = next(times), next(times)
-    return one, floor, next(times) if split else None, next(times) if torch_function is not None else None
+    rounds = timed_rounds(functions, 3 * budget_s, min_runs=5)
+    ratio = float(np.median(np.array(rounds[0]) / np.array(rounds[1])))
+    best = iter([min(runs) for runs in rounds])
+    one, floor = next(best), next(best)
+    return one, floor, ratio, next(best) if split else None, next(best) if torch_function is not None else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _table(hiddens: tuple[int, ...], budget: float, helper: BatchHelper) -> int:
-    print("Core: one gradients() call = forward + BPTT, float64, batch 16, input 16 (best of repeated runs)")
+    print("Core: one gradients() call = forward + BPTT, float64, batch 16, input 16 (ms: best of repeated runs;")
+    print("x floor: median over rounds of the pass's time / the floor's, timed back to back)")
     print("targets: as fast as PyTorch at H <= 128 (2 proc against its 2 threads); <= 2x the matmul floor at H >= 128 (1 core each)")
     print("PyTorch: " + (f"{_torch_version()}, timed in this run" if _torch_version() else "not installed: figures from DESIGN.md §5"))
     print(f"{'cell':5} {'H':>4} {'T':>5} | {'1 core ms':>9} {'floor ms':>9} {'x floor':>7} | {'2 proc ms':>9} | {'torch ms':>8} {'vs torch':>8} | verdict")
@@ -163,9 +168,8 @@ def _table(hiddens: tuple[int, ...], budget: float, helper: BatchHelper) -> int:
     for cell in ("rnn", "lstm", "gru"):
         for hidden in hiddens:
             for seq_len in (100, 1000):
-                one, floor, split, torch_s = measure(cell, hidden, seq_len, budget, helper)
+                one, floor, ratio, split, torch_s = measure(cell, hidden, seq_len, budget, helper)
                 ours = split if split is not None else one  # as the app computes it
-                ratio = one / floor
                 torch_ms = torch_s * 1e3 if torch_s is not None else PYTORCH_MS.get((cell, hidden, seq_len))
                 checks = []
                 if torch_ms is not None:
