@@ -11,7 +11,8 @@ never fills while the process is inside a long update and the window never block
     ("state", seq, run_id, config_dict, run_path, paused, step_total, edges_frozen)
         what the window wants now: a new run_id starts a new run; step_total counts the Step
         presses so far (while paused each new one allows one more update). Answered at once
-        with {"kind": "state", "seq": seq} as soon as it is read (between two updates).
+        with {"kind": "state", "seq": seq, "news": bool} as soon as it is read (between two
+        updates); "news": an update computed before is still to be delivered.
     ("ack",)   the window took the last delivery
     ("quit",)
 Once its imports are done the process says {"kind": "hello"}. Deliveries ({"kind": "delivery", ...}): run_id, frame (or None), rows (one per update, the
@@ -175,7 +176,6 @@ def serve(
                 verb = message[0]
                 if verb == "state":
                     _, seq, run_id, config_dict, run_path, want_paused, step_total, frozen = message
-                    conn.send({"kind": "state", "seq": seq})
                     if current is None or run_id != current.run_id:
                         if current is not None:
                             current.frames.close()
@@ -191,6 +191,8 @@ def serve(
                         step_credits += max(0, step_total - steps_seen)
                     paused, steps_seen = want_paused, step_total
                     (current.edges.freeze if frozen else current.edges.unfreeze)()
+                    # "news": a delivery computed before this state is still to come
+                    conn.send({"kind": "state", "seq": seq, "news": current.has_news})
                 elif verb == "ack":
                     may_send = True
                 elif verb == "quit":

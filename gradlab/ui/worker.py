@@ -140,6 +140,7 @@ class _Worker:
     ready: bool = False  # the process said hello: its imports are done
     sent_run_id: int = 0  # the run of the last state sent
     acked_run_id: int = 0  # the run of the last state the process has read
+    news_after_ack: bool = False  # the process had an undelivered update when it read that state
     heard_at: float = 0.0  # when this side last sent a state or received anything
 
     def __init__(self) -> None:
@@ -294,6 +295,16 @@ class SimulationController(QObject):
         return self._running
 
     @property
+    def caught_up(self) -> bool:
+        """The simulation process has read the latest state (run, pause, steps) and all it had
+        computed before reading it has arrived here: while paused, the picture is final."""
+        worker = self._worker
+        return (
+            worker is not None and worker.ready and not worker.state_in_flight and not self._state_dirty
+            and not worker.news_after_ack
+        )
+
+    @property
     def worker_pid(self) -> int | None:
         """Process id of the simulation process running the current run (None before the first)."""
         return self._worker.process.pid if self._worker is not None else None
@@ -395,8 +406,10 @@ class SimulationController(QObject):
                 if message["kind"] == "state":
                     worker.state_in_flight = False
                     worker.acked_run_id = worker.sent_run_id
+                    worker.news_after_ack = message["news"]
                     continue
                 news.append(message)
+                worker.news_after_ack = False
                 worker.send("ack")
         except (EOFError, OSError):
             died = True  # what arrived before is still shown

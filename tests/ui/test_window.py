@@ -84,7 +84,7 @@ def test_pause_step_reset_buttons_and_shortcuts(window, qtbot):
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert window.controller.paused
     assert window.play_action.text() == "Play"
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: window.controller.caught_up, timeout=3000)  # updates already computed have arrived
     iteration = window.status._latest.iteration  # type: ignore[union-attr]
     qtbot.keyClick(window, Qt.Key.Key_S)
     qtbot.waitUntil(lambda: window.status._latest.iteration == iteration + 1, timeout=3000)  # type: ignore[union-attr]
