@@ -19,22 +19,26 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config, Frame
 from gradlab.ui.pins import Pin
-from gradlab.ui.plot_common import DecadeAxis, add_legend, finite_or_nan, format_number
+from gradlab.ui.plot_common import DecadeAxis, Legend, add_legend, finite_or_nan, format_number
 from gradlab.ui.theme import Theme
 
 PREVIOUS_CURVES = 5
 LEGEND_REFRESH_S = 0.25
-LEGEND_ROW_SHARE = 0.085  # of the plot's height, per legend row, at scale 1 and 1280×720
+LEGEND_OFFSET = (10, 4)  # px from the plot's top left corner
+LEGEND_ROW_SHARE = 0.085  # of the plot's height per legend row, until the plot has a size
 LATEST = "latest update"
 THEORY = "theory bound"
 
 
 class GradientTimePlot(pg.PlotWidget):
     """Gradient norm through time for the latest update and a few previous ones."""
+
+    _legend: Legend | None = None
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, axisItems={"left": DecadeAxis("left")})
@@ -64,7 +68,7 @@ class GradientTimePlot(pg.PlotWidget):
         self._marker_x: dict[pg.ScatterPlotItem, tuple[np.ndarray, float]] = {}
 
         # A strip above the data holds the legend (two columns), so it never covers a curve.
-        self._legend = add_legend(plot, offset=(10, 4))
+        self._legend = add_legend(plot, offset=LEGEND_OFFSET)
         self._legend.setColumnCount(2)
         self._legend.addItem(self.latest_curve, LATEST)
         self._legend.addItem(self._theory_curve, THEORY)
@@ -75,6 +79,7 @@ class GradientTimePlot(pg.PlotWidget):
         }
         self._in_legend: set[pg.ScatterPlotItem] = set()
         self._legend_rows = 1
+        self._legend_height = 0.0  # px, as the y range last made room for it
         self._cell_in_legend = False
         self._legend_texts: dict[int, str] = {}
 
@@ -125,6 +130,7 @@ class GradientTimePlot(pg.PlotWidget):
         for pin, curve in zip(self._pins, self.pin_curves):
             curve.setPen(theme.pin_pen(pin.slot))
         theme.style_legend(self._legend)
+        self._fit_legend()
         if self._y_limits is not None:
             self._set_y_view(self._y_limits)
 
@@ -135,6 +141,7 @@ class GradientTimePlot(pg.PlotWidget):
 
     def apply_legend_fonts(self) -> None:
         self._theme.style_legend(self._legend)
+        self._fit_legend()
 
     # ---- data -------------------------------------------------------------------------------
     def clear_history(self) -> None:
@@ -273,7 +280,12 @@ class GradientTimePlot(pg.PlotWidget):
         span = high - low
         # Room outside the data for the edge markers, and above them for the legend's rows.
         bottom, top = low - 0.12 * span, high + 0.12 * span
-        legend_share = min(0.5, LEGEND_ROW_SHARE * self._legend_rows * self._theme.scale)
+        view_height = self.getPlotItem().getViewBox().height()
+        self._legend_height = self._legend.height() if self._legend is not None else 0.0
+        if view_height > 0 and self._legend_height > 0:
+            legend_share = min(0.6, (self._legend_height + 2 * LEGEND_OFFSET[1]) / view_height)
+        else:
+            legend_share = min(0.5, LEGEND_ROW_SHARE * self._legend_rows * self._theme.scale)
         top = bottom + (top - bottom) / (1.0 - legend_share)
         self.getPlotItem().setYRange(bottom, top, padding=0)
 
@@ -294,10 +306,27 @@ class GradientTimePlot(pg.PlotWidget):
     def _legend_changed(self) -> None:
         """An entry came or went: restyle, and make the strip above the data fit the rows."""
         self._theme.style_legend(self._legend)
-        rows = max(1, math.ceil(len(self._legend.items) / 2))
-        if rows != self._legend_rows:
-            self._legend_rows = rows
-            if self._y_limits is not None:
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """Two columns where both fit beside each other inside the plot, else one (large fonts,
+        long labels, a narrow window); the strip above the data grows with the rows."""
+        legend = self._legend
+        widths = [sample.width() + label.item.boundingRect().width() + 6 for sample, label in legend.items]
+        two_columns = max(widths[0::2], default=0.0) + max(widths[1::2], default=0.0)
+        room = self.getPlotItem().getViewBox().width() - 2 * LEGEND_OFFSET[0]
+        columns = 2 if two_columns <= room else 1
+        if columns != legend.columnCount:
+            legend.setColumnCount(columns)
+        self._legend_rows = max(1, math.ceil(len(legend.items) / columns))
+        if legend.height() != self._legend_height and self._y_limits is not None:
+            self._set_y_view(self._y_limits)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._legend is not None:  # also resized while it is built
+            self._fit_legend()
+            if self._y_limits is not None:  # the legend's share of the height changed
                 self._set_y_view(self._y_limits)
 
     def _update_markers(
@@ -349,6 +378,7 @@ class GradientTimePlot(pg.PlotWidget):
             if sample.item is item:
                 label.setText(text)
                 break
+        self._fit_legend()
 
     def legend_text(self) -> list[str]:
         """The legend's current entries (for tests and screenshots)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
@@ -121,3 +122,37 @@ def test_a_size_change_restyles_only_the_named_widgets(window, qtbot, focused):
     for name, sheet in window.theme.stylesheets().items():
         widgets = [w for w in window.findChildren(QWidget) if w.objectName() == name]
         assert widgets and all(w.styleSheet() == sheet for w in widgets), name
+
+
+def _legend_fits(plot) -> bool:  # type: ignore[no-untyped-def]
+    """Every legend entry's text lies inside the plot's data area (nothing clipped)."""
+    view = plot.getPlotItem().getViewBox()
+    right = view.mapToScene(view.boundingRect().topRight()).x()
+    for _, label in plot._legend.items:
+        text_right = label.item.mapToScene(label.item.boundingRect().topRight()).x()
+        if text_right > right + 0.5:
+            return False
+    return True
+
+
+def test_the_gradient_legend_stacks_its_entries_when_they_do_not_fit_side_by_side(window, qtbot):
+    plot = window.gradient_plot
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: "slope" in " ".join(plot.legend_text()), timeout=5000)
+    qtbot.wait(50)
+    assert plot._legend.columnCount == 2 and _legend_fits(plot)
+    window.resize(1280, 720)
+    for _ in range(2):  # bigger fonts: the entries stack and still fit
+        qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(50)
+    assert plot._legend.columnCount == 1 and _legend_fits(plot)
+    for _ in range(2):  # larger still: the text fits once the controls are hidden (H)
+        qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    window.set_controls_visible(False)
+    qtbot.wait(50)
+    assert window.theme.scale == pytest.approx(1.15**4, abs=0.01) and _legend_fits(plot)
+    # The curves are drawn below the legend: the data's top is under its bottom edge.
+    view = plot.getPlotItem().getViewBox()
+    legend_bottom = plot._legend.mapToScene(plot._legend.boundingRect().bottomLeft()).y()
+    data_top = view.mapViewToScene(pg.Point(0, plot._y_limits[1])).y()
+    assert data_top > legend_bottom
