@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetricsF
 
 _SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 
@@ -55,6 +56,20 @@ class DecadeAxis(pg.AxisItem):
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return [decade_label(round(v, 6)) for v in values]
+
+
+class CountAxis(pg.AxisItem):
+    """A linear axis that labels only as many ticks as its length has room for. pyqtgraph always
+    labels its major ticks, at least two intervals of them, which on a short panel (a histogram
+    at 1280×720 is ~45 px high) writes 0, 200, … 1000 on top of each other."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        span = maxVal - minVal
+        if not math.isfinite(span) or span <= 0 or size <= 0:
+            return super().tickSpacing(minVal, maxVal, size)
+        label_px = QFontMetricsF(self.style["tickFont"] or self.font()).height()
+        intervals = max(1.0, size / (2.0 * label_px))  # a label, then a label's height of space
+        return [(nice_ceiling(span / intervals), 0.0)]
 
 
 def finite_or_nan(values: np.ndarray) -> np.ndarray:

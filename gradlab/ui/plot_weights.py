@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from gradlab.core import Frame, Histogram
-from gradlab.ui.plot_common import nice_ceiling
+from gradlab.ui.plot_common import CountAxis, nice_ceiling
 from gradlab.ui.theme import Theme
 
 
@@ -21,15 +21,14 @@ class WeightsPlot(QWidget):
         super().__init__(parent)
         self._theme = theme
         self.graphics = pg.GraphicsLayoutWidget()
-        self.weights_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0)
-        self.grad_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0)
+        # These plots are short: the count axes label only as many ticks as fit.
+        self.weights_plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems={"left": CountAxis("left")})
+        self.grad_plot: pg.PlotItem = self.graphics.addPlot(row=1, col=0, axisItems={"left": CountAxis("left")})
         for plot in (self.weights_plot, self.grad_plot):
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.getAxis("left").setWidth(int(theme.px(58)))
             plot.enableAutoRange(x=False, y=False)
-            # These plots are short: pyqtgraph's default density crowds the count labels.
-            plot.getAxis("left").setTickDensity(0.5)
         self.weights_plot.setLabel("left", "count")
         self.grad_plot.setLabel("left", "count")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from gradlab.ui.theme import MAX_SCALE, MIN_SCALE, Theme
@@ -156,3 +156,20 @@ def test_the_gradient_legend_stacks_its_entries_when_they_do_not_fit_side_by_sid
     legend_bottom = plot._legend.mapToScene(plot._legend.boundingRect().bottomLeft()).y()
     data_top = view.mapViewToScene(pg.Point(0, plot._y_limits[1])).y()
     assert data_top > legend_bottom
+
+
+def test_histogram_count_labels_fit_their_short_panels(window, qtbot):
+    """At 1280×720 a histogram panel is a few text lines high: its count axis labels 0 and at
+    least one more value, never more than fit without overlapping."""
+    window.resize(1280, 720)
+    panel = window.weights_plot
+    qtbot.waitUntil(lambda: panel.grad_hist.yData is not None and len(panel.grad_hist.yData) > 0, timeout=5000)
+    qtbot.wait(50)
+    for plot in (panel.weights_plot, panel.grad_plot):
+        axis = plot.getAxis("left")
+        low, high = plot.getViewBox().viewRange()[1]
+        size = plot.getViewBox().height()
+        labelled = [v for _, values in axis.tickValues(low, high, size) for v in values if low <= v <= high]
+        label_px = QFontMetricsF(axis.style["tickFont"]).height()
+        assert 0.0 in labelled and len(labelled) >= 2
+        assert len(labelled) * label_px <= size, (labelled, size)
