@@ -14,6 +14,7 @@
 #                     gzip or none. zstd needs dpkg >= 1.21.18 (Debian 12, Ubuntu 21.10), which any
 #                     system with the glibc this bundle needs has.
 set -euo pipefail
+trap 'echo "build_deb.sh: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -83,7 +84,9 @@ chmod -R u+rwX,go+rX,go-w "$PKG"
 
 # Depends: libc6 at least as new as the glibc of this machine (the bundle is linked against it), the
 # packages in depends.txt, and any further package that the bundled ELF files link on this machine.
-GLIBC="$(ldd --version | head -n1 | grep -oE '[0-9]+\.[0-9]+$')"
+# (getconf, not `ldd --version | head`: under pipefail, ldd's later writes into the closed pipe
+# make the pipeline fail now and then, and set -e ends the build without a word.)
+GLIBC="$(getconf GNU_LIBC_VERSION | cut -d' ' -f2)"
 LISTED="$(grep -vE '^\s*(#|$)' "$ROOT/packaging/linux/depends.txt")"
 DETECTED="$("$VENV/bin/python" "$ROOT/packaging/linux/check_depends.py" --list "$PKG")"
 EXTRA="$(comm -13 <(sort -u <<<"$LISTED") <(sort -u <<<"$DETECTED") | grep . || true)"
