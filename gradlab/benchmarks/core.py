@@ -162,7 +162,8 @@ def _table(hiddens: tuple[int, ...], budget: float, helper: BatchHelper) -> int:
     print("Core: one gradients() call = forward + BPTT, float64, batch 16, input 16 (ms: best of repeated runs;")
     print("x floor: median over rounds of the pass's time / the floor's, timed back to back)")
     print("targets: as fast as PyTorch at H <= 128 (2 proc against its 2 threads); <= 2x the matmul floor at H >= 128 (1 core each)")
-    print("PyTorch: " + (f"{_torch_version()}, timed in this run" if _torch_version() else "not installed: figures from DESIGN.md §5"))
+    torch_version = _torch_version()
+    print("PyTorch: " + (f"{torch_version}, timed in this run" if torch_version else "not installed: figures from DESIGN.md §5"))
     print(f"{'cell':5} {'H':>4} {'T':>5} | {'1 core ms':>9} {'floor ms':>9} {'x floor':>7} | {'2 proc ms':>9} | {'torch ms':>8} {'vs torch':>8} | verdict")
     failures = 0
     for cell in ("rnn", "lstm", "gru"):

@@ -30,7 +30,6 @@ from gradlab.ui.theme import Theme
 PREVIOUS_CURVES = 5
 LEGEND_REFRESH_S = 0.25
 LEGEND_OFFSET = (10, 4)  # px from the plot's top left corner
-LEGEND_ROW_SHARE = 0.085  # of the plot's height per legend row, until the plot has a size
 LATEST = "latest update"
 THEORY = "theory bound"
 
@@ -67,7 +66,7 @@ class GradientTimePlot(pg.PlotWidget):
         self._cell_curve.setZValue(9)
         self._marker_x: dict[pg.ScatterPlotItem, tuple[np.ndarray, float]] = {}
 
-        # A strip above the data holds the legend (two columns), so it never covers a curve.
+        # A strip above the data holds the legend, so it never covers a curve (``_fit_legend``).
         self._legend = add_legend(plot, offset=LEGEND_OFFSET)
         self._legend.setColumnCount(2)
         self._legend.addItem(self.latest_curve, LATEST)
@@ -78,8 +77,7 @@ class GradientTimePlot(pg.PlotWidget):
             self.nan_markers: "nan",
         }
         self._in_legend: set[pg.ScatterPlotItem] = set()
-        self._legend_rows = 1
-        self._legend_height = 0.0  # px, as the y range last made room for it
+        self._legend_room = (0.0, 0.0)  # legend and view heights (px) the y range last made room for
         self._cell_in_legend = False
         self._legend_texts: dict[int, str] = {}
 
@@ -131,8 +129,6 @@ class GradientTimePlot(pg.PlotWidget):
             curve.setPen(theme.pin_pen(pin.slot))
         theme.style_legend(self._legend)
         self._fit_legend()
-        if self._y_limits is not None:
-            self._set_y_view(self._y_limits)
 
     def _pen_history_curves(self) -> None:
         for age, curve in enumerate(self._previous_curves):
@@ -280,12 +276,8 @@ class GradientTimePlot(pg.PlotWidget):
         span = high - low
         # Room outside the data for the edge markers, and above them for the legend's rows.
         bottom, top = low - 0.12 * span, high + 0.12 * span
-        view_height = self.getPlotItem().getViewBox().height()
-        self._legend_height = self._legend.height() if self._legend is not None else 0.0
-        if view_height > 0 and self._legend_height > 0:
-            legend_share = min(0.6, (self._legend_height + 2 * LEGEND_OFFSET[1]) / view_height)
-        else:
-            legend_share = min(0.5, LEGEND_ROW_SHARE * self._legend_rows * self._theme.scale)
+        self._legend_room = room = self._legend_and_view_heights()
+        legend_share = min(0.6, (room[0] + 2 * LEGEND_OFFSET[1]) / room[1]) if room[1] > 0 else 0.0
         top = bottom + (top - bottom) / (1.0 - legend_share)
         self.getPlotItem().setYRange(bottom, top, padding=0)
 
@@ -310,24 +302,26 @@ class GradientTimePlot(pg.PlotWidget):
 
     def _fit_legend(self) -> None:
         """Two columns where both fit beside each other inside the plot, else one (large fonts,
-        long labels, a narrow window); the strip above the data grows with the rows."""
+        long labels, a narrow window); then the strip above the data is made the legend's height."""
         legend = self._legend
+        # Each entry is a sample and a label, with pyqtgraph's 3 px after each.
         widths = [sample.width() + label.item.boundingRect().width() + 6 for sample, label in legend.items]
         two_columns = max(widths[0::2], default=0.0) + max(widths[1::2], default=0.0)
         room = self.getPlotItem().getViewBox().width() - 2 * LEGEND_OFFSET[0]
         columns = 2 if two_columns <= room else 1
         if columns != legend.columnCount:
             legend.setColumnCount(columns)
-        self._legend_rows = max(1, math.ceil(len(legend.items) / columns))
-        if legend.height() != self._legend_height and self._y_limits is not None:
+        if self._y_limits is not None and self._legend_and_view_heights() != self._legend_room:
             self._set_y_view(self._y_limits)
+
+    def _legend_and_view_heights(self) -> tuple[float, float]:
+        legend_height = self._legend.height() if self._legend is not None else 0.0
+        return legend_height, self.getPlotItem().getViewBox().height()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self._legend is not None:  # also resized while it is built
             self._fit_legend()
-            if self._y_limits is not None:  # the legend's share of the height changed
-                self._set_y_view(self._y_limits)
 
     def _update_markers(
         self, log10_norm: np.ndarray, cell_state: np.ndarray | None, low: float, high: float

@@ -64,6 +64,22 @@ def input_weights(W_ih: np.ndarray, bias: np.ndarray, order: Sequence[int], scal
     return np.ascontiguousarray((W1 * scale[:, None, None]).transpose(0, 2, 1))
 
 
+def recurrent_weights(W_hh: np.ndarray, order: Sequence[int], scale: np.ndarray) -> np.ndarray:
+    """``(G, H, H)``: each gate's block of W_hhᵀ in the internal gate ``order``, multiplied by its
+    ``scale``: ``h @ result`` is every gate's recurrent term at once."""
+    return np.ascontiguousarray((gate_blocks(W_hh, order) * scale[:, None, None]).transpose(0, 2, 1))
+
+
+def gate_inputs(x1: np.ndarray, W1: np.ndarray, workspace: Workspace | None) -> np.ndarray:
+    """Every step's input term and bias at once, time-major ``(T, G, B, H)``: ``x1 (T, B, D+1)``
+    (:func:`with_ones`) by ``W1 (G, D+1, H)`` (:func:`input_weights`)."""
+    T, B, _ = x1.shape
+    G, _, H = W1.shape
+    acts = empty(workspace, "acts", (T, G, B, H), x1.dtype)
+    np.matmul(x1[:, None], W1, out=acts)
+    return acts
+
+
 def weight_grads(dz_h: Sequence[np.ndarray], dz_x: Sequence[np.ndarray], x1: np.ndarray, hs: np.ndarray,
                  order: Sequence[int]) -> dict[str, np.ndarray]:
     """W_ih, W_hh, b_ih, b_hh in torch's layout, each gate's block one product over all steps at

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..workspace import Workspace, empty
-from .common import carry_back, gate_blocks, input_weights, weight_grads, with_ones
+from .common import (
+    carry_back, gate_blocks, gate_inputs, input_weights, recurrent_weights, weight_grads, with_ones,
+)
 from .underflow import flush_subnormal, near_underflow
 
 CHUNK = 32  # steps between checks for gradients nearing underflow in the backward pass
@@ -40,10 +42,9 @@ def forward(
     dtype = x.dtype
     scale = SCALE.astype(dtype)
     W1 = input_weights(params["W_ih"], params["b_ih"] + params["b_hh"], ORDER, scale)
-    W_hh_T = np.ascontiguousarray((gate_blocks(params["W_hh"], ORDER) * scale[:, None, None]).transpose(0, 2, 1))
+    W_hh_T = recurrent_weights(params["W_hh"], ORDER, scale)
     x1 = with_ones(x, workspace)
-    acts = empty(workspace, "acts", (T, 4, B, H), dtype)
-    np.matmul(x1[:, None], W1, out=acts)  # every step's input term (and bias) at once
+    acts = gate_inputs(x1, W1, workspace)
     extra = empty(workspace, "extra", (T, 2, B, H), dtype)
     hs = empty(workspace, "hs", (T + 1, B, H), dtype)
     cs = empty(workspace, "cs", (T + 1, B, H), dtype)
