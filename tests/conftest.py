@@ -8,15 +8,29 @@ import os
 # Before anything imports Qt: tests run headless, with no display and no manual environment.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import faulthandler
 import sys
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from _pytest.faulthandler import fault_handler_stderr_fd_key
 from windows import open_window
 
 THREAD_GRACE_S = 2.0  # a superseded run may still be finishing its last (small) update
+SLOW_TEST_TRACEBACK_S = 1800.0  # a slow suite runs for minutes; it is stuck after half an hour
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Give slow-marked tests half an hour before faulthandler dumps their threads' stacks:
+    ``faulthandler_timeout`` (pyproject) is meant for the normal tests, which take seconds, and
+    its dump in the middle of a healthy ten-minute soak reads like a failure. (The plugin
+    cancels the dump when the test ends.)"""
+    if item.get_closest_marker("slow") and float(item.config.getini("faulthandler_timeout") or 0):
+        faulthandler.dump_traceback_later(SLOW_TEST_TRACEBACK_S, file=item.config.stash[fault_handler_stderr_fd_key])
+    return (yield)
 
 
 def _worker_threads() -> list[threading.Thread]:
