@@ -96,13 +96,18 @@ def test_small_passes_are_not_split():
     assert worth_splitting(Config(cell="lstm", hidden_size=128, seq_len=100, batch_size=16))
 
 
+def _wait_until_free(helper: BatchHelper, what: str, timeout_s: float = 30.0) -> None:
+    """Poll ``helper.ready()`` (started, and no answer outstanding) for up to ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not helper.ready():
+        assert not helper.lost and time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
 @pytest.fixture
 def helper():  # type: ignore[no-untyped-def]
     helper = BatchHelper.start()
-    deadline = time.monotonic() + 30
-    while not helper.ready():
-        assert time.monotonic() < deadline, "the batch helper did not start"
-        time.sleep(0.01)
+    _wait_until_free(helper, "the batch helper did not start")
     yield helper
     helper.close()
 
@@ -130,10 +135,7 @@ def test_a_pass_does_not_wait_for_the_answer_to_an_interrupted_one(helper):
     _assert_same(gradients("rnn", params, x, target), result)
     assert helper._pending == 1, f"the pass waited for the stale answer ({took:.2f} s)"
     # Once that answer came, it is dropped and the helper takes halves again.
-    deadline = time.monotonic() + 60
-    while not helper.ready():
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    _wait_until_free(helper, "the stale answer never came", timeout_s=60)
     _assert_same(gradients("rnn", params, x, target), helper.gradients("rnn", params, x, target))
     assert helper._pending == 0 and not helper.lost
 
@@ -223,10 +225,7 @@ def test_cancel_drops_the_helpers_pass_and_the_next_pass_is_split_again(begun):
     conn, process, cancelled = _cancellable_helper()
     helper = BatchHelper(conn, process, cancelled=cancelled)
     try:
-        deadline = time.monotonic() + 30
-        while not helper.ready():
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        _wait_until_free(helper, "the batch helper did not start")
         helper._conn = recording = _RecordingConnection(conn)
         # A pass of many seconds, as an interrupted pass leaves it.
         big_params, big_x, big_target = _problem("lstm", "last", 8, seq_len=20_000, hidden=64)
@@ -235,10 +234,7 @@ def test_cancel_drops_the_helpers_pass_and_the_next_pass_is_split_again(begun):
             time.sleep(0.3)
         helper.cancel()  # begun or not: the helper drops it
         # ready() waits a few ms for the cancelled answer (more on a loaded machine): poll it.
-        deadline = time.monotonic() + 30
-        while not helper.ready():
-            assert not helper.lost and time.monotonic() < deadline, "the cancelled pass was not answered"
-            time.sleep(0.01)
+        _wait_until_free(helper, "the cancelled pass was not answered")
         assert recording.answers == ["cancelled"], "the helper computed the pass instead of dropping it"
         # The next pass is split again.
         params, x, target = _problem("lstm", "last", 4)
