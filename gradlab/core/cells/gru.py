@@ -40,12 +40,11 @@ def forward(
     H = params["W_hh"].shape[1]
     dtype = x.dtype
     scale = SCALE.astype(dtype)
-    b_hh = gate_blocks(params["b_hh"], ORDER)
     bias = params["b_ih"].copy()
     bias[: 2 * H] += params["b_hh"][: 2 * H]  # r, z: both biases simply add
+    b_hn = params["b_hh"][2 * H :]  # n: inside r·(h W_hnᵀ + b_hn)
     W1 = input_weights(params["W_ih"], bias, ORDER, scale)
     W_hh_T = recurrent_weights(params["W_hh"], ORDER, scale)
-    b_hn = b_hh[2]
     x1 = with_ones(x, workspace)
     acts = gate_inputs(x1, W1, workspace)
     extra = empty(workspace, "extra", (T, 2, B, H), dtype)
