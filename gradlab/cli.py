@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gradlab {__version__}")
     parser.add_argument("--scenario", metavar="FILE", help="open the window on this scenario (JSON)")
     parser.add_argument(
-        "--exit-after-frames", type=_positive_int, metavar="N",
+        "--exit-after-frames",
+        type=_positive_int,
+        metavar="N",
         help="quit by itself with status 0 after N frames were shown (smoke tests)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -198,17 +200,26 @@ def _print_summary(history: History, elapsed: float, first_event: str) -> None:
     config = history.config
     losses = [v for v in history.rows["loss"][-50:] if math.isfinite(v)]
     recent = sum(losses) / len(losses) if losses else float("nan")
-    print(f"{config.cell} {config.activation if config.cell == 'rnn' else ''} H={config.hidden_size} "
-          f"T={config.seq_len} task={config.task}: {len(history)} updates in {elapsed:.1f} s "
-          f"({len(history) / max(elapsed, 1e-9):.1f} updates/s)".replace("  ", " "))
-    print(f"final loss {_format(frame.loss)}; mean of the last {len(losses)} finite: {_format(recent)}; "
-          f"baseline (predict the mean) {_format(frame.baseline_loss)}"
-          + (f" -> {recent / frame.baseline_loss:.3g} x baseline" if math.isfinite(recent) else ""))
-    print(f"gradient through time: fitted slope {_format(frame.fitted_slope)} log10/step"
-          + (f", theory bound log10(gamma*sigma_max) = {_format(frame.theory_slope)}" if config.cell == "rnn" else "")
-          + f"; spectral radius {_format(frame.spectral_radius)}, sigma_max {_format(frame.sigma_max)}")
+    print(
+        f"{config.cell} {config.activation if config.cell == 'rnn' else ''} H={config.hidden_size} "
+        f"T={config.seq_len} task={config.task}: {len(history)} updates in {elapsed:.1f} s "
+        f"({len(history) / max(elapsed, 1e-9):.1f} updates/s)".replace("  ", " ")
+    )
+    print(
+        f"final loss {_format(frame.loss)}; mean of the last {len(losses)} finite: {_format(recent)}; "
+        f"baseline (predict the mean) {_format(frame.baseline_loss)}"
+        + (f" -> {recent / frame.baseline_loss:.3g} x baseline" if math.isfinite(recent) else "")
+    )
+    print(
+        f"gradient through time: fitted slope {_format(frame.fitted_slope)} log10/step"
+        + (f", theory bound log10(gamma*sigma_max) = {_format(frame.theory_slope)}" if config.cell == "rnn" else "")
+        + f"; spectral radius {_format(frame.spectral_radius)}, sigma_max {_format(frame.sigma_max)}"
+    )
     if config.clip != "none":
-        print(f"clipping by {config.clip} at {config.clip_threshold:g}: clipped {history.clipped_updates} of {len(history)} updates")
+        print(
+            f"clipping by {config.clip} at {config.clip_threshold:g}:"
+            f" clipped {history.clipped_updates} of {len(history)} updates"
+        )
     if history.nonfinite_updates:
         print(f"non-finite events: {history.nonfinite_updates} updates; first: {first_event}")
     else:

@@ -51,8 +51,16 @@ def _qt():
 
 class IconRenderer:
     def __init__(self, svg: Path) -> None:
-        (self._app, self._QBuffer, self._QByteArray, self._QIODevice, self._Qt, self._QImage,
-         self._QPainter, self._QSvgRenderer) = _qt()
+        (
+            self._app,
+            self._QBuffer,
+            self._QByteArray,
+            self._QIODevice,
+            self._Qt,
+            self._QImage,
+            self._QPainter,
+            self._QSvgRenderer,
+        ) = _qt()
         self._renderer = self._QSvgRenderer(str(svg))
         if not self._renderer.isValid():
             raise SystemExit(f"cannot read {svg}")
@@ -87,13 +95,11 @@ class IconRenderer:
         # Format_ARGB32 is 0xAARRGGBB per pixel in native (little-endian) order: bytes B, G, R, A.
         stride = image.bytesPerLine()
         raw = bytes(image.constBits())
-        rows = [raw[y * stride: y * stride + size * 4] for y in range(size)]
+        rows = [raw[y * stride : y * stride + size * 4] for y in range(size)]
         xor = b"".join(reversed(rows))
         mask_stride = ((size + 31) // 32) * 4  # 1 bit per pixel, rows padded to 4 bytes
         mask = bytes(mask_stride * size)  # all 0: the alpha channel decides transparency
-        header = struct.pack(
-            "<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0, len(xor) + len(mask), 0, 0, 0, 0
-        )
+        header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0, len(xor) + len(mask), 0, 0, 0, 0)
         return header + xor + mask
 
     def write_ico(self, sizes: tuple[int, ...], path: Path) -> None:

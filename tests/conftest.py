@@ -45,9 +45,9 @@ def no_thread_left_running() -> Iterator[None]:
     yield
     deadline = time.monotonic() + THREAD_GRACE_S
     while True:
-        leftover = [
-            t for t in threading.enumerate() if t not in before and t.is_alive()
-        ] + [t for t in _worker_threads() if t not in before]
+        leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()] + [
+            t for t in _worker_threads() if t not in before
+        ]
         leftover = list(dict.fromkeys(leftover))
         if not leftover or time.monotonic() > deadline:
             break

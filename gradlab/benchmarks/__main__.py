@@ -13,6 +13,7 @@ import argparse
 import subprocess
 import sys
 
+
 def part_arguments(quick: bool) -> dict[str, list[str]]:
     """The command-line arguments of each part, for a full or a ``quick`` run."""
     return {
@@ -30,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     for number, (part, arguments) in enumerate(part_arguments(args.quick).items()):
         if number:
             print(flush=True)
-        status = subprocess.run([sys.executable, "-m", f"gradlab.benchmarks.{part}", *arguments], check=False).returncode
+        status = subprocess.run(
+            [sys.executable, "-m", f"gradlab.benchmarks.{part}", *arguments], check=False
+        ).returncode
         if status != 0:
             failed.append(f"{part} (exit status {status})")
     if failed:

@@ -31,9 +31,18 @@ from ..core.parallel import BatchHelper, worth_splitting
 BATCH, INPUT = 16, 16
 # ms, PyTorch 2.13 CPU nn.RNN/LSTM/GRU forward + backward, float64, batch 16 (DESIGN.md §5)
 PYTORCH_MS = {
-    ("rnn", 32, 100): 3.4, ("rnn", 32, 1000): 41, ("rnn", 128, 100): 12, ("rnn", 128, 1000): 117,
-    ("lstm", 32, 100): 12.5, ("lstm", 32, 1000): 135, ("lstm", 128, 100): 26, ("lstm", 128, 1000): 292,
-    ("gru", 32, 100): 12.2, ("gru", 32, 1000): 150, ("gru", 128, 100): 25, ("gru", 128, 1000): 247,
+    ("rnn", 32, 100): 3.4,
+    ("rnn", 32, 1000): 41,
+    ("rnn", 128, 100): 12,
+    ("rnn", 128, 1000): 117,
+    ("lstm", 32, 100): 12.5,
+    ("lstm", 32, 1000): 135,
+    ("lstm", 128, 100): 26,
+    ("lstm", 128, 1000): 292,
+    ("gru", 32, 100): 12.2,
+    ("gru", 32, 1000): 150,
+    ("gru", 128, 100): 25,
+    ("gru", 128, 1000): 247,
 }
 
 
@@ -127,7 +136,8 @@ def measure(
     target = rng.standard_normal((BATCH, 1))
     workspace = Workspace()  # as in the app, where every update of a run reuses one
     functions: list[Callable[[], object]] = [
-        lambda: gradients(cell, params, x, target, workspace=workspace), matmul_floor(cell, hidden, seq_len)
+        lambda: gradients(cell, params, x, target, workspace=workspace),
+        matmul_floor(cell, hidden, seq_len),
     ]
     split = worth_splitting(Config(cell=cell, hidden_size=hidden, seq_len=seq_len, batch_size=BATCH))
     if split:
@@ -161,10 +171,19 @@ def main(argv: list[str] | None = None) -> int:
 def _table(hiddens: tuple[int, ...], budget: float, helper: BatchHelper) -> int:
     print("Core: one gradients() call = forward + BPTT, float64, batch 16, input 16 (ms: best of repeated runs;")
     print("x floor: median over rounds of the pass's time / the floor's, timed back to back)")
-    print("targets: as fast as PyTorch at H <= 128 (2 proc against its 2 threads); <= 2x the matmul floor at H >= 128 (1 core each)")
+    print(
+        "targets: as fast as PyTorch at H <= 128 (2 proc against its 2 threads);"
+        " <= 2x the matmul floor at H >= 128 (1 core each)"
+    )
     torch_version = _torch_version()
-    print("PyTorch: " + (f"{torch_version}, timed in this run" if torch_version else "not installed: figures from DESIGN.md §5"))
-    print(f"{'cell':5} {'H':>4} {'T':>5} | {'1 core ms':>9} {'floor ms':>9} {'x floor':>7} | {'2 proc ms':>9} | {'torch ms':>8} {'vs torch':>8} | verdict")
+    print(
+        "PyTorch: "
+        + (f"{torch_version}, timed in this run" if torch_version else "not installed: figures from DESIGN.md §5")
+    )
+    print(
+        f"{'cell':5} {'H':>4} {'T':>5} | {'1 core ms':>9} {'floor ms':>9} {'x floor':>7} | {'2 proc ms':>9} |"
+        f" {'torch ms':>8} {'vs torch':>8} | verdict"
+    )
     failures = 0
     for cell in ("rnn", "lstm", "gru"):
         for hidden in hiddens:

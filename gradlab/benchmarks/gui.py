@@ -53,7 +53,9 @@ def _wait_for(app: QApplication, condition, timeout_s: float) -> bool:  # type: 
     return False
 
 
-def event_loop_stalls(app: QApplication, config: Config, seconds: float, run_path: str | None = None) -> dict[str, float]:
+def event_loop_stalls(
+    app: QApplication, config: Config, seconds: float, run_path: str | None = None
+) -> dict[str, float]:
     """Lateness of a 5 ms timer, displayed fps and updates/s while ``config`` runs flat out
     (``run_path``: another run generator for the window's simulation process)."""
     window = create_window(config)
@@ -115,7 +117,9 @@ def drawing_rate(app: QApplication, config: Config, seconds: float) -> dict[str,
     """Frames per second the window draws when frames of ``config``'s size arrive faster than it
     can draw them (real frames, replayed), while a real simulation of ``config`` runs flat out in
     another process at the simulation process's priority."""
-    load = subprocess.Popen([sys.executable, "-m", "gradlab.benchmarks.replay", str(config.seq_len), str(config.hidden_size)])
+    load = subprocess.Popen(
+        [sys.executable, "-m", "gradlab.benchmarks.replay", str(config.seq_len), str(config.hidden_size)]
+    )
     try:
         return event_loop_stalls(app, config, seconds, run_path="gradlab.benchmarks.replay:replay")
     finally:
@@ -149,7 +153,7 @@ def control_change_latency(app: QApplication, config: Config, repeats: int) -> l
         run_id = window.controller.run_id
         if _wait_for(
             app,
-            lambda: new_frame_seen["run"] == run_id and watcher.painted_at is not None,
+            lambda run_id=run_id: new_frame_seen["run"] == run_id and watcher.painted_at is not None,
             30.0,
         ):
             latencies.append((watcher.painted_at - started) * 1000.0)  # type: ignore[operator]

@@ -50,7 +50,9 @@ class SoakResult:
         return min(rates), max(rates)
 
 
-def soak(frames: int, config: Config | None = None, *, sample_every: int = 500, timeout_s: float = 1800.0) -> SoakResult:
+def soak(
+    frames: int, config: Config | None = None, *, sample_every: int = 500, timeout_s: float = 1800.0
+) -> SoakResult:
     """Show ``frames`` frames of ``config`` (default scene) in a real window; sample RSS and fps."""
     from gradlab.ui.app import application, create_window
 
@@ -93,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     gui_drift, sim_drift = result.drift_mb()
     low, high = result.fps_range()
     ok = max(gui_drift, sim_drift) <= RSS_TOLERANCE_MB
-    print(f"RSS drift after warm-up: window {gui_drift:.1f} MB, simulation {sim_drift:.1f} MB"
-          f"   (target within ±{RSS_TOLERANCE_MB:.0f} MB: {'ok' if ok else 'MISSED'})")
+    print(
+        f"RSS drift after warm-up: window {gui_drift:.1f} MB, simulation {sim_drift:.1f} MB"
+        f"   (target within ±{RSS_TOLERANCE_MB:.0f} MB: {'ok' if ok else 'MISSED'})"
+    )
     print(f"displayed fps per interval: {low:.1f} … {high:.1f}")
     return 0
 

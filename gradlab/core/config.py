@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 Cell = Literal["rnn", "lstm", "gru"]
 Activation = Literal["tanh", "sigmoid", "relu", "linear"]
@@ -73,15 +74,11 @@ class FieldSpec:
                 raise ValueError(f"{self.name}: {value!r} is not allowed; allowed: {self.describe()}")
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(
-                f"{self.name}: {value!r} is not a number; allowed: {self.describe()}"
-            )
+            raise ValueError(f"{self.name}: {value!r} is not a number; allowed: {self.describe()}")
         if self.kind == "int":
             if isinstance(value, float):
                 if not value.is_integer():
-                    raise ValueError(
-                        f"{self.name}: {value!r} is not an integer; allowed: {self.describe()}"
-                    )
+                    raise ValueError(f"{self.name}: {value!r} is not an integer; allowed: {self.describe()}")
                 value = int(value)
         else:
             value = float(value)
@@ -105,15 +102,21 @@ FIELDS: dict[str, FieldSpec] = {
     for spec in (
         FieldSpec("cell", "choice", "recurrent cell", choices=CELLS),
         FieldSpec(
-            "activation", "choice", "nonlinearity of the vanilla RNN (LSTM/GRU gates are fixed)",
+            "activation",
+            "choice",
+            "nonlinearity of the vanilla RNN (LSTM/GRU gates are fixed)",
             choices=ACTIVATIONS,
         ),
         FieldSpec("hidden_size", "int", "hidden units H", low=1, high=1024),
         FieldSpec("seq_len", "int", "sequence length T", low=2, high=10000),
         FieldSpec("batch_size", "int", "sequences per update", low=1, high=1024),
         FieldSpec(
-            "w_rec_scale", "float", "scale s of the recurrent weights W_hh at initialisation",
-            low=0.0, high=10.0, low_inclusive=False,
+            "w_rec_scale",
+            "float",
+            "scale s of the recurrent weights W_hh at initialisation",
+            low=0.0,
+            high=10.0,
+            low_inclusive=False,
         ),
         FieldSpec("init", "choice", "initialisation of W_hh (per gate block)", choices=INITS),
         FieldSpec("task", "choice", "what the network is trained on", choices=TASKS),
@@ -122,18 +125,30 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("weight_decay", "float", "L2 weight decay", low=0.0, high=1.0),
         FieldSpec("clip", "choice", "gradient clipping", choices=CLIPS),
         FieldSpec(
-            "clip_threshold", "float", "max norm (clip=norm) or max |value| (clip=value)",
-            low=0.0, high=1e6, low_inclusive=False,
+            "clip_threshold",
+            "float",
+            "max norm (clip=norm) or max |value| (clip=value)",
+            low=0.0,
+            high=1e6,
+            low_inclusive=False,
         ),
         FieldSpec(
-            "truncation", "int", "truncated BPTT: gradient flows back at most this many steps",
-            low=1, high=10000, optional=True,
+            "truncation",
+            "int",
+            "truncated BPTT: gradient flows back at most this many steps",
+            low=1,
+            high=10000,
+            optional=True,
         ),
         FieldSpec("dtype", "choice", "floating-point precision", choices=DTYPES),
         FieldSpec("seed", "int", "random seed", low=0, high=MAX_SEED),
         FieldSpec(
-            "iterations", "int", "number of updates (none: until stopped)",
-            low=1, high=10**9, optional=True,
+            "iterations",
+            "int",
+            "number of updates (none: until stopped)",
+            low=1,
+            high=10**9,
+            optional=True,
         ),
     )
 }
@@ -205,9 +220,7 @@ class Config:
             raise ValueError(f"config: expected an object of fields, got {type(data).__name__}")
         unknown = [str(k) for k in data if k not in FIELDS]
         if unknown:
-            raise ValueError(
-                f"unknown field(s): {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}"
-            )
+            raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}")
         return cls(**dict(data))
 
     def differences(self, other: Config) -> dict[str, tuple[Any, Any]]:

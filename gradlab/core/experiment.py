@@ -100,7 +100,7 @@ def run(
                 grad_norm_clipped = global_norm(grads.values())
             else:
                 grad_norm_clipped = result.grad_norm
-            clipped = config.clip != "none" and not grad_norm_clipped == result.grad_norm
+            clipped = config.clip != "none" and grad_norm_clipped != result.grad_norm
 
             update_s = time.perf_counter() - started
             w_hh = params["W_hh"]

@@ -19,7 +19,7 @@ class NonFinite:
         return bool(self.loss or self.gradients or self.weights)
 
     def describe(self) -> str:
-        """"loss=nan, gradients=inf", or "" when everything is finite."""
+        """ "loss=nan, gradients=inf", or "" when everything is finite."""
         return ", ".join(f"{f.name}={getattr(self, f.name)}" for f in fields(self) if getattr(self, f.name))
 
 

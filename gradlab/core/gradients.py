@@ -62,7 +62,8 @@ def gradients(
 
     ``loss="last"``: MSE of y_T = h_T W_outᵀ + b_out against ``target (B, O)``.
     ``loss="sum"``: the sum over t of the MSE of y_t against ``target (T, B, O)``.
-    ``truncation=k``: see :func:`truncation_cuts`. ``h0``, ``c0`` (B, H): initial hidden and (LSTM) cell state, default 0.
+    ``truncation=k``: see :func:`truncation_cuts`. ``h0``, ``c0`` (B, H): initial hidden and (LSTM)
+    cell state, default 0.
     ``workspace``: take the work arrays from it (faster when passes repeat; see ``workspace``);
     the result's ``hidden``, ``dh`` and ``dc`` are then valid until its next use.
     """

@@ -65,7 +65,7 @@ def global_norm(arrays: Iterable[np.ndarray]) -> float:
 
 
 def nonfinite_kind(arrays: Iterable[np.ndarray]) -> str:
-    """"nan" if any entry is nan, else "inf" if any is infinite, else ""."""
+    """ "nan" if any entry is nan, else "inf" if any is infinite, else ""."""
     kind = ""
     for a in arrays:
         a = np.asarray(a)

@@ -20,7 +20,9 @@ class SGD:
 class Adam:
     """Adam (Kingma & Ba 2015) with torch's defaults β = (0.9, 0.999), ε = 1e-8."""
 
-    def __init__(self, lr: float, weight_decay: float = 0.0, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
+    def __init__(
+        self, lr: float, weight_decay: float = 0.0, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         self.lr, self.weight_decay, self.betas, self.eps = lr, weight_decay, betas, eps
         self.m: dict[str, np.ndarray] = {}
         self.v: dict[str, np.ndarray] = {}

@@ -192,8 +192,14 @@ class BatchHelper:
                 self._cancelled = self._cancelled and self._pending > 0
 
     def gradients(
-        self, cell: str, params: dict[str, np.ndarray], x: np.ndarray, target: np.ndarray, *,
-        workspace: Workspace | None = None, **kwargs: object
+        self,
+        cell: str,
+        params: dict[str, np.ndarray],
+        x: np.ndarray,
+        target: np.ndarray,
+        *,
+        workspace: Workspace | None = None,
+        **kwargs: object,
     ) -> BatchGradients:
         """:func:`gradients` over the whole batch ``x (T, B, D)``, the second half computed by the
         helper if it is free (else, or if it fails on the way, here, with ``workspace``)."""
@@ -300,8 +306,7 @@ def combine(parts: list[tuple[int, BatchGradients]]) -> BatchGradients:
         }
         log10_dh = _log10_norm_of_parts([p.log10_dh_norm for _, p in parts], weights)
         log10_dc = (
-            None if first.log10_dc_norm is None
-            else _log10_norm_of_parts([p.log10_dc_norm for _, p in parts], weights)  # type: ignore[misc]
+            None if first.log10_dc_norm is None else _log10_norm_of_parts([p.log10_dc_norm for _, p in parts], weights)  # type: ignore[misc]
         )
     return BatchGradients(loss, grads, global_norm(grads.values()), log10_dh, log10_dc)
 

@@ -84,7 +84,9 @@ def to_json_dict(history: History) -> dict[str, Any]:
         "baseline_loss": _json_number(history.baseline_loss),
         "history": {name: [_json_number(v) for v in values] for name, values in history.rows.items()},
         "log10_dh_norm": [] if last is None else [_json_number(v) for v in last.log10_dh_norm],
-        "log10_dc_norm": None if last is None or last.log10_dc_norm is None else [_json_number(v) for v in last.log10_dc_norm],
+        "log10_dc_norm": None
+        if last is None or last.log10_dc_norm is None
+        else [_json_number(v) for v in last.log10_dc_norm],
     }
 
 

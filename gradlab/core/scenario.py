@@ -48,7 +48,9 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
-        raise ScenarioError(f"{source}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+        raise ScenarioError(
+            f"{source}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+        ) from None
     except ValueError as error:
         raise ScenarioError(f"{source}: {error}") from None
     except RecursionError:

@@ -29,13 +29,13 @@ class TaskInfo:
 
 TASK_INFO: dict[str, TaskInfo] = {
     "probe": TaskInfo("probe", 4, 1, "last", 1.0, "random inputs, random target at the last step"),
-    "adding": TaskInfo(
-        "adding", 2, 1, "last", 1.0 / 6.0, "sum of the two marked values (baseline MSE 1/6)"
-    ),
+    "adding": TaskInfo("adding", 2, 1, "last", 1.0 / 6.0, "sum of the two marked values (baseline MSE 1/6)"),
 }
 
 
-def make_batch(task: str, rng: np.random.Generator, seq_len: int, batch_size: int, dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
+def make_batch(
+    task: str, rng: np.random.Generator, seq_len: int, batch_size: int, dtype: str = "float64"
+) -> tuple[np.ndarray, np.ndarray]:
     """Inputs (T, B, D) and targets (B, O) of one batch."""
     if task == "probe":
         x = rng.standard_normal((seq_len, batch_size, TASK_INFO["probe"].input_size))

@@ -15,7 +15,12 @@ from gradlab.presets import Preset
 
 
 def _action(
-    parent: QObject, text: str, keys: Sequence[str | QKeySequence.StandardKey] = (), tip: str = "", *, checkable: bool = False
+    parent: QObject,
+    text: str,
+    keys: Sequence[str | QKeySequence.StandardKey] = (),
+    tip: str = "",
+    *,
+    checkable: bool = False,
 ) -> QAction:
     action = QAction(text, parent)
     sequences = [QKeySequence(k) for k in keys]
@@ -25,7 +30,9 @@ def _action(
     # gets its digits and letters: text fields take those before shortcuts do).
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     shown = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in sequences)
-    action.setToolTip(f"{tip or text.replace('&', '').rstrip('.…')} ({shown})" if shown else (tip or text.replace("&", "")))
+    action.setToolTip(
+        f"{tip or text.replace('&', '').rstrip('.…')} ({shown})" if shown else (tip or text.replace("&", ""))
+    )
     action.setCheckable(checkable)
     return action
 
@@ -65,7 +72,9 @@ class WindowActions:
         self.bigger = a(parent, "&Bigger", ["Ctrl+=", "Ctrl++"], "Scale every font, line and marker up")
         self.smaller = a(parent, "S&maller", ["Ctrl+-"], "Scale every font, line and marker down")
         self.normal_size = a(parent, "&Normal size", ["Ctrl+0"], "Back to the normal size")
-        self.hide_controls = a(parent, "&Hide controls", ["H"], "Hide the control panel and toolbar: plots fill the window", checkable=True)
+        self.hide_controls = a(
+            parent, "&Hide controls", ["H"], "Hide the control panel and toolbar: plots fill the window", checkable=True
+        )
         self.theme_group = QActionGroup(parent)
         self.theme_group.setExclusive(True)
         self.theme_projector = a(parent, "&Projector theme (light)", [], checkable=True)
@@ -83,13 +92,42 @@ class WindowActions:
     def menus(self) -> list[tuple[str, list[QAction | None]]]:
         """(menu title, actions; None = separator), in menu order."""
         return [
-            ("&File", [self.open_scenario, self.save_scene, None, self.export_png, self.export_svg,
-                       self.export_csv, self.export_npz, None, self.quit]),
+            (
+                "&File",
+                [
+                    self.open_scenario,
+                    self.save_scene,
+                    None,
+                    self.export_png,
+                    self.export_svg,
+                    self.export_csv,
+                    self.export_npz,
+                    None,
+                    self.quit,
+                ],
+            ),
             ("&Simulation", [self.play, self.step, self.reset]),
             ("S&cenes", [*self.scenes, None, self.next_scene, self.previous_scene]),
-            ("&View", [self.full_screen, self.hide_controls, None, self.bigger, self.smaller, self.normal_size,
-                       None, self.theme_projector, self.theme_dark, self.toggle_theme, None, self.pin,
-                       self.clear_pins, None, self.escape]),
+            (
+                "&View",
+                [
+                    self.full_screen,
+                    self.hide_controls,
+                    None,
+                    self.bigger,
+                    self.smaller,
+                    self.normal_size,
+                    None,
+                    self.theme_projector,
+                    self.theme_dark,
+                    self.toggle_theme,
+                    None,
+                    self.pin,
+                    self.clear_pins,
+                    None,
+                    self.escape,
+                ],
+            ),
             ("&Help", [self.help]),
         ]
 

@@ -121,9 +121,7 @@ class ControlPanel(QWidget):
         self._updating = False
         self.widgets: dict[str, QWidget] = {}
 
-        self._emit_throttled = qthrottled(
-            self._emit, timeout=SLIDER_THROTTLE_MS, leading=True, parent=self
-        )
+        self._emit_throttled = qthrottled(self._emit, timeout=SLIDER_THROTTLE_MS, leading=True, parent=self)
 
         # ---- main controls ----
         self.cell = self._combo("cell")

@@ -15,7 +15,8 @@ never fills while the process is inside a long update and the window never block
         updates); "news": an update computed before is still to be delivered.
     ("ack",)   the window took the last delivery
     ("quit",)
-Once its imports are done the process says {"kind": "hello"}. Deliveries ({"kind": "delivery", ...}): run_id, frame (or None), rows (one per update, the
+Once its imports are done the process says {"kind": "hello"}. Deliveries ({"kind": "delivery", ...}):
+run_id, frame (or None), rows (one per update, the
 values of gradlab.core.record.COLUMNS), produced, error, finished, update_s (mean seconds per
 update).
 """
@@ -163,7 +164,9 @@ def serve(
 
     def is_idle() -> bool:
         return (
-            current is None or not current.running or (paused and step_credits == 0)
+            current is None
+            or not current.running
+            or (paused and step_credits == 0)
             or (wanted is not None and wanted.value != current.run_id)  # its state is on the way
         )
 

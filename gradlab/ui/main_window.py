@@ -147,7 +147,10 @@ class MainWindow(QMainWindow):
         self._connect()
         self.help_overlay = HelpOverlay(self.centralWidget())
         self.help_overlay.set_sections(
-            [(title.replace("&", ""), [a for a in actions if a is not None]) for title, actions in self.commands.menus()]
+            [
+                (title.replace("&", ""), [a for a in actions if a is not None])
+                for title, actions in self.commands.menus()
+            ]
         )
         self.apply_theme(theme, force=True)
         self._resize_to_screen()
@@ -221,8 +224,18 @@ class MainWindow(QMainWindow):
         self.scene_combo.addItem("(custom)", "")
         self.toolbar.addWidget(self.scene_combo)
         self.toolbar.addSeparator()
-        for action in (acts.pin, acts.clear_pins, None, acts.toggle_theme, acts.smaller, acts.bigger,
-                       acts.hide_controls, acts.full_screen, None, acts.help):
+        for action in (
+            acts.pin,
+            acts.clear_pins,
+            None,
+            acts.toggle_theme,
+            acts.smaller,
+            acts.bigger,
+            acts.hide_controls,
+            acts.full_screen,
+            None,
+            acts.help,
+        ):
             if action is None:
                 self.toolbar.addSeparator()
             else:
@@ -256,14 +269,25 @@ class MainWindow(QMainWindow):
         acts.step.triggered.connect(self.controller.step)
         acts.reset.triggered.connect(self.reset)
         acts.open_scenario.triggered.connect(self.open_scenario_dialog)
-        acts.save_scene.triggered.connect(lambda: self._ask_and_save("Save scene as", "Scenario (*.json)", ".json", self.save_scene))
-        acts.export_png.triggered.connect(lambda: self._ask_and_save("Export plots as PNG", "PNG image (*.png)", ".png", self.export_plots))
-        acts.export_svg.triggered.connect(lambda: self._ask_and_save("Export plots as SVG", "SVG image (*.svg)", ".svg", self.export_plots))
-        acts.export_csv.triggered.connect(lambda: self._ask_and_save("Export data as CSV", "CSV (*.csv)", ".csv", self.export_data))
-        acts.export_npz.triggered.connect(lambda: self._ask_and_save("Export data as NPZ", "NumPy archive (*.npz)", ".npz", self.export_data))
+        acts.save_scene.triggered.connect(
+            lambda: self._ask_and_save("Save scene as", "Scenario (*.json)", ".json", self.save_scene)
+        )
+        acts.export_png.triggered.connect(
+            lambda: self._ask_and_save("Export plots as PNG", "PNG image (*.png)", ".png", self.export_plots)
+        )
+        acts.export_svg.triggered.connect(
+            lambda: self._ask_and_save("Export plots as SVG", "SVG image (*.svg)", ".svg", self.export_plots)
+        )
+        acts.export_csv.triggered.connect(
+            lambda: self._ask_and_save("Export data as CSV", "CSV (*.csv)", ".csv", self.export_data)
+        )
+        acts.export_npz.triggered.connect(
+            lambda: self._ask_and_save("Export data as NPZ", "NumPy archive (*.npz)", ".npz", self.export_data)
+        )
         acts.quit.triggered.connect(self.close)
         for action in acts.scenes:
-            action.triggered.connect(lambda _checked=False, name=action.data(): self.load_preset(name))
+            name = action.data()
+            action.triggered.connect(lambda _checked=False, name=name: self.load_preset(name))
         acts.next_scene.triggered.connect(lambda: self.step_scene(+1))
         acts.previous_scene.triggered.connect(lambda: self.step_scene(-1))
         self.scene_combo.activated.connect(self._scene_combo_chosen)
@@ -608,9 +632,7 @@ class MainWindow(QMainWindow):
             return
         frame = delivery.frame
         self.recorder.add(delivery.history, frame)
-        self.training_plot.append(
-            delivery.history, delivery.config, frame.baseline_loss if frame else None
-        )
+        self.training_plot.append(delivery.history, delivery.config, frame.baseline_loss if frame else None)
         if frame is None:
             return
         if not self.isMinimized():
@@ -629,8 +651,7 @@ class MainWindow(QMainWindow):
         if run_id != self.controller.run_id:
             return
         self.banner.setText(
-            f"The simulation stopped with an error: {message}\n"
-            "Change a control or press Reset (R) to start again."
+            f"The simulation stopped with an error: {message}\nChange a control or press Reset (R) to start again."
         )
         self.banner.show()
         self.status.set_alert("⚠ simulation error")

@@ -7,6 +7,7 @@ become NaN gaps here, and each plot marks them explicitly.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -18,10 +19,7 @@ _SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 
 def decade_label(exponent: float) -> str:
     """10⁻⁵ for -5; 10³·⁵ for 3.5."""
-    if float(exponent).is_integer():
-        text = str(int(exponent))
-    else:
-        text = f"{exponent:.1f}"
+    text = str(int(exponent)) if float(exponent).is_integer() else f"{exponent:.1f}"
     return "10" + text.translate(_SUPERSCRIPT)
 
 
@@ -134,10 +132,8 @@ class Legend(pg.LegendItem):
     """
 
     def _GraphicsWidgetAnchor__geometryChanged(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):
             super()._GraphicsWidgetAnchor__geometryChanged()  # type: ignore[misc]
-        except RuntimeError:
-            pass
 
 
 def add_legend(plot: pg.PlotItem, offset: tuple[float, float]) -> Legend:

@@ -260,7 +260,12 @@ class GradientTimePlot(pg.PlotWidget):
         if high - low < 1:
             low, high = low - 0.5, high + 0.5
         current = self._y_limits
-        if current is not None and current[0] <= low and high <= current[1] and (high - low) >= 0.7 * (current[1] - current[0]):
+        if (
+            current is not None
+            and current[0] <= low
+            and high <= current[1]
+            and (high - low) >= 0.7 * (current[1] - current[0])
+        ):
             # Still a good fit: moving the view by a decade every few frames would repaint the
             # axes each time and make the picture jump.
             return current
@@ -323,9 +328,7 @@ class GradientTimePlot(pg.PlotWidget):
         if self._legend is not None:  # also resized while it is built
             self._fit_legend()
 
-    def _update_markers(
-        self, log10_norm: np.ndarray, cell_state: np.ndarray | None, low: float, high: float
-    ) -> None:
+    def _update_markers(self, log10_norm: np.ndarray, cell_state: np.ndarray | None, low: float, high: float) -> None:
         span = high - low
         bottom, top = low - 0.06 * span, high + 0.06 * span
         values = log10_norm if cell_state is None else np.concatenate([log10_norm, cell_state])

@@ -88,7 +88,9 @@ class SpectrumPlot(QWidget):
         inverse_gamma = 1.0 / gamma if math.isfinite(gamma) and gamma > 0 else math.nan
         # For tanh/ReLU/linear 1/γ = 1 and the two circles coincide; draw the unit one only.
         show_gamma = math.isfinite(inverse_gamma) and abs(inverse_gamma - 1.0) > 1e-9
-        if not (inverse_gamma == self._inverse_gamma or (math.isnan(inverse_gamma) and math.isnan(self._inverse_gamma))):
+        if not (
+            inverse_gamma == self._inverse_gamma or (math.isnan(inverse_gamma) and math.isnan(self._inverse_gamma))
+        ):
             self._inverse_gamma = inverse_gamma
             if show_gamma:
                 self.gamma_circle.setData(inverse_gamma * _CIRCLE_X, inverse_gamma * _CIRCLE_Y)
@@ -124,6 +126,4 @@ class SpectrumPlot(QWidget):
         if radius > self._radius_limit or radius < 0.6 * self._radius_limit:
             self._radius_limit = radius
             extent = radius * 1.12
-            self.plot_widget.getPlotItem().setRange(
-                xRange=(-extent, extent), yRange=(-extent, extent), padding=0
-            )
+            self.plot_widget.getPlotItem().setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0)

@@ -76,9 +76,7 @@ class WeightsPlot(QWidget):
         ):
             if _set_histogram(item, histogram):
                 _follow(plot, histogram)
-        self._set_titles(
-            "Weights W_hh" + _note(frame.w_hh_hist), "gradient ∂L/∂W_hh" + _note(frame.grad_w_hh_hist)
-        )
+        self._set_titles("Weights W_hh" + _note(frame.w_hh_hist), "gradient ∂L/∂W_hh" + _note(frame.grad_w_hh_hist))
 
 
 def _set_histogram(item: pg.PlotDataItem, histogram: Histogram) -> bool:

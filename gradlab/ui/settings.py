@@ -93,7 +93,9 @@ def save_settings(settings: WindowSettings, store: QSettings | None = None) -> N
         store.setValue("scene/preset", settings.scene.preset)
         store.setValue(
             "scene/scenario_json",
-            settings.scene.scenario.to_json() if settings.scene.scenario is not None and not settings.scene.preset else "",
+            settings.scene.scenario.to_json()
+            if settings.scene.scenario is not None and not settings.scene.preset
+            else "",
         )
         store.sync()
     except Exception:  # not being able to remember is no reason to fail

@@ -291,7 +291,9 @@ class Theme:
     def window_stylesheet(self) -> str:
         """The main window's style sheet: colours only, the same at every size. (That the window
         has a sheet at all gives every widget the compact style-sheet look.)"""
-        return f"QToolTip {{ color: {self.foreground}; background: {self.panel}; border: 1px solid {self.foreground}; }}"
+        return (
+            f"QToolTip {{ color: {self.foreground}; background: {self.panel}; border: 1px solid {self.foreground}; }}"
+        )
 
     def stylesheets(self) -> dict[str, str]:
         """Style sheets of the named non-plot widgets (banners, caption, readouts, notes), by
@@ -314,12 +316,14 @@ class Theme:
             f" font-size: {self.pt(self.title_font_pt * 1.3):.1f}pt; }}",
             "sceneCaption": f"QLabel#sceneCaption {{ color: {self.foreground};"
             f" font-size: {self.pt(self.title_font_pt * 1.15):.1f}pt; }}"
-            f" QLabel#sceneCaption[custom=\"true\"] {{ color: {self.muted}; font-style: italic; }}",
+            f' QLabel#sceneCaption[custom="true"] {{ color: {self.muted}; font-style: italic; }}',
             "bigValue": f"QLabel#bigValue {{ color: {self.foreground}; font-weight: bold;"
             f" font-size: {self.pt(self.title_font_pt * 1.6):.1f}pt; }}",
             "bigName": f"QLabel#bigName {{ color: {self.muted}; font-size: {self.pt(self.base_font_pt):.1f}pt; }}",
-            "helpOverlay": f"QFrame#helpOverlay {{ background: {self.panel}; border: {self.line_px(2)}px solid {self.foreground}; }}"
-            f" QFrame#helpOverlay QLabel {{ color: {self.foreground}; font-size: {self.pt(self.base_font_pt * 1.1):.1f}pt; }}",
+            "helpOverlay": f"QFrame#helpOverlay {{ background: {self.panel};"
+            f" border: {self.line_px(2)}px solid {self.foreground}; }}"
+            f" QFrame#helpOverlay QLabel {{ color: {self.foreground};"
+            f" font-size: {self.pt(self.base_font_pt * 1.1):.1f}pt; }}",
         }
 
     def style_widgets(self, root: QWidget) -> None:

@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import time
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
 import numpy as np
@@ -70,8 +69,6 @@ def live_workers() -> list[BaseProcess]:
             process.join(0)
             _live.discard(process)
     return list(_live)
-
-
 
 
 @dataclass(frozen=True)
@@ -151,8 +148,10 @@ class _Worker:
         self.wanted = _CONTEXT.RawValue("q", 0)  # the run this side wants (engine.Interrupter)
         self._helper_cancelled = _CONTEXT.RawValue("q", 0)  # shared by the process and its helper
         self.process = _CONTEXT.Process(
-            target=engine.serve, args=(child_conn, helper_end, self.wanted, self._helper_cancelled),
-            name="gradlab-simulation", daemon=True,
+            target=engine.serve,
+            args=(child_conn, helper_end, self.wanted, self._helper_cancelled),
+            name="gradlab-simulation",
+            daemon=True,
         )
         self.process.start()
         child_conn.close()
@@ -165,7 +164,9 @@ class _Worker:
         if self._helper_conn is None:
             return
         self.helper = _CONTEXT.Process(
-            target=engine.serve_helper, args=(self._helper_conn, self._helper_cancelled), name="gradlab-batch-helper",
+            target=engine.serve_helper,
+            args=(self._helper_conn, self._helper_cancelled),
+            name="gradlab-batch-helper",
             daemon=True,
         )
         self.helper.start()
@@ -300,7 +301,10 @@ class SimulationController(QObject):
         computed before reading it has arrived here: while paused, the picture is final."""
         worker = self._worker
         return (
-            worker is not None and worker.ready and not worker.state_in_flight and not self._state_dirty
+            worker is not None
+            and worker.ready
+            and not worker.state_in_flight
+            and not self._state_dirty
             and not worker.news_after_ack
         )
 
@@ -326,8 +330,11 @@ class SimulationController(QObject):
             return self._run_id
         interrupt = self._worker is not None and self._busy(INTERRUPT_MIN_S)
         if (
-            engine.INTERRUPT_SIGNAL is None and self._worker is not None and self._busy()
-            and self._standby is not None and self._standby.is_ready()
+            engine.INTERRUPT_SIGNAL is None
+            and self._worker is not None
+            and self._busy()
+            and self._standby is not None
+            and self._standby.is_ready()
         ):
             self._retire_worker(kill=True)
         if self._worker is None:
@@ -421,7 +428,8 @@ class SimulationController(QObject):
             if self._standby is None:
                 self._standby = _Worker()  # ready for a restart that must not wait for this update
             elif (
-                worker.acked_run_id != self._run_id and self._standby.is_ready()
+                worker.acked_run_id != self._run_id
+                and self._standby.is_ready()
                 and time.monotonic() - self._started_at >= (INTERRUPT_GRACE_S if engine.INTERRUPT_SIGNAL else 0.0)
             ):
                 # The process is still inside an update of a superseded run: move on without it.
@@ -473,8 +481,14 @@ class SimulationController(QObject):
             return
         self._state_seq += 1
         state = (
-            "state", self._state_seq, self._run_id, self._config.to_dict(), self.run_path,
-            self._paused, self._step_total, self._edges_frozen,
+            "state",
+            self._state_seq,
+            self._run_id,
+            self._config.to_dict(),
+            self.run_path,
+            self._paused,
+            self._step_total,
+            self._edges_frozen,
         )
         if worker.send(*state):
             worker.state_in_flight, worker.heard_at = True, time.monotonic()

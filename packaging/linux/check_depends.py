@@ -53,7 +53,7 @@ def package_of(lib_path: str) -> str | None:
     candidates = {lib_path, os.path.realpath(lib_path)}
     for p in list(candidates):  # merged /usr: dpkg may know the file under either name
         if p.startswith("/usr/lib/"):
-            candidates.add(p[len("/usr"):])
+            candidates.add(p[len("/usr") :])
         elif p.startswith("/lib/"):
             candidates.add("/usr" + p)
     for p in candidates:
@@ -94,13 +94,13 @@ def check(root: Path) -> dict:
 
     control = root / "DEBIAN" / "control"
     depends = control_depends(control.read_text()) if control.exists() else set()
-    missing_pkgs = sorted({e["package"] for e in system.values() if e["package"]}
-                          - depends - IMPLICIT)
+    missing_pkgs = sorted({e["package"] for e in system.values() if e["package"]} - depends - IMPLICIT)
     not_found = sorted(n for n, e in system.items() if e["path"] is None)
     unknown = sorted(n for n, e in system.items() if e["path"] and e["package"] is None)
     return {
-        "libraries": {n: {k: v if k != "needed_by" else v[:3] for k, v in e.items()}
-                      for n, e in sorted(system.items())},
+        "libraries": {
+            n: {k: v if k != "needed_by" else v[:3] for k, v in e.items()} for n, e in sorted(system.items())
+        },
         "packages": sorted({e["package"] for e in system.values() if e["package"]}),
         "depends": sorted(depends),
         "missing_from_depends": missing_pkgs,
@@ -113,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("package", type=Path, help="an unpacked package tree or a .deb")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--list", action="store_true",
-                        help="print the Debian packages the bundle links, one per line, and exit 0")
+    parser.add_argument(
+        "--list", action="store_true", help="print the Debian packages the bundle links, one per line, and exit 0"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:

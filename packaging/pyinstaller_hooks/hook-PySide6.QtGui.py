@@ -24,7 +24,7 @@ def _keep(dest_dir: str, src: str) -> bool:
     parts = PurePath(dest_dir.replace("\\", "/")).parts
     if "plugins" not in parts:
         return True
-    kind = "/".join(parts[parts.index("plugins") + 1:])
+    kind = "/".join(parts[parts.index("plugins") + 1 :])
     if kind not in KEEP_PLUGINS:
         return False
     names = KEEP_PLUGINS[kind]

@@ -21,7 +21,9 @@ def torch_module(cell: str, activation: str, params: dict[str, np.ndarray]):
         module = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](D, H, dtype=torch.float64)
     with torch.no_grad():
         for name in ("W_ih", "W_hh", "b_ih", "b_hh"):
-            getattr(module, f"{name.lower().replace('w_', 'weight_').replace('b_', 'bias_')}_l0").copy_(torch.from_numpy(params[name]))
+            getattr(module, f"{name.lower().replace('w_', 'weight_').replace('b_', 'bias_')}_l0").copy_(
+                torch.from_numpy(params[name])
+            )
     return module
 
 
@@ -57,8 +59,12 @@ def test_gradients_equal_torch_autograd(cell, activation, loss):
     assert ours.loss == pytest.approx(value.item(), rel=1e-12)
     np.testing.assert_allclose(ours.dh, hidden_grad, rtol=1e-9, atol=1e-14)
     theirs = {
-        "W_ih": module.weight_ih_l0, "W_hh": module.weight_hh_l0, "b_ih": module.bias_ih_l0,
-        "b_hh": module.bias_hh_l0, "W_out": readout.weight, "b_out": readout.bias,
+        "W_ih": module.weight_ih_l0,
+        "W_hh": module.weight_hh_l0,
+        "b_ih": module.bias_ih_l0,
+        "b_hh": module.bias_hh_l0,
+        "W_out": readout.weight,
+        "b_out": readout.bias,
     }
     for name, parameter in theirs.items():
         np.testing.assert_allclose(ours.grads[name], parameter.grad.numpy(), rtol=1e-9, atol=1e-14, err_msg=name)

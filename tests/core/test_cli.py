@@ -29,7 +29,19 @@ def test_a_large_run_splits_its_batches_and_records_what_one_process_would(tmp_p
     from gradlab.core import Config, run
     from gradlab.core.parallel import worth_splitting
 
-    args = ["run", "--cell", "gru", "--hidden-size", "64", "--seq-len", "400", "--batch-size", "16", "--iterations", "4"]
+    args = [
+        "run",
+        "--cell",
+        "gru",
+        "--hidden-size",
+        "64",
+        "--seq-len",
+        "400",
+        "--batch-size",
+        "16",
+        "--iterations",
+        "4",
+    ]
     config = Config(cell="gru", hidden_size=64, seq_len=400, batch_size=16, iterations=4)
     assert worth_splitting(config)
     path = tmp_path / "split.json"
@@ -61,8 +73,22 @@ def test_out_formats(tmp_path, suffix, capsys):
 
 def test_json_stays_strict_with_explosions(tmp_path, capsys):
     path = tmp_path / "boom.json"
-    args = ["run", "--activation", "linear", "--w-rec-scale", "1.5", "--seq-len", "200", "--dtype", "float32",
-            "--iterations", "20", "--quiet", "--out", str(path)]
+    args = [
+        "run",
+        "--activation",
+        "linear",
+        "--w-rec-scale",
+        "1.5",
+        "--seq-len",
+        "200",
+        "--dtype",
+        "float32",
+        "--iterations",
+        "20",
+        "--quiet",
+        "--out",
+        str(path),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "Diverged" in out
@@ -94,7 +120,9 @@ def test_bad_arguments_exit_2_with_one_line(args, capsys):
 
 
 def test_module_entry_point_version():
-    result = subprocess.run([sys.executable, "-m", "gradlab", "--version"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "gradlab", "--version"], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
     assert result.returncode == 0 and result.stdout.strip() == f"gradlab {__version__}"
 
 
@@ -109,7 +137,11 @@ def test_help_lists_every_flag(capsys):
 
 def test_scenario_with_overrides(tmp_path, capsys):
     scene = tmp_path / "scene.json"
-    scene.write_text(json.dumps({"title": "t", "caption": "c", "config": {"cell": "gru", "seq_len": 9, "hidden_size": 4, "iterations": 2}}))
+    scene.write_text(
+        json.dumps(
+            {"title": "t", "caption": "c", "config": {"cell": "gru", "seq_len": 9, "hidden_size": 4, "iterations": 2}}
+        )
+    )
     out = tmp_path / "o.json"
     assert main(["run", "--scenario", str(scene), "--seq-len", "7", "--quiet", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
@@ -123,8 +155,16 @@ def test_no_display_is_a_message_not_a_crash():
     if sys.platform.startswith("linux"):
         assert "DISPLAY" in display_problem(env)
         result = subprocess.run(
-            [sys.executable, "-m", "gradlab"], capture_output=True, text=True, cwd=REPO, timeout=60,
-            env={k: v for k, v in __import__("os").environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")},
+            [sys.executable, "-m", "gradlab"],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=60,
+            env={
+                k: v
+                for k, v in __import__("os").environ.items()
+                if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+            },
         )
         assert result.returncode == 2 and "gradlab run" in result.stderr and "Traceback" not in result.stderr
     assert display_problem({"DISPLAY": ":0"}) == ""

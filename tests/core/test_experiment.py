@@ -25,7 +25,10 @@ def test_frames_are_complete_and_immutable(cell):
         assert np.isfinite(frame.log10_dh_norm).all()
         assert (frame.log10_dc_norm is not None) == (cell == "lstm")
         assert frame.eigenvalues.shape == (8,)
-        assert frame.w_hh_hist.counts.sum() + frame.w_hh_hist.outside == (4 if cell == "lstm" else 3 if cell == "gru" else 1) * 64
+        assert (
+            frame.w_hh_hist.counts.sum() + frame.w_hh_hist.outside
+            == (4 if cell == "lstm" else 3 if cell == "gru" else 1) * 64
+        )
         assert len(frame.w_hh_hist.edges) == len(frame.w_hh_hist.counts) + 1
         assert not frame.nonfinite
         with pytest.raises(ValueError):
@@ -106,8 +109,16 @@ def test_frozen_histogram_edges_hold_still():
 def test_lstm_learns_the_adding_problem_where_the_rnn_does_not():
     """The classic result, short: T=20, 600 Adam updates (the README has the T=100 version)."""
     base = Config(
-        task="adding", seq_len=20, hidden_size=32, optimizer="adam", lr=0.02, clip="norm",
-        init="gaussian", w_rec_scale=1.0, iterations=600, seed=1,
+        task="adding",
+        seq_len=20,
+        hidden_size=32,
+        optimizer="adam",
+        lr=0.02,
+        clip="norm",
+        init="gaussian",
+        w_rec_scale=1.0,
+        iterations=600,
+        seed=1,
     )
 
     def final_loss(config: Config) -> float:

@@ -87,7 +87,9 @@ def test_lstm_cell_state_gradient():
     cache = lstm.forward(params, x)
     for t in range(T - 1):
         h_t, c_t = cache.hs[t + 1], cache.cs[t + 1].copy()
-        numeric = numeric_gradient(lambda: loss_of("lstm", params, x[t + 1 :], target, "tanh", "last", h0=h_t, c0=c_t), c_t)
+        numeric = numeric_gradient(
+            lambda: loss_of("lstm", params, x[t + 1 :], target, "tanh", "last", h0=h_t, c0=c_t), c_t
+        )
         z = x[t] @ params["W_ih"].T + params["b_ih"] + cache.hs[t] @ params["W_hh"].T + params["b_hh"]
         o, tanh_c = 1 / (1 + np.exp(-z[:, 3 * H :])), np.tanh(c_t)  # torch's blocks [i|f|g|o]
         through_h = result.dh[t] * o * (1 - tanh_c**2)
@@ -161,4 +163,3 @@ def test_chunk_size_does_not_change_the_result(cell, monkeypatch):
         np.testing.assert_allclose(other.dh, results[0].dh, rtol=1e-12, atol=0)
         for name in params:
             np.testing.assert_allclose(other.grads[name], results[0].grads[name], rtol=1e-12, atol=1e-15)
-

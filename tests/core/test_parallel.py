@@ -35,8 +35,13 @@ def _parts(cell, params, x, target, loss, truncation, split, activation="tanh"):
     results = []
     for rows in (slice(0, split), slice(split, x.shape[1])):
         part = gradients(
-            cell, params, x[:, rows], np.take(target, np.arange(x.shape[1])[rows], axis=axis),
-            loss=loss, truncation=truncation, activation=activation,
+            cell,
+            params,
+            x[:, rows],
+            np.take(target, np.arange(x.shape[1])[rows], axis=axis),
+            loss=loss,
+            truncation=truncation,
+            activation=activation,
         )
         results.append((rows.stop - rows.start, part))
     return combine(results)
@@ -73,8 +78,12 @@ def test_combined_norms_keep_underflow_exact_zeros_and_nan():
     split = _parts("rnn", params, x, target, "last", None, 2, activation="linear")
     assert whole.log10_dh_norm[0] < -140
     np.testing.assert_allclose(split.log10_dh_norm, whole.log10_dh_norm, rtol=1e-13)
-    truncated = combine([(2, gradients("rnn", params, x[:, :2], target[:2], truncation=7)),
-                         (2, gradients("rnn", params, x[:, 2:], target[2:], truncation=7))])
+    truncated = combine(
+        [
+            (2, gradients("rnn", params, x[:, :2], target[:2], truncation=7)),
+            (2, gradients("rnn", params, x[:, 2:], target[2:], truncation=7)),
+        ]
+    )
     assert np.all(np.isneginf(truncated.log10_dh_norm[:-7])) and np.all(np.isfinite(truncated.log10_dh_norm[-7:]))
     exploded = gradients("rnn", params, x[:, :2], target[:2])
     nan_part = type(exploded)(**{**exploded.__dict__, "log10_dh_norm": np.full(500, np.nan)})

@@ -59,7 +59,9 @@ def test_log10_norm_handles_tiny_huge_zero_inf_nan():
     assert np.isnan(log10[5])
     # float32 subnormals and values whose squares overflow float32
     y = np.array([[1e-40, 1e-40], [1e30, 1e30]], dtype=np.float32)
-    np.testing.assert_allclose(log10_norm_per_step(y), [np.log10(np.float32(1e-40) * np.sqrt(2)), 30 + 0.5 * np.log10(2)], rtol=1e-6)
+    np.testing.assert_allclose(
+        log10_norm_per_step(y), [np.log10(np.float32(1e-40) * np.sqrt(2)), 30 + 0.5 * np.log10(2)], rtol=1e-6
+    )
 
 
 def test_global_norm():
@@ -92,7 +94,9 @@ def test_tanh_slope_respects_the_pascanu_bound():
     for activation in ("tanh", "sigmoid"):
         params = init_params("rnn", 4, 32, 1, w_rec_scale=0.8, init="gaussian", seed=2)
         rng = np.random.default_rng(1)
-        result = gradients("rnn", params, rng.standard_normal((80, 8, 4)), rng.standard_normal((8, 1)), activation=activation)
+        result = gradients(
+            "rnn", params, rng.standard_normal((80, 8, 4)), rng.standard_normal((8, 1)), activation=activation
+        )
         bound = theory_slope(activation, sigma_max(params["W_hh"]))
         steps_back = result.log10_dh_norm[::-1]
         assert np.all(steps_back[1:] - steps_back[0] <= bound * np.arange(1, 80) + 1e-9)

@@ -33,8 +33,17 @@ RUN_TIMEOUT_S = 90
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
 # What a bare Debian 12 lacks for the window (DESIGN.md §6): the package must pull these in.
 REQUIRED_DEPENDS = (
-    "libc6", "libgl1", "libegl1", "libfontconfig1", "libxkbcommon0", "libxkbcommon-x11-0",
-    "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-shape0", "libdbus-1-3",
+    "libc6",
+    "libgl1",
+    "libegl1",
+    "libfontconfig1",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-keysyms1",
+    "libxcb-shape0",
+    "libdbus-1-3",
     "libglib2.0-0",
 )
 
@@ -48,9 +57,7 @@ pytestmark = [
 
 
 def _arch() -> str:
-    return subprocess.run(
-        ["dpkg", "--print-architecture"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    return subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True, check=True).stdout.strip()
 
 
 def _newest_source_mtime() -> float:
@@ -72,7 +79,10 @@ def _build() -> Path:
     with log.open("w") as out:
         result = subprocess.run(
             ["bash", str(ROOT / "packaging" / "build_deb.sh")],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT_S,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=BUILD_TIMEOUT_S,
         )
     if result.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-60:])
@@ -90,8 +100,11 @@ def deb() -> Path:
         assert path.is_file(), f"GRADLAB_TEST_DEB={given} does not exist"
         return path
     existing = ROOT / "dist" / f"gradlab_{VERSION}_{_arch()}.deb"
-    if (os.environ.get("GRADLAB_REUSE_DEB") == "1" and existing.is_file()
-            and existing.stat().st_mtime > _newest_source_mtime()):
+    if (
+        os.environ.get("GRADLAB_REUSE_DEB") == "1"
+        and existing.is_file()
+        and existing.stat().st_mtime > _newest_source_mtime()
+    ):
         return existing
     path = _build()
     assert path.is_file(), f"build_deb.sh reported success but wrote no {path}"
@@ -108,8 +121,7 @@ def extracted(deb: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _fields(deb: Path) -> dict[str, str]:
     names = ["Package", "Version", "Architecture", "Depends", "Installed-Size", "Description"]
-    out = subprocess.run(["dpkg-deb", "-f", str(deb), *names],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(["dpkg-deb", "-f", str(deb), *names], capture_output=True, text=True, check=True).stdout
     fields: dict[str, str] = {}
     key = None
     for line in out.splitlines():
@@ -136,8 +148,7 @@ def _app_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_package_contents(deb: Path) -> None:
-    listing = subprocess.run(["dpkg-deb", "-c", str(deb)],
-                             capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True).stdout
     paths = {line.split()[5].removeprefix(".") for line in listing.splitlines()}
     modes = {line.split()[5].removeprefix("."): line.split()[0] for line in listing.splitlines()}
 
@@ -152,16 +163,29 @@ def test_package_contents(deb: Path) -> None:
         "/opt/gradlab/_internal/PySide6/Qt/plugins/platforms/libqoffscreen.so",
     } | {f"/usr/share/icons/hicolor/{n}x{n}/apps/gradlab.png" for n in ICON_SIZES}
     assert expected <= paths, f"missing from the package: {sorted(expected - paths)}"
-    assert any(p.startswith("/opt/gradlab/_internal/gradlab/resources/presets/") and
-               p.endswith(".json") for p in paths), "no presets in the bundle"
+    assert any(
+        p.startswith("/opt/gradlab/_internal/gradlab/resources/presets/") and p.endswith(".json") for p in paths
+    ), "no presets in the bundle"
     for executable in ("/opt/gradlab/gradlab", "/usr/bin/gradlab"):
         assert modes[executable] == "-rwxr-xr-x", f"{executable}: {modes[executable]}"
     assert all(line.split()[1] == "root/root" for line in listing.splitlines())
 
     # Slim: no unused Qt parts, no bytecode caches, no system libraries copied into the bundle.
-    unwanted = ("/__pycache__/", "/Qt/translations/", "/Qt/qml/", "plugins/wayland",
-                "libqgtk3", "libQt6Quick", "libQt6Qml", "libQt6Network", "libQt6Pdf",
-                "/libstdc++.so", "/libX11.so", "/libglib-2.0.so", "/libfontconfig.so")
+    unwanted = (
+        "/__pycache__/",
+        "/Qt/translations/",
+        "/Qt/qml/",
+        "plugins/wayland",
+        "libqgtk3",
+        "libQt6Quick",
+        "libQt6Qml",
+        "libQt6Network",
+        "libQt6Pdf",
+        "/libstdc++.so",
+        "/libX11.so",
+        "/libglib-2.0.so",
+        "/libfontconfig.so",
+    )
     found = sorted(p for p in paths if any(u in p for u in unwanted))
     assert not found, f"should not be in the package: {found[:20]}"
 
@@ -182,7 +206,9 @@ def test_control_fields(deb: Path) -> None:
 def test_depends_cover_every_linked_system_library(deb: Path) -> None:
     result = subprocess.run(
         [sys.executable, str(ROOT / "packaging" / "linux" / "check_depends.py"), "--json", str(deb)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     report = json.loads(result.stdout)
     assert report["missing_from_depends"] == [], report
@@ -225,7 +251,10 @@ def test_launcher_runs_the_bundle(extracted: Path) -> None:
 def test_version(extracted: Path, tmp_path: Path) -> None:
     result = subprocess.run(
         [str(extracted / "opt" / "gradlab" / "gradlab"), "--version"],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=_app_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        env=_app_env(tmp_path),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"gradlab {VERSION}"
@@ -237,7 +266,10 @@ def test_window_shows_frames_and_exits_by_itself(extracted: Path, tmp_path: Path
     started = time.monotonic()
     result = subprocess.run(
         [str(app), "--exit-after-frames", "5"],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT_S, env=_app_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        env=_app_env(tmp_path),
     )
     elapsed = time.monotonic() - started
     assert result.returncode == 0, f"exit status {result.returncode}; stderr:\n{result.stderr}"

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from windows import open_window
 from helpers import SMALL, ErrorRecorder, ModalGuard
+from windows import open_window
 
 
 @pytest.fixture

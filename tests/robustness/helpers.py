@@ -32,8 +32,10 @@ BENIGN_QT_MESSAGES: tuple[tuple[str, str], ...] = (
     # says so whenever a window is shown or resized (no such message on xcb/Windows/macOS).
     (r"This plugin does not support propagateSizeHints\(\)", "offscreen platform limitation"),
     # Same: the offscreen plugin cannot raise a window or hand it the keyboard focus.
-    (r"This plugin does not support (raise|requestActivate|grabbing the keyboard|setting window opacity)",
-     "offscreen platform limitation"),
+    (
+        r"This plugin does not support (raise|requestActivate|grabbing the keyboard|setting window opacity)",
+        "offscreen platform limitation",
+    ),
     # The offscreen screen is 800×800 while the window's minimum is 1024×600: Qt reports the
     # geometry it could not honour. A real screen is larger; resizing below the minimum is what
     # the monkey tries on purpose.
@@ -129,8 +131,9 @@ class ModalGuard(QObject):
     loop still runs timers. What was closed is recorded in ``closed``.
     """
 
-    def __init__(self, save_dir: Path, open_files: list[Path], rng_choice: Callable[[list[Any]], Any],
-                 interval_ms: int = 50) -> None:
+    def __init__(
+        self, save_dir: Path, open_files: list[Path], rng_choice: Callable[[list[Any]], Any], interval_ms: int = 50
+    ) -> None:
         super().__init__()
         self.closed: list[str] = []
         self.answered: list[str] = []
@@ -147,10 +150,15 @@ class ModalGuard(QObject):
         guard = self
 
         def save_name(*args: Any, **kwargs: Any) -> tuple[str, str]:
-            filters = " ".join(str(a) for a in args[1:] if isinstance(a, str)) + " " + str(
-                kwargs.get("filter", "") or kwargs.get("selectedFilter", ""))
+            filters = (
+                " ".join(str(a) for a in args[1:] if isinstance(a, str))
+                + " "
+                + str(kwargs.get("filter", "") or kwargs.get("selectedFilter", ""))
+            )
             extensions = re.findall(r"\*\.(\w+)", filters) or ["png"]
-            answer = guard._choice(["", str(guard._save_dir / f"export-{len(guard.answered)}.{guard._choice(extensions)}")])
+            answer = guard._choice(
+                ["", str(guard._save_dir / f"export-{len(guard.answered)}.{guard._choice(extensions)}")]
+            )
             guard.answered.append(f"save file dialog -> {answer!r}")
             return answer, ""
 
@@ -260,7 +268,8 @@ def cmdline(pid: int) -> str:
 
 
 def simulation_children(pid: int | None = None) -> list[int]:
-    """Running children of ``pid`` (default: this process) started by multiprocessing's spawn (not its resource tracker)."""
+    """Running children of ``pid`` (default: this process) started by multiprocessing's spawn
+    (not its resource tracker)."""
     return [c for c in children_of(pid or os.getpid()) if is_running(c) and "spawn_main" in cmdline(c)]
 
 

@@ -27,8 +27,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from windows import open_window
-from helpers import SMALL, ActionClock, ErrorRecorder, ModalGuard, StallMonitor, controller_state, extra_top_level_windows
+from helpers import (
+    SMALL,
+    ActionClock,
+    ErrorRecorder,
+    ModalGuard,
+    StallMonitor,
+    controller_state,
+    extra_top_level_windows,
+)
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtTest import QTest
@@ -38,7 +45,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QDoubleSpinBox,
-    QLineEdit,
     QMenu,
     QMenuBar,
     QSlider,
@@ -46,6 +52,7 @@ from PySide6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+from windows import open_window
 
 from gradlab.core import Config
 from gradlab.ui.worker import Delivery, live_workers
@@ -62,13 +69,39 @@ FINAL_FRAME_TIMEOUT_S = 10.0
 
 QUIT_WORDS = ("quit", "exit", "close window")
 KEYS = [
-    Qt.Key.Key_Space, Qt.Key.Key_S, Qt.Key.Key_R, Qt.Key.Key_P, Qt.Key.Key_F, Qt.Key.Key_H, Qt.Key.Key_T,
-    Qt.Key.Key_L, Qt.Key.Key_D, Qt.Key.Key_C, Qt.Key.Key_E, Qt.Key.Key_K,
+    Qt.Key.Key_Space,
+    Qt.Key.Key_S,
+    Qt.Key.Key_R,
+    Qt.Key.Key_P,
+    Qt.Key.Key_F,
+    Qt.Key.Key_H,
+    Qt.Key.Key_T,
+    Qt.Key.Key_L,
+    Qt.Key.Key_D,
+    Qt.Key.Key_C,
+    Qt.Key.Key_E,
+    Qt.Key.Key_K,
     *[getattr(Qt.Key, f"Key_{d}") for d in range(10)],
-    Qt.Key.Key_F1, Qt.Key.Key_F5, Qt.Key.Key_F11, Qt.Key.Key_Escape, Qt.Key.Key_Plus, Qt.Key.Key_Minus,
-    Qt.Key.Key_Equal, Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down,
-    Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Tab,
-    Qt.Key.Key_Backtab, Qt.Key.Key_Return, Qt.Key.Key_Delete, Qt.Key.Key_Backspace,
+    Qt.Key.Key_F1,
+    Qt.Key.Key_F5,
+    Qt.Key.Key_F11,
+    Qt.Key.Key_Escape,
+    Qt.Key.Key_Plus,
+    Qt.Key.Key_Minus,
+    Qt.Key.Key_Equal,
+    Qt.Key.Key_Left,
+    Qt.Key.Key_Right,
+    Qt.Key.Key_Up,
+    Qt.Key.Key_Down,
+    Qt.Key.Key_PageUp,
+    Qt.Key.Key_PageDown,
+    Qt.Key.Key_Home,
+    Qt.Key.Key_End,
+    Qt.Key.Key_Tab,
+    Qt.Key.Key_Backtab,
+    Qt.Key.Key_Return,
+    Qt.Key.Key_Delete,
+    Qt.Key.Key_Backspace,
 ]
 MODIFIERS = [
     (Qt.KeyboardModifier.NoModifier, 60),
@@ -85,7 +118,6 @@ FORBIDDEN_KEYS = {
 TYPED_TEXTS = ["0", "-1", "1e9", "99999999999", "nan", "inf", "abc", "", "0.0000001", "1,5", " 7 ", "٣"]
 
 
-
 def type_text(widget: QWidget, text: str) -> None:
     """Type ``text`` into ``widget`` key by key. QTest.keyClicks knows only ASCII (any other
     character fails an assertion inside Qt's test library and aborts the process), so the other
@@ -96,6 +128,7 @@ def type_text(widget: QWidget, text: str) -> None:
         else:
             for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
                 QApplication.sendEvent(widget, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, char))
+
 
 class ActionTooSlow(AssertionError):
     """An action (with the events it caused) kept the GUI thread busy longer than the limit."""
@@ -162,7 +195,8 @@ def discover_actions(window: QWidget) -> list[QAction]:
             add([button.defaultAction()])
     add([a for a in window.findChildren(QAction) if not _from_pyqtgraph(a)])
     return [
-        a for a in found
+        a
+        for a in found
         if not a.isSeparator() and a.isEnabled() and a.menu() is None and not _quits(a) and not _from_pyqtgraph(a)
     ]
 
@@ -181,7 +215,7 @@ class Monkey:
         self.log = log_path.open("w", encoding="utf-8")
         self.count = 0
         self.too_slow: list[str] = []
-        self._config = getattr(window, "controller").config
+        self._config = window.controller.config
         self.slowest: tuple[float, str] = (0.0, "")
         self.kinds: dict[str, int] = {}
         weights: list[tuple[Callable[[], str | None], int]] = [
@@ -233,7 +267,8 @@ class Monkey:
         if config != self._config:
             changed = self._config.differences(config) if self._config is not None else {}
             line += f"\n         run {self.window.controller.run_id}: " + ", ".join(
-                f"{name}={new!r}" for name, (_, new) in changed.items())
+                f"{name}={new!r}" for name, (_, new) in changed.items()
+            )
             self._config = config
         line += f" [frames shown {self.window.frames_displayed}]"
         self.history.append(line)
@@ -278,8 +313,10 @@ class Monkey:
             spin.stepBy(steps)
             return f"spin {name}: stepBy({steps}) -> {spin.value()}"
         if mode == "burst":
-            values = [self._value(spin, low, high, is_float, self.rng.choice(["min", "max", "uniform", "log"]))
-                      for _ in range(self.rng.randint(2, 8))]
+            values = [
+                self._value(spin, low, high, is_float, self.rng.choice(["min", "max", "uniform", "log"]))
+                for _ in range(self.rng.randint(2, 8))
+            ]
             for value in values:
                 spin.setValue(value)
             return f"spin {name}: burst {values} -> {spin.value()}"
@@ -318,8 +355,14 @@ class Monkey:
             slider.setSliderDown(False)
             return f"slider {self._name(slider)}: dragged through {positions[:4]}… to {positions[-1]}"
         if mode == "page":
-            action = self.rng.choice([QSlider.SliderAction.SliderPageStepAdd, QSlider.SliderAction.SliderPageStepSub,
-                                      QSlider.SliderAction.SliderToMinimum, QSlider.SliderAction.SliderToMaximum])
+            action = self.rng.choice(
+                [
+                    QSlider.SliderAction.SliderPageStepAdd,
+                    QSlider.SliderAction.SliderPageStepSub,
+                    QSlider.SliderAction.SliderToMinimum,
+                    QSlider.SliderAction.SliderToMaximum,
+                ]
+            )
             slider.triggerAction(action)
             return f"slider {self._name(slider)}: {action.name} -> {slider.value()}"
         value = {"min": low, "max": high}.get(mode, self.rng.randint(low, high))
@@ -343,7 +386,8 @@ class Monkey:
 
     def button(self) -> str | None:
         buttons = [
-            b for b in self._widgets(QAbstractButton)
+            b
+            for b in self._widgets(QAbstractButton)
             if not any(word in b.text().replace("&", "").lower() for word in QUIT_WORDS)
             and not (isinstance(b, QToolButton) and b.defaultAction() is not None and _quits(b.defaultAction()))
         ]
@@ -359,7 +403,8 @@ class Monkey:
             return None
         action = self.rng.choice(actions)
         action.trigger()
-        return f"action {action.text()!r} triggered{' (checked=' + str(action.isChecked()) + ')' if action.isCheckable() else ''}"
+        checked = f" (checked={action.isChecked()})" if action.isCheckable() else ""
+        return f"action {action.text()!r} triggered{checked}"
 
     def key(self) -> str | None:
         key = self.rng.choice(KEYS)
@@ -459,6 +504,7 @@ def assert_still_responds(window, qtbot, errors: ErrorRecorder, context: Callabl
     settled = window.status._latest.iteration  # type: ignore[union-attr]
     window.step_action.trigger()
     qtbot.waitUntil(lambda: window.status._latest.iteration == settled + 1, timeout=5000)  # type: ignore[union-attr]
+
     # Nothing left behind: only the current process (with its batch helper, if a large scene
     # started one) and at most a warm standby.
     def kept() -> set:

@@ -16,8 +16,16 @@ from gradlab.ui.worker import Delivery
 # Found with gradlab.core.run headless (and checked again below): the first updates are finite,
 # the weights become NaN after about ten updates, and the run ends there.
 EXPLODING = {
-    "rnn": Config(cell="rnn", activation="relu", w_rec_scale=1.5, lr=0.05, seq_len=20, hidden_size=16,
-                  batch_size=4, dtype="float32"),
+    "rnn": Config(
+        cell="rnn",
+        activation="relu",
+        w_rec_scale=1.5,
+        lr=0.05,
+        seq_len=20,
+        hidden_size=16,
+        batch_size=4,
+        dtype="float32",
+    ),
     "lstm": Config(cell="lstm", w_rec_scale=1.5, lr=10.0, seq_len=20, hidden_size=16, batch_size=4, dtype="float32"),
     "gru": Config(cell="gru", w_rec_scale=1.5, lr=10.0, seq_len=20, hidden_size=16, batch_size=4, dtype="float32"),
 }

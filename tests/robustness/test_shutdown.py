@@ -49,8 +49,14 @@ def _scenario_file(tmp_path: Path, config: Config) -> Path:
     return path
 
 
-def run_and_close(tmp_path: Path, config: Config | None, *, exit_after_frames: int | None = None,
-                  close_after_ms: int | None = None, probe: bool = True) -> Outcome:
+def run_and_close(
+    tmp_path: Path,
+    config: Config | None,
+    *,
+    exit_after_frames: int | None = None,
+    close_after_ms: int | None = None,
+    probe: bool = True,
+) -> Outcome:
     """Start the app, let it close itself as asked, and watch its exit and its children."""
     close_file = tmp_path / f"closed-{time.monotonic_ns()}.txt"
     trace_file = tmp_path / f"trace-{time.monotonic_ns()}.txt"
@@ -58,8 +64,13 @@ def run_and_close(tmp_path: Path, config: Config | None, *, exit_after_frames: i
     # or geometry nor writes its own there (QSettings follows XDG_CONFIG_HOME on Linux).
     config_home = tmp_path / "config"
     config_home.mkdir(exist_ok=True)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GRADLAB_PROBE_CLOSE_TIME_FILE=str(close_file),
-               GRADLAB_PROBE_TRACE_FILE=str(trace_file), XDG_CONFIG_HOME=str(config_home))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        GRADLAB_PROBE_CLOSE_TIME_FILE=str(close_file),
+        GRADLAB_PROBE_TRACE_FILE=str(trace_file),
+        XDG_CONFIG_HOME=str(config_home),
+    )
     env.pop("GRADLAB_EXIT_AFTER_FRAMES", None)
     if exit_after_frames is not None:
         env["GRADLAB_EXIT_AFTER_FRAMES"] = str(exit_after_frames)
@@ -90,12 +101,16 @@ def run_and_close(tmp_path: Path, config: Config | None, *, exit_after_frames: i
     trace = ", ".join(f"{name} +{float(t) - closed:.3f} s" for name, t in phases) if closed is not None else ""
     if closed is not None:
         trace += f", process gone +{exited - closed:.3f} s"
-    return Outcome(process.returncode, stderr, None if closed is None else exited - closed, wall, simulation, left, trace)
+    return Outcome(
+        process.returncode, stderr, None if closed is None else exited - closed, wall, simulation, left, trace
+    )
 
 
 def _check(outcome: Outcome, what: str) -> None:
-    print(f"\n{what}: status {outcome.status}, exit {outcome.exit_after_close_s} s after the close began, "
-          f"{outcome.wall_s:.1f} s in all, simulation processes {sorted(outcome.simulation_pids)}; {outcome.trace}")
+    print(
+        f"\n{what}: status {outcome.status}, exit {outcome.exit_after_close_s} s after the close began, "
+        f"{outcome.wall_s:.1f} s in all, simulation processes {sorted(outcome.simulation_pids)}; {outcome.trace}"
+    )
     assert outcome.status == 0, f"{what}: exit status {outcome.status}\n{outcome.stderr}"
     assert "Traceback" not in outcome.stderr, f"{what}: a traceback on stderr\n{outcome.stderr}"
     assert not outcome.left_running, f"{what}: simulation processes left running: {outcome.left_running}"
@@ -126,7 +141,9 @@ def _cases(seed: int, count: int) -> list[tuple[str, Config | None, int | None, 
     return cases
 
 
-@pytest.mark.parametrize("case", _cases(SEED, 3), ids=lambda case: case[0].split(",")[0].replace(" ", "-").replace("(", "").replace(")", ""))
+@pytest.mark.parametrize(
+    "case", _cases(SEED, 3), ids=lambda case: case[0].split(",")[0].replace(" ", "-").replace("(", "").replace(")", "")
+)
 def test_closing_at_a_random_moment_exits_promptly(case, tmp_path):
     name, config, frames, delay = case
     _check(run_and_close(tmp_path, config, exit_after_frames=frames, close_after_ms=delay), name)
@@ -142,7 +159,11 @@ def test_plain_python_m_gradlab_exits_cleanly(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", _cases(SEED + 100, 24), ids=lambda case: case[0].replace(" ", "-").replace(",", "").replace("(", "").replace(")", ""))
+@pytest.mark.parametrize(
+    "case",
+    _cases(SEED + 100, 24),
+    ids=lambda case: case[0].replace(" ", "-").replace(",", "").replace("(", "").replace(")", ""),
+)
 def test_closing_at_a_random_moment_exits_promptly_many(case, tmp_path):
     name, config, frames, delay = case
     _check(run_and_close(tmp_path, config, exit_after_frames=frames, close_after_ms=delay), name)

@@ -34,7 +34,9 @@ FPS_KEPT = 0.5
 
 def _check(result: soak_module.SoakResult) -> None:
     samples = result.samples
-    lines = [f"  after {f:6d} frames: window {g:7.1f} MB, simulation {s:7.1f} MB, {fps:5.1f} fps" for f, g, s, fps in samples]
+    lines = [
+        f"  after {f:6d} frames: window {g:7.1f} MB, simulation {s:7.1f} MB, {fps:5.1f} fps" for f, g, s, fps in samples
+    ]
     report = "\n".join(lines)
     print("\n" + report)
     assert len(samples) >= 6, f"too few samples:\n{report}"

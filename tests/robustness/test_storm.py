@@ -60,7 +60,9 @@ def _storm(window, rng: random.Random, changes: int) -> None:  # type: ignore[no
             _change_something(window, rng)
         app.processEvents()
         took = clock.stop()
-        assert took.running_s <= ACTION_LIMIT_S, f"a burst of {burst} changes took {took.describe()} (after {done} changes)"
+        assert took.running_s <= ACTION_LIMIT_S, (
+            f"a burst of {burst} changes took {took.describe()} (after {done} changes)"
+        )
         done += burst
 
 
@@ -70,7 +72,8 @@ def _wait_for_frame_of_current_run(window, qtbot, timeout_s: float = 10.0) -> De
     run_id = window.controller.run_id
     try:
         assert wait_until(
-            lambda: any(d.run_id == run_id and d.frame is not None for d in deliveries), timeout_s,
+            lambda: any(d.run_id == run_id and d.frame is not None for d in deliveries),
+            timeout_s,
             step=QApplication.processEvents,
         ), f"no frame of run {run_id} within {timeout_s} s; {controller_state(window)}"
     finally:
@@ -193,9 +196,14 @@ def test_changes_during_a_slow_update_never_block_the_window(small_window, qtbot
         app.processEvents()
         took = clock.stop()
         timings.append((took.running_s, index, what))
-        assert took.running_s <= ACTION_LIMIT_S, f"change {index} ({what}) took {took.describe()}; {controller_state(window)}"
+        assert took.running_s <= ACTION_LIMIT_S, (
+            f"change {index} ({what}) took {took.describe()}; {controller_state(window)}"
+        )
     slowest = sorted(timings, reverse=True)[:5]
-    print("\n600 changes during a slow update, the slowest: " + ", ".join(f"#{i} {w} {t * 1000:.0f} ms" for t, i, w in slowest))
+    print(
+        "\n600 changes during a slow update, the slowest: "
+        + ", ".join(f"#{i} {w} {t * 1000:.0f} ms" for t, i, w in slowest)
+    )
     window.close()
     assert not live_workers()
     errors.check()

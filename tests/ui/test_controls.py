@@ -45,9 +45,7 @@ CHANGES: list[tuple[str, Any, Callable[[ControlPanel], None]]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("field", "expected", "act"), CHANGES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CHANGES)]
-)
+@pytest.mark.parametrize(("field", "expected", "act"), CHANGES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CHANGES)])
 def test_each_control_reaches_the_config_the_worker_runs(window, qtbot, field, expected, act):
     first_run = window.controller.run_id
     act(window.controls)
@@ -60,17 +58,27 @@ def test_each_control_reaches_the_config_the_worker_runs(window, qtbot, field, e
     assert window.controller.config == window.controls.config
     # ... and the new run's frames reach the screen.
     run_id = window.controller.run_id
-    with qtbot.waitSignal(
-        window.frame_displayed, timeout=3000, check_params_cb=lambda r, _i: r == run_id
-    ):
+    with qtbot.waitSignal(window.frame_displayed, timeout=3000, check_params_cb=lambda r, _i: r == run_id):
         pass
 
 
 def test_a_config_set_programmatically_updates_every_control_and_the_run(window, qtbot):
     config = Config(
-        cell="lstm", activation="sigmoid", hidden_size=10, seq_len=33, batch_size=5,
-        w_rec_scale=1.7, init="xavier", task="adding", optimizer="adam", lr=0.02,
-        weight_decay=0.01, clip="value", clip_threshold=0.5, truncation=7, dtype="float32",
+        cell="lstm",
+        activation="sigmoid",
+        hidden_size=10,
+        seq_len=33,
+        batch_size=5,
+        w_rec_scale=1.7,
+        init="xavier",
+        task="adding",
+        optimizer="adam",
+        lr=0.02,
+        weight_decay=0.01,
+        clip="value",
+        clip_threshold=0.5,
+        truncation=7,
+        dtype="float32",
         seed=99,
     )
     window.set_config(config)

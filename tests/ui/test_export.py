@@ -53,7 +53,9 @@ def test_svg_export_is_parseable_xml_with_the_four_plots(window, wait_frames, tm
     texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
     for title in ("Gradient through time", "Training", "Spectrum", "Weights"):
         assert title in texts
-    curves = list(root.iter("{http://www.w3.org/2000/svg}path")) + list(root.iter("{http://www.w3.org/2000/svg}polyline"))
+    curves = list(root.iter("{http://www.w3.org/2000/svg}path")) + list(
+        root.iter("{http://www.w3.org/2000/svg}polyline")
+    )
     assert len(curves) > 10
     # The eigenvalues (and any markers) are vector symbols, not an embedded image per point.
     assert not list(root.iter("{http://www.w3.org/2000/svg}image"))
@@ -70,7 +72,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 def test_csv_export_has_the_documented_columns_and_every_update(window, wait_frames, tmp_path):
     wait_frames(window, 4)
     window.controller.pause()
-    wait_frames  # the run is paused: what was delivered is what gets written
+    # the run is paused: what was delivered is what gets written
     path = window.export_data(tmp_path / "run.csv")
     with path.open(encoding="utf-8") as handle:
         assert handle.readline().strip() == ",".join(COLUMNS)
@@ -79,7 +81,9 @@ def test_csv_export_has_the_documented_columns_and_every_update(window, wait_fra
     assert iterations == list(range(1, len(iterations) + 1))
     assert len(rows) == window.training_plot.history.total
     last = window.recorder.last_frame
-    assert last is not None and float(rows[last.iteration - 1]["spectral_radius"]) == pytest.approx(last.spectral_radius)
+    assert last is not None and float(rows[last.iteration - 1]["spectral_radius"]) == pytest.approx(
+        last.spectral_radius
+    )
 
 
 def test_npz_export_loads_with_the_clis_arrays(window, wait_frames, tmp_path):
@@ -168,6 +172,11 @@ def test_the_recorder_is_bounded():
     recorder = RunRecorder(capacity=10)
     recorder.start(Config())
     for start in range(0, 50, 5):
-        recorder.add(UpdateHistory.from_rows([(i + 1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, "") for i in range(start, start + 5)]), None)
+        recorder.add(
+            UpdateHistory.from_rows(
+                [(i + 1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, "") for i in range(start, start + 5)]
+            ),
+            None,
+        )
     history = recorder.history()
     assert history.rows["iteration"] == list(range(41, 51))

@@ -108,7 +108,11 @@ def _drop_events(paths: list[Path] | None, text: str = "") -> tuple[QDragEnterEv
     if text:
         mime.setText(text)
     enter = QDragEnterEvent(
-        QPointF(50, 50).toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        QPointF(50, 50).toPoint(),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
     )
     drop = QDropEvent(
         QPointF(50, 50), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
@@ -147,7 +151,13 @@ def test_drops_that_are_not_one_local_file_are_ignored(window, tmp_path, kind):
     else:
         mime = QMimeData()
         mime.setUrls([QUrl("https://example.org/scene.json")])
-        enter = QDragEnterEvent(QPointF(5, 5).toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        enter = QDragEnterEvent(
+            QPointF(5, 5).toPoint(),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
         enter._mime = mime  # type: ignore[attr-defined]
     window.dragEnterEvent(enter)
     assert not enter.isAccepted()
@@ -156,7 +166,9 @@ def test_drops_that_are_not_one_local_file_are_ignored(window, tmp_path, kind):
 def test_scenario_files_are_data_only(tmp_path, window):
     # A file that would run code if it were evaluated or unpickled is just refused.
     path = tmp_path / "evil.json"
-    path.write_text('{"title": "__import__(\'os\').system(\'touch hacked\')", "caption": "c", "config": {"seed": "1+1"}}')
+    path.write_text(
+        '{"title": "__import__(\'os\').system(\'touch hacked\')", "caption": "c", "config": {"seed": "1+1"}}'
+    )
     assert window.open_scenario_file(path) is False
     assert not (Path.cwd() / "hacked").exists()
     assert "seed" in window.notice.text

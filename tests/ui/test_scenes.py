@@ -6,7 +6,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
-from gradlab.core import Config
 from gradlab.core.scenario import Scenario
 from gradlab.presets import presets
 from gradlab.ui.app import create_window, launch

@@ -109,8 +109,13 @@ def test_exact_zeros_are_marked_not_dropped(window, qtbot):
 
 def test_an_exploding_float32_run_shows_the_alert_and_stays_responsive(window, qtbot):
     exploding = Config(
-        activation="linear", w_rec_scale=3.0, seq_len=100, hidden_size=16, batch_size=4,
-        dtype="float32", lr=0.5,
+        activation="linear",
+        w_rec_scale=3.0,
+        seq_len=100,
+        hidden_size=16,
+        batch_size=4,
+        dtype="float32",
+        lr=0.5,
     )
     window.set_config(exploding)
     qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=5000)
@@ -162,9 +167,7 @@ def test_the_rendered_window_is_not_blank(window, qtbot):
     image = window.grab().toImage()
     assert image.width() >= 1000 and image.height() >= 600
     step = 7
-    colours = {
-        image.pixel(x, y) for x in range(0, image.width(), step) for y in range(0, image.height(), step)
-    }
+    colours = {image.pixel(x, y) for x in range(0, image.width(), step) for y in range(0, image.height(), step)}
     assert len(colours) > 20
     # The main plot itself has drawn something besides its background.
     plot_image = window.gradient_plot.grab().toImage()

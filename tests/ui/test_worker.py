@@ -43,7 +43,7 @@ def test_frames_of_a_superseded_run_are_never_delivered(controller, qtbot):
     qtbot.wait(30)  # the first run is now in the middle of an update
     new_id = controller.start(Config(hidden_size=8, seq_len=20, batch_size=4))
     qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=5000)
-    after_restart = deliveries[[d.run_id for d in deliveries].index(new_id):]
+    after_restart = deliveries[[d.run_id for d in deliveries].index(new_id) :]
     assert all(d.run_id == new_id for d in after_restart)
     assert all(d.config.seq_len == 20 for d in after_restart)
 
@@ -188,7 +188,10 @@ def test_the_simulation_process_imports_no_qt():
     import subprocess
     import sys
 
-    code = "import sys, gradlab.ui.engine; sys.exit(any(m.startswith(('PySide6', 'pyqtgraph', 'shiboken6')) for m in sys.modules))"
+    code = (
+        "import sys, gradlab.ui.engine;"
+        " sys.exit(any(m.startswith(('PySide6', 'pyqtgraph', 'shiboken6')) for m in sys.modules))"
+    )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
 
 

@@ -28,8 +28,16 @@ def gate_blocks(W: np.ndarray, order: Sequence[int]) -> np.ndarray:
     return blocks[list(order)]
 
 
-def carry_back(dz_t: np.ndarray, W: np.ndarray, dh: np.ndarray, t: int, has_loss: np.ndarray,
-               scratch: np.ndarray | None, carry: np.ndarray, flush: bool) -> None:
+def carry_back(
+    dz_t: np.ndarray,
+    W: np.ndarray,
+    dh: np.ndarray,
+    t: int,
+    has_loss: np.ndarray,
+    scratch: np.ndarray | None,
+    carry: np.ndarray,
+    flush: bool,
+) -> None:
     """Add ∂L/∂z_t · ∂z_t/∂h_{t-1} to dh[t-1] (written straight in where step t-1 has no loss term
     of its own): dz_t (B, H) @ W (H, H) for one block (``scratch`` None), else Σ_k dz_t[k] W[k]
     with dz_t (G, B, H), W (G, H, H) and ``scratch`` (G, B, H). ``carry`` (B, H) is a work buffer.
@@ -80,8 +88,9 @@ def gate_inputs(x1: np.ndarray, W1: np.ndarray, workspace: Workspace | None) -> 
     return acts
 
 
-def weight_grads(dz_h: Sequence[np.ndarray], dz_x: Sequence[np.ndarray], x1: np.ndarray, hs: np.ndarray,
-                 order: Sequence[int]) -> dict[str, np.ndarray]:
+def weight_grads(
+    dz_h: Sequence[np.ndarray], dz_x: Sequence[np.ndarray], x1: np.ndarray, hs: np.ndarray, order: Sequence[int]
+) -> dict[str, np.ndarray]:
     """W_ih, W_hh, b_ih, b_hh in torch's layout, each gate's block one product over all steps at
     once. ``dz_h[k]`` (T, B, H) is ∂L/∂(gate k's recurrent term) in the internal gate ``order``,
     ``dz_x[k]`` ∂L/∂(its input term): the same array except in the GRU. ``x1``: the input with a
@@ -92,8 +101,10 @@ def weight_grads(dz_h: Sequence[np.ndarray], dz_x: Sequence[np.ndarray], x1: np.
     x_flat, h_flat = x1.reshape(T * B, D1), hs[:-1].reshape(T * B, H)
     dtype = x1.dtype
     grads = {
-        "W_ih": np.empty((G * H, D1 - 1), dtype), "W_hh": np.empty((G * H, H), dtype),
-        "b_ih": np.empty(G * H, dtype), "b_hh": np.empty(G * H, dtype),
+        "W_ih": np.empty((G * H, D1 - 1), dtype),
+        "W_hh": np.empty((G * H, H), dtype),
+        "b_ih": np.empty(G * H, dtype),
+        "b_hh": np.empty(G * H, dtype),
     }
     for by_h, by_x, block in zip(dz_h, dz_x, order):
         rows = slice(block * H, (block + 1) * H)

@@ -16,7 +16,13 @@ import numpy as np
 
 from ..workspace import Workspace, empty
 from .common import (
-    carry_back, gate_blocks, gate_inputs, input_weights, recurrent_weights, weight_grads, with_ones,
+    carry_back,
+    gate_blocks,
+    gate_inputs,
+    input_weights,
+    recurrent_weights,
+    weight_grads,
+    with_ones,
 )
 from .underflow import flush_subnormal, near_underflow
 
@@ -88,7 +94,11 @@ def forward(
 
 
 def backward(
-    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray,
+    params: dict[str, np.ndarray],
+    cache: Cache,
+    dh: np.ndarray,
+    has_loss: np.ndarray,
+    cut: np.ndarray,
     workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Returns dgh (3, T, B, H), the gradient at gh, and the parameter gradients."""

@@ -15,7 +15,13 @@ import numpy as np
 
 from ..workspace import Workspace, empty
 from .common import (
-    carry_back, gate_blocks, gate_inputs, input_weights, recurrent_weights, weight_grads, with_ones,
+    carry_back,
+    gate_blocks,
+    gate_inputs,
+    input_weights,
+    recurrent_weights,
+    weight_grads,
+    with_ones,
 )
 from .underflow import flush_subnormal, near_underflow
 
@@ -34,7 +40,10 @@ class Cache:
 
 
 def forward(
-    params: dict[str, np.ndarray], x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None,
+    params: dict[str, np.ndarray],
+    x: np.ndarray,
+    h0: np.ndarray | None = None,
+    c0: np.ndarray | None = None,
     workspace: Workspace | None = None,
 ) -> Cache:
     T, B, _ = x.shape
@@ -86,7 +95,11 @@ def forward(
 
 
 def backward(
-    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray,
+    params: dict[str, np.ndarray],
+    cache: Cache,
+    dh: np.ndarray,
+    has_loss: np.ndarray,
+    cut: np.ndarray,
     workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Returns dz (4, T, B, H) at the gate pre-activations (internal order), the parameter

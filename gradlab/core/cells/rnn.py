@@ -26,7 +26,10 @@ class Cache:
 
 
 def forward(
-    params: dict[str, np.ndarray], x: np.ndarray, activation: Activation, h0: np.ndarray | None = None,
+    params: dict[str, np.ndarray],
+    x: np.ndarray,
+    activation: Activation,
+    h0: np.ndarray | None = None,
     workspace: Workspace | None = None,
 ) -> Cache:
     T, B, _ = x.shape
@@ -49,7 +52,11 @@ def forward(
 
 
 def backward(
-    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, has_loss: np.ndarray, cut: np.ndarray,
+    params: dict[str, np.ndarray],
+    cache: Cache,
+    dh: np.ndarray,
+    has_loss: np.ndarray,
+    cut: np.ndarray,
     workspace: Workspace | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Returns da (1, T, B, H), the gradient at the pre-activations, and the cell's parameter gradients."""
