@@ -8,8 +8,13 @@ come through ``importlib.resources``; from a source checkout that is not install
 from __future__ import annotations
 
 import importlib.resources
-from importlib.resources.abc import Traversable
+import sys
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:  # pragma: no cover
+    from importlib.abc import Traversable
 
 
 def resources_root() -> Traversable:

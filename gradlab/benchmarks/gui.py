@@ -139,12 +139,13 @@ def control_change_latency(app: QApplication, config: Config, repeats: int) -> l
     viewport.installEventFilter(watcher)
     latencies: list[float] = []
     new_frame_seen = {"run": -1}
-    window.frame_displayed.connect(
-        lambda run_id, _iteration: (
-            watcher.arm() if run_id == window.controller.run_id and new_frame_seen["run"] != run_id else None,
-            new_frame_seen.__setitem__("run", run_id),
-        )
-    )
+
+    def first_frame_of_a_run(run_id: int, _iteration: int) -> None:
+        if run_id == window.controller.run_id and new_frame_seen["run"] != run_id:
+            watcher.arm()
+        new_frame_seen["run"] = run_id
+
+    window.frame_displayed.connect(first_frame_of_a_run)
     for index in range(repeats):
         _spin(app, 0.3)
         scale = 0.6 + 0.05 * index

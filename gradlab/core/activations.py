@@ -18,16 +18,19 @@ def sigmoid(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def _tanh(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.tanh(x, out=out)
+    result: np.ndarray = np.tanh(x, out=out)
+    return result
 
 
 def _relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    return np.maximum(x, 0, out=out)
+    result: np.ndarray = np.maximum(x, 0, out=out)
+    return result
 
 
 def _linear(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     if out is None:
-        return x.copy()
+        copy: np.ndarray = x.copy()
+        return copy
     np.copyto(out, x)
     return out
 
