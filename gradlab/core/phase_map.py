@@ -1,0 +1,628 @@
+"""Phase maps: the per-step slope of the gradient over two numeric controls, on the untrained network.
+
+For every point of a grid over two ``Config`` fields (x and y), the network is initialised as a
+run of that config would be, and one forward + backward pass of one batch (the run's first batch)
+gives log10 ‖∂L/∂h_t‖ through time; its least-squares slope per step back is the *measured* slope
+(< 0: vanishing, > 0: exploding). Beside it: the *predicted* slope of mean-field theory
+(``mean_field``), whose zero is the edge of chaos, and the total log10 ratio of the gradient at the
+first step to the gradient at the last. Optionally a trainability map (Schoenholz et al. 2017): the
+loss after N updates relative to the baseline.
+
+The grid is computed on a ``concurrent.futures.Executor`` (by default a pool of local processes),
+a few rows per task, and can be cancelled at any time; finished maps are cached on disk under a
+hash of everything they depend on.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from .config import FIELDS, MAX_SEED, Config
+from .experiment import run
+from .gradients import gradients
+from .inits import init_params
+from .mean_field import predicted_slope
+from .tasks import TASK_INFO, make_batch
+from .theory import fitted_slope
+from .workspace import Workspace
+
+# Bumped whenever what a map holds, or how a point is computed, changes: old cache entries are
+# then simply not found.
+CACHE_FORMAT = 1
+# A task should hold at least this many points, so that handing it to a process (~1 ms) is small
+# against its work (~2-5 ms a point for the default RNN) ...
+MIN_POINTS_PER_TASK = 16
+# ... and there should be at least this many tasks per worker, so that the workers finish together
+# and rows reach the screen early.
+TASKS_PER_WORKER = 4
+# How often a waiting map looks at its cancel event (seconds).
+CANCEL_POLL_S = 0.05
+# The trainability value is the mean loss of the last few updates (one loss is noisy).
+TRAINABILITY_LAST = 5
+
+
+class PhaseMapError(ValueError):
+    """A map that cannot be computed (bad axis, bad combination of fields): the message is one line."""
+
+
+# ---------------------------------------------------------------------------------------- axes
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of a map: a numeric Config field and the values it takes (ints for int fields)."""
+
+    field: str
+    values: tuple[float, ...]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def describe(self) -> str:
+        first, last = self.values[0], self.values[-1]
+        return f"{self.field}={first:g}:{last:g}:{len(self.values)}"
+
+
+def numeric_fields() -> tuple[str, ...]:
+    """The Config fields a map can sweep."""
+    return tuple(name for name, spec in FIELDS.items() if spec.kind != "choice")
+
+
+def make_axis(field_name: str, start: float, stop: float, count: int) -> Axis:
+    """``count`` evenly spaced values from ``start`` to ``stop`` (both included); integer fields
+    round them and drop repeats. Raises ``PhaseMapError`` naming what is wrong."""
+    spec = FIELDS.get(field_name)
+    if spec is None:
+        raise PhaseMapError(f"{field_name!r} is not a field; numeric fields: {', '.join(numeric_fields())}")
+    if spec.kind == "choice":
+        raise PhaseMapError(
+            f"{field_name} is a choice ({', '.join(spec.choices)}), not a number; "
+            f"numeric fields: {', '.join(numeric_fields())}"
+        )
+    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+        raise PhaseMapError(f"{field_name}: the number of points must be an integer >= 1, not {count!r}")
+    for end in (start, stop):
+        try:
+            spec.check(float(end) if spec.kind == "float" else end)
+        except ValueError:
+            raise PhaseMapError(
+                f"{field_name}: {end!r} is outside the field's range; allowed: {spec.describe()}"
+            ) from None
+    values = np.linspace(float(start), float(stop), int(count)) if count > 1 else np.array([float(start)])
+    if spec.kind == "int":
+        rounded = [int(v) for v in np.rint(values)]
+        return Axis(field_name, tuple(dict.fromkeys(rounded)))  # order kept, repeats dropped
+    return Axis(field_name, tuple(float(v) for v in values))
+
+
+def parse_axis(text: str) -> Axis:
+    """``FIELD=START:STOP:N`` (or ``FIELD=VALUE``) → Axis."""
+    name, sep, grid = text.partition("=")
+    name = name.strip().replace("-", "_")
+    parts = grid.split(":")
+    if not sep or len(parts) not in (1, 3):
+        raise PhaseMapError(f"{text!r}: expected FIELD=START:STOP:N, e.g. w_rec_scale=0.5:1.5:41")
+    try:
+        start = float(parts[0])
+        stop = float(parts[1]) if len(parts) == 3 else start
+        count_value = float(parts[2]) if len(parts) == 3 else 1.0
+    except ValueError:
+        raise PhaseMapError(f"{text!r}: START, STOP and N must be numbers") from None
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise PhaseMapError(f"{text!r}: START and STOP must be finite")
+    if not count_value.is_integer():
+        raise PhaseMapError(f"{text!r}: N must be an integer >= 1")
+    return make_axis(name, start, stop, int(count_value))
+
+
+# ---------------------------------------------------------------------------------------- spec
+
+
+@dataclass(frozen=True)
+class PhaseMapSpec:
+    """What a map is computed from. ``seeds`` networks (seeds base.seed, base.seed + 1, …) per
+    point, their slopes averaged; ``trainability``: also train each point this many updates."""
+
+    base: Config
+    x: Axis
+    y: Axis
+    seeds: int = 1
+    trainability: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.x.field == self.y.field:
+            raise PhaseMapError(f"x and y are both {self.x.field}; choose two different fields")
+        if isinstance(self.seeds, bool) or not isinstance(self.seeds, int) or not 1 <= self.seeds <= 1000:
+            raise PhaseMapError(f"seeds: {self.seeds!r} must be an integer in [1, 1000]")
+        if self.trainability is not None and (
+            isinstance(self.trainability, bool) or not isinstance(self.trainability, int) or self.trainability < 1
+        ):
+            raise PhaseMapError(f"trainability: {self.trainability!r} must be a positive number of updates")
+        # Every point must be a valid config: the memory limit grows with the sizes, so the
+        # corners of the grid decide.
+        for x_value in (min(self.x.values), max(self.x.values)):
+            for y_value in (min(self.y.values), max(self.y.values)):
+                try:
+                    self.point_config(x_value, y_value)
+                except ValueError as error:
+                    raise PhaseMapError(str(error)) from None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(Ny, Nx): rows are y values, columns x values."""
+        return len(self.y), len(self.x)
+
+    def point_config(self, x_value: float, y_value: float, seed_offset: int = 0) -> Config:
+        seed = (self.base.seed + seed_offset) % (MAX_SEED + 1)
+        return self.base.replace(**{self.x.field: x_value, self.y.field: y_value, "seed": seed})
+
+    def key(self) -> str:
+        """A hash of everything the map's numbers depend on (the cache key)."""
+        identity = {
+            "format": CACHE_FORMAT,
+            "version": __version__,
+            "base": self.base.to_dict(),
+            "x": [self.x.field, list(self.x.values)],
+            "y": [self.y.field, list(self.y.values)],
+            "seeds": self.seeds,
+            "trainability": self.trainability,
+        }
+        return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:32]
+
+
+# ---------------------------------------------------------------------------------------- one point
+
+
+def mean_field_scales(config: Config) -> tuple[str, float, float] | None:
+    """(activation, σ_w, σ_b) of the mean-field picture of ``config``'s first step, or None where
+    the theory here does not apply (gated cells).
+
+    σ_w² is the variance of a recurrent weight times H: s² for gaussian, orthogonal (the same
+    second moment), xavier and identity (whose weights do not mix: the theory fails there, and
+    it is drawn anyway, as a reference), 2·s² for he. σ_b² gathers everything else a
+    pre-activation adds: the biases b_ih + b_hh (each U(±1/√H): 1/(3H)) and the input projection
+    (D inputs of second moment E[x²] times W_ih's 1/(3H)).
+    """
+    if config.cell != "rnn":
+        return None
+    H = config.hidden_size
+    sigma_w = config.w_rec_scale * (math.sqrt(2.0) if config.init == "he" else 1.0)
+    # probe: D inputs N(0, 1); adding: U[0, 1] values (E[x²] = 1/3) and two marks of 1 in T steps
+    probe = config.task == "probe"
+    input_moment = float(TASK_INFO["probe"].input_size) if probe else 1.0 / 3.0 + 2.0 / config.seq_len
+    sigma_b2 = (input_moment + 2.0) / (3.0 * H)
+    bias_scale = getattr(config, "bias_scale", None)  # the depth mode's bias std, where it exists
+    if isinstance(bias_scale, (int, float)):
+        sigma_b2 += float(bias_scale) ** 2
+    return config.activation, sigma_w, math.sqrt(sigma_b2)
+
+
+def predicted_point_slope(config: Config) -> float:
+    """The mean-field slope ½·log10 χ₁ per step for ``config`` (nan where it does not apply)."""
+    scales = mean_field_scales(config)
+    if scales is None:
+        return math.nan
+    return predicted_slope(*scales)
+
+
+@dataclass(frozen=True)
+class PointResult:
+    slope: float  # measured, mean over seeds of the finite ones
+    total_log10_ratio: float  # log10 ‖∂L/∂h_1‖ − log10 ‖∂L/∂h_T‖, mean over seeds
+    predicted_slope: float
+    loss_ratio: float = math.nan  # trainability: mean loss of the last updates / baseline
+
+
+def measure_point(
+    config: Config, seeds: int = 1, trainability: int | None = None, workspace: Workspace | None = None
+) -> PointResult:
+    """The map's numbers at one config (see the module docstring)."""
+    slopes, totals, ratios = [], [], []
+    task = TASK_INFO[config.task]
+    for offset in range(seeds):
+        seeded = config.replace(seed=(config.seed + offset) % (MAX_SEED + 1))
+        params = init_params(
+            seeded.cell,
+            task.input_size,
+            seeded.hidden_size,
+            task.output_size,
+            w_rec_scale=seeded.w_rec_scale,
+            init=seeded.init,
+            seed=seeded.seed,
+            dtype=seeded.dtype,
+        )
+        data_rng = np.random.default_rng([seeded.seed, 1])  # the run's first batch (see experiment.run)
+        with np.errstate(all="ignore"):
+            x, target = make_batch(seeded.task, data_rng, seeded.seq_len, seeded.batch_size, seeded.dtype)
+            result = gradients(
+                seeded.cell,
+                params,
+                x,
+                target,
+                activation=seeded.activation,
+                loss=task.loss,
+                truncation=seeded.truncation,
+                workspace=workspace,
+            )
+            log10_back = result.log10_dh_norm[::-1]  # index = steps back from the last step
+            slopes.append(fitted_slope(log10_back))
+            totals.append(float(log10_back[-1] - log10_back[0]))
+        if trainability is not None:
+            ratios.append(_trainability(seeded.replace(iterations=trainability), task.baseline_loss))
+    return PointResult(
+        slope=_finite_mean(slopes),
+        total_log10_ratio=_finite_mean(totals),
+        predicted_slope=predicted_point_slope(config),
+        loss_ratio=_finite_mean(ratios) if trainability is not None else math.nan,
+    )
+
+
+def _trainability(config: Config, baseline: float) -> float:
+    losses = [frame.loss for frame in run(config)]
+    if len(losses) < (config.iterations or 0):  # the weights became inf or nan
+        return math.inf
+    last = losses[-TRAINABILITY_LAST:]
+    mean = float(np.mean(last))
+    return mean / baseline if math.isfinite(mean) else math.inf
+
+
+def _finite_mean(values: Sequence[float]) -> float:
+    finite = [v for v in values if math.isfinite(v)]
+    if finite:
+        return float(np.mean(finite))
+    return float(values[0]) if values else math.nan  # all inf (or nan): say which
+
+
+# ---------------------------------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class PhaseRow:
+    """The results of one y value (one row of the map), as it is finished."""
+
+    index: int  # into y
+    slope: np.ndarray  # (Nx,)
+    predicted_slope: np.ndarray
+    total_log10_ratio: np.ndarray
+    loss_ratio: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What a worker process needs for a few rows (a plain value: it is pickled)."""
+
+    base: dict[str, Any]
+    x_field: str
+    x_values: tuple[float, ...]
+    y_field: str
+    rows: tuple[tuple[int, float], ...]  # (index, y value)
+    seeds: int
+    trainability: int | None
+
+
+def _compute_task(task: _Task) -> list[PhaseRow]:
+    """Run in a worker: the rows of one task."""
+    base = Config.from_dict(task.base)
+    workspace = Workspace()
+    rows = []
+    for index, y_value in task.rows:
+        points = [
+            measure_point(
+                base.replace(**{task.x_field: x_value, task.y_field: y_value}), task.seeds, task.trainability, workspace
+            )
+            for x_value in task.x_values
+        ]
+        rows.append(
+            PhaseRow(
+                index=index,
+                slope=np.array([p.slope for p in points]),
+                predicted_slope=np.array([p.predicted_slope for p in points]),
+                total_log10_ratio=np.array([p.total_log10_ratio for p in points]),
+                loss_ratio=np.array([p.loss_ratio for p in points]) if task.trainability is not None else None,
+            )
+        )
+    return rows
+
+
+def _tasks(spec: PhaseMapSpec, workers: int) -> list[_Task]:
+    ny, nx = spec.shape
+    rows_for_size = max(1, math.ceil(MIN_POINTS_PER_TASK / nx))
+    rows_for_balance = max(1, ny // (TASKS_PER_WORKER * max(1, workers)))
+    per_task = min(rows_for_size, rows_for_balance) if ny > workers else 1
+    indexed = list(enumerate(spec.y.values))
+    base = spec.base.to_dict()
+    return [
+        _Task(
+            base,
+            spec.x.field,
+            spec.x.values,
+            spec.y.field,
+            tuple(indexed[i : i + per_task]),
+            spec.seeds,
+            spec.trainability,
+        )
+        for i in range(0, ny, per_task)
+    ]
+
+
+def _worker_setup() -> None:
+    """In each pool process: one BLAS thread (the pool already uses every core), and a lower
+    priority, so that a live run and the window on the same machine keep their pace."""
+    from .._blas import limit_blas_threads
+
+    limit_blas_threads()
+    with contextlib.suppress(AttributeError, OSError):  # no nice() on this platform
+        os.nice(5)
+
+
+def default_workers() -> int:
+    """Processes of the default pool: one per core."""
+    return max(1, os.cpu_count() or 1)
+
+
+def make_pool(workers: int | None = None) -> concurrent.futures.ProcessPoolExecutor:
+    """The default executor: local processes, started with "spawn" (forking a process that runs
+    Qt threads is unsafe), each with one BLAS thread at a lower priority."""
+    return concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers or default_workers(),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_setup,
+    )
+
+
+def iter_rows(
+    spec: PhaseMapSpec,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    cancel: threading.Event | None = None,
+) -> Iterator[PhaseRow]:
+    """Yield the map's rows as they are finished (in any order).
+
+    ``executor``: where the tasks run (any ``concurrent.futures.Executor``: a process pool, or a
+    cluster's, e.g. Dask's ``client.get_executor()``); by default a pool of ``workers`` local
+    processes (one per core), shut down before this returns. ``cancel``: when set, the rows not
+    started are dropped and the generator ends (closing the generator does the same); a pool of
+    its own is shut down with its processes ended before that.
+    """
+    own_pool = executor is None
+    pool: Executor = make_pool(workers) if executor is None else executor
+    count = workers or getattr(pool, "_max_workers", None) or default_workers()
+    pending: set[Future[list[PhaseRow]]] = set()
+    try:
+        pending = {pool.submit(_compute_task, task) for task in _tasks(spec, count)}
+        while pending:
+            if cancel is not None and cancel.is_set():
+                return
+            done, pending = concurrent.futures.wait(pending, timeout=CANCEL_POLL_S, return_when="FIRST_COMPLETED")
+            for future in done:
+                yield from future.result()
+    finally:
+        for future in pending:
+            future.cancel()
+        if own_pool:
+            # Waits for the tasks already running (a few rows: well under a second) and for the
+            # processes to exit, so that nothing is left behind.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------------------------- the map
+
+
+@dataclass(frozen=True)
+class PhaseMap:
+    """A finished map. Arrays are (Ny, Nx): row j is y[j], column i is x[i]."""
+
+    spec: PhaseMapSpec
+    slope: np.ndarray
+    predicted_slope: np.ndarray
+    total_log10_ratio: np.ndarray
+    loss_ratio: np.ndarray | None = None
+    from_cache: bool = field(default=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for value in (self.slope, self.predicted_slope, self.total_log10_ratio, self.loss_ratio):
+            if value is not None:
+                value.flags.writeable = False
+
+    @property
+    def x(self) -> np.ndarray:
+        return np.array(self.spec.x.values, dtype=float)
+
+    @property
+    def y(self) -> np.ndarray:
+        return np.array(self.spec.y.values, dtype=float)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """What an .npz holds: x, y, the (Ny, Nx) maps and the spec as JSON."""
+        out = {
+            "x": self.x,
+            "y": self.y,
+            "slope": np.asarray(self.slope),
+            "predicted_slope": np.asarray(self.predicted_slope),
+            "total_log10_ratio": np.asarray(self.total_log10_ratio),
+            "x_field": np.array(self.spec.x.field),
+            "y_field": np.array(self.spec.y.field),
+            "seeds": np.array(self.spec.seeds),
+            "config": np.array(json.dumps(self.spec.base.to_dict(), sort_keys=True)),
+        }
+        if self.loss_ratio is not None:
+            out["loss_ratio"] = np.asarray(self.loss_ratio)
+            out["trainability_updates"] = np.array(self.spec.trainability)
+        return out
+
+    def save_npz(self, path: str | os.PathLike[str]) -> Path:
+        return _atomic_write(Path(path), lambda f: np.savez_compressed(f, **self.arrays()))
+
+    def csv_text(self) -> str:
+        """One row per point: x, y, slope, predicted_slope, total_log10_ratio[, loss_ratio]."""
+        columns = [self.spec.x.field, self.spec.y.field, "slope", "predicted_slope", "total_log10_ratio"]
+        if self.loss_ratio is not None:
+            columns.append("loss_ratio")
+        lines = [",".join(columns)]
+        for j, y_value in enumerate(self.spec.y.values):
+            for i, x_value in enumerate(self.spec.x.values):
+                values = [self.slope[j, i], self.predicted_slope[j, i], self.total_log10_ratio[j, i]]
+                if self.loss_ratio is not None:
+                    values.append(self.loss_ratio[j, i])
+                lines.append(",".join([_number(x_value), _number(y_value), *(repr(float(v)) for v in values)]))
+        return "\n".join(lines) + "\n"
+
+    def save_csv(self, path: str | os.PathLike[str]) -> Path:
+        text = self.csv_text().encode()
+        return _atomic_write(Path(path), lambda f: f.write(text))
+
+    @classmethod
+    def load_npz(cls, path: str | os.PathLike[str], spec: PhaseMapSpec | None = None) -> PhaseMap:
+        with np.load(path, allow_pickle=False) as data:
+            if spec is None:
+                base = Config.from_dict(json.loads(str(data["config"])))
+                x_field, y_field = str(data["x_field"]), str(data["y_field"])
+                cast = {f: (int if FIELDS[f].kind == "int" else float) for f in (x_field, y_field)}
+                trainability = int(data["trainability_updates"]) if "trainability_updates" in data else None
+                spec = PhaseMapSpec(
+                    base,
+                    Axis(x_field, tuple(cast[x_field](v) for v in data["x"])),
+                    Axis(y_field, tuple(cast[y_field](v) for v in data["y"])),
+                    int(data["seeds"]),
+                    trainability,
+                )
+            return cls(
+                spec,
+                np.array(data["slope"]),
+                np.array(data["predicted_slope"]),
+                np.array(data["total_log10_ratio"]),
+                np.array(data["loss_ratio"]) if "loss_ratio" in data else None,
+            )
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else repr(float(value))
+
+
+def _atomic_write(path: Path, write: Callable[[Any], object]) -> Path:
+    """Write through a temporary file in the same folder, then rename: a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(
+        dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".part"
+    )
+    try:
+        with os.fdopen(handle, "wb") as f:
+            write(f)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def default_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/gradlab/phase_maps (~/.cache/gradlab/phase_maps by default)."""
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "gradlab" / "phase_maps"
+
+
+def cached(spec: PhaseMapSpec, cache_dir: str | os.PathLike[str] | None) -> PhaseMap | None:
+    """The cached map of ``spec``, or None (no cache, not there, or unreadable)."""
+    if cache_dir is None:
+        return None
+    path = Path(cache_dir) / f"{spec.key()}.npz"
+    try:
+        found = PhaseMap.load_npz(path, spec)
+    except (OSError, ValueError, KeyError):
+        return None
+    if found.slope.shape != spec.shape:
+        return None
+    return PhaseMap(
+        spec, found.slope, found.predicted_slope, found.total_log10_ratio, found.loss_ratio, from_cache=True
+    )
+
+
+def store(phase_map: PhaseMap, cache_dir: str | os.PathLike[str] | None) -> None:
+    """Put a finished map into the cache (a cache that cannot be written is no error)."""
+    if cache_dir is None:
+        return
+    folder = Path(cache_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        phase_map.save_npz(folder / f"{phase_map.spec.key()}.npz")
+    except OSError:
+        pass
+
+
+_USE_DEFAULT = object()
+
+
+def compute_phase_map(
+    spec: PhaseMapSpec,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    cancel: threading.Event | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    on_row: Callable[[PhaseRow], None] | None = None,
+    cache_dir: Any = _USE_DEFAULT,
+) -> PhaseMap | None:
+    """The whole map, or None if ``cancel`` was set before it was finished.
+
+    ``progress(points_done, points_total)`` and ``on_row(row)`` are called as rows finish (in the
+    calling thread). ``cache_dir``: where finished maps are kept (default
+    ``default_cache_dir()``; None: no cache). A cached map is returned at once, its rows still
+    passed to ``on_row``.
+    """
+    folder = default_cache_dir() if cache_dir is _USE_DEFAULT else cache_dir
+    ny, nx = spec.shape
+    found = cached(spec, folder)
+    if found is not None:
+        for j in range(ny):
+            if on_row is not None:
+                on_row(_row_of(found, j))
+        if progress is not None:
+            progress(ny * nx, ny * nx)
+        return found
+    slope = np.full((ny, nx), np.nan)
+    predicted = np.full((ny, nx), np.nan)
+    total = np.full((ny, nx), np.nan)
+    loss_ratio = np.full((ny, nx), np.nan) if spec.trainability is not None else None
+    done_rows = 0
+    if progress is not None:
+        progress(0, ny * nx)
+    for row in iter_rows(spec, executor=executor, workers=workers, cancel=cancel):
+        slope[row.index], predicted[row.index], total[row.index] = row.slope, row.predicted_slope, row.total_log10_ratio
+        if loss_ratio is not None and row.loss_ratio is not None:
+            loss_ratio[row.index] = row.loss_ratio
+        done_rows += 1
+        if on_row is not None:
+            on_row(row)
+        if progress is not None:
+            progress(done_rows * nx, ny * nx)
+    if done_rows < ny:
+        return None
+    result = PhaseMap(spec, slope, predicted, total, loss_ratio)
+    store(result, folder)
+    return result
+
+
+def _row_of(phase_map: PhaseMap, j: int) -> PhaseRow:
+    return PhaseRow(
+        j,
+        np.array(phase_map.slope[j]),
+        np.array(phase_map.predicted_slope[j]),
+        np.array(phase_map.total_log10_ratio[j]),
+        None if phase_map.loss_ratio is None else np.array(phase_map.loss_ratio[j]),
+    )
