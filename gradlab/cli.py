@@ -19,6 +19,7 @@ from typing import IO, Any, NoReturn
 
 from . import __version__
 from ._blas import limit_blas_threads
+from .cli_phase import add_phase_parser, run_phase
 from .core.config import FIELDS, Config, FieldSpec
 from .core.frame import Frame
 from .core.record import FORMATS, History, save
@@ -89,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         run_parser.add_argument(_option(name), **kwargs)
     run_parser.add_argument("--out", metavar="FILE", help=f"save the history: {', '.join(FORMATS)}")
     run_parser.add_argument("--quiet", action="store_true", help="no progress line")
+    add_phase_parser(commands)
     return parser
 
 
@@ -239,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.out is not None:
                 check_out_path(args.out)
             return run_headless(config, args.out, args.quiet, sys.stderr)
+        if args.command == "phase":
+            return run_phase(args, sys.stderr)
         scenario = load_scenario(args.scenario) if args.scenario else None
     except UsageError as error:
         print(one_line(str(error)), file=sys.stderr)

@@ -22,6 +22,7 @@ import json
 import math
 import multiprocessing
 import os
+import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -361,14 +362,18 @@ def _tasks(spec: PhaseMapSpec, workers: int) -> list[_Task]:
     ]
 
 
-def _worker_setup() -> None:
-    """In each pool process: one BLAS thread (the pool already uses every core), and a lower
-    priority, so that a live run and the window on the same machine keep their pace."""
+def _worker_setup(nice: int = 0) -> None:
+    """In each pool process: one BLAS thread (the pool already uses every core) and, if asked, a
+    lower priority (the window's pool: the live run and the GUI keep their pace)."""
     from .._blas import limit_blas_threads
 
     limit_blas_threads()
-    with contextlib.suppress(AttributeError, OSError):  # no nice() on this platform
-        os.nice(5)
+    # Ctrl-C in a terminal reaches the whole process group: the caller cancels the map, and the
+    # pool's processes should not each print a traceback meanwhile.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if nice:
+        with contextlib.suppress(AttributeError, OSError):  # no nice() on this platform
+            os.nice(nice)
 
 
 def default_workers() -> int:
@@ -376,13 +381,14 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def make_pool(workers: int | None = None) -> concurrent.futures.ProcessPoolExecutor:
+def make_pool(workers: int | None = None, nice: int = 0) -> concurrent.futures.ProcessPoolExecutor:
     """The default executor: local processes, started with "spawn" (forking a process that runs
-    Qt threads is unsafe), each with one BLAS thread at a lower priority."""
+    Qt threads is unsafe), each with one BLAS thread, ``nice`` steps below this one's priority."""
     return concurrent.futures.ProcessPoolExecutor(
         max_workers=workers or default_workers(),
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker_setup,
+        initargs=(nice,),
     )
 
 

@@ -1,0 +1,587 @@
+"""The phase-map panel: where vanishing turns into exploding, with the mean-field edge and "you are here".
+
+The map (``gradlab.core.phase_map``) is computed in a pool of processes, driven from a plain
+thread that only waits for them; its rows are handed to the GUI thread through a queue, which a
+timer drains, so the map fills in row by row while the live run goes on. The GUI thread never
+computes a point.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import math
+import os
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from gradlab.core.config import FIELDS, Config
+from gradlab.core.phase_map import (
+    PhaseMap,
+    PhaseMapError,
+    PhaseMapSpec,
+    PhaseRow,
+    compute_phase_map,
+    default_cache_dir,
+    make_axis,
+    make_pool,
+)
+from gradlab.ui.plot_common import format_number
+from gradlab.ui.theme import DEFAULT_THEME, Theme
+
+# ColorBrewer's RdBu (Brewer 2003: marked safe for the common colour-vision deficiencies),
+# blue for vanishing, red for exploding; its middle is set to pure white, which the symmetric
+# levels put exactly at slope 0.
+DIVERGING = (
+    "#053061",
+    "#2166AC",
+    "#4393C3",
+    "#92C5DE",
+    "#D1E5F0",
+    "#FFFFFF",
+    "#FDDBC7",
+    "#F4A582",
+    "#D6604D",
+    "#B2182B",
+    "#67001F",
+)
+COLOUR_MAP = pg.ColorMap(np.linspace(0.0, 1.0, len(DIVERGING)), [pg.mkColor(c) for c in DIVERGING])
+NOT_YET = (0, 0, 0, 0)  # points not computed yet (or not finite): transparent, the background shows
+DRAIN_INTERVAL_MS = 50
+FIELD_LABELS = {
+    "w_rec_scale": "W_rec scale s",
+    "hidden_size": "hidden size H",
+    "seq_len": "sequence length T",
+    "batch_size": "batch size",
+    "lr": "learning rate",
+    "weight_decay": "weight decay",
+    "clip_threshold": "clip threshold",
+    "truncation": "truncation k",
+    "seed": "seed",
+}
+# Fields that change nothing in one pass of the untrained network: a change of one of them does
+# not recompute a slope map (they matter to a trainability map).
+TRAINING_ONLY = ("optimizer", "lr", "weight_decay", "clip", "clip_threshold", "iterations")
+
+
+@dataclass(frozen=True)
+class AxisPreset:
+    """A choice of axes (and of what colours the map) the lecturer picks from a list."""
+
+    name: str
+    x: tuple[str, float, float, int]  # field, start, stop, points
+    y: tuple[str, float, float, int]
+    quantity: str = "slope"  # "slope" (per step) or "total" (log10 ratio, step 1 to step T)
+    trainability: int | None = None
+
+
+PRESETS: tuple[AxisPreset, ...] = (
+    AxisPreset(
+        "W_rec scale × hidden size (per-step slope)", ("w_rec_scale", 0.25, 2.0, 41), ("hidden_size", 8, 128, 41)
+    ),
+    AxisPreset(
+        "W_rec scale × sequence length (what reaches step 1)",
+        ("w_rec_scale", 0.25, 2.0, 41),
+        ("seq_len", 10, 400, 40),
+        quantity="total",
+    ),
+    AxisPreset(
+        "W_rec scale × learning rate (loss after 30 updates)",
+        ("w_rec_scale", 0.25, 2.0, 15),
+        ("lr", 0.001, 0.1, 12),
+        quantity="trainability",
+        trainability=30,
+    ),
+)
+
+
+def axis_label(field: str) -> str:
+    return FIELD_LABELS.get(field, field.replace("_", " "))
+
+
+def nice_limit(value: float, minimum: float = 0.02) -> float:
+    """|value| rounded up to 1, 2 or 5 × 10^k (at least ``minimum``, so that a nearly neutral map
+    is not painted as if it were strongly coloured)."""
+    top = max(abs(value) if math.isfinite(value) else minimum, minimum)
+    exponent = math.floor(math.log10(top))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if step * 10.0**exponent >= top * (1 - 1e-12):
+            return step * 10.0**exponent
+    return top  # pragma: no cover
+
+
+def colour_levels(values: np.ndarray) -> tuple[float, float]:
+    """(low < 0 < high): the ends of the colour scale, each rounded up from the data's extreme on
+    its side. A map is rarely symmetric (a strongly vanishing corner, a weakly exploding one):
+    with one scale per side (as matplotlib's TwoSlopeNorm) both phases show, and white stays 0."""
+    finite = values[np.isfinite(values)]
+    low = float(finite.min()) if finite.size else 0.0
+    high = float(finite.max()) if finite.size else 0.0
+    return -nice_limit(min(low, 0.0)), nice_limit(max(high, 0.0))
+
+
+def normalised(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
+    """Values to [0, 1] of the colour map: ``levels[0]`` → 0, 0 → ½ (white), ``levels[1]`` → 1."""
+    low, high = levels
+    with np.errstate(invalid="ignore"):
+        scaled = np.where(values < 0, 0.5 - 0.5 * values / low, 0.5 + 0.5 * values / high)
+    return np.clip(scaled, 0.0, 1.0)
+
+
+def colour_image(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
+    """RGBA bytes (Ny, Nx, 4) of ``values`` on the diverging map; non-finite points transparent."""
+    finite = np.isfinite(values)
+    scaled = normalised(np.where(finite, values, 0.0), levels)
+    rgba = np.asarray(COLOUR_MAP.map(scaled.ravel(), mode="byte"), dtype=np.uint8).reshape(*values.shape, 4)
+    rgba[~finite] = NOT_YET
+    return rgba
+
+
+def bar_colour_map(levels: tuple[float, float]) -> pg.ColorMap:
+    """The colour map as the bar draws it over [low, high] linearly: the blue half squeezed or
+    stretched to [low, 0], the red half to [0, high], so that the bar reads as the image does."""
+    low, high = levels
+    middle = -low / (high - low)
+    half = len(DIVERGING) // 2
+    positions = np.concatenate(
+        [np.linspace(0.0, middle, half + 1)[:-1], [middle], np.linspace(middle, 1.0, half + 1)[1:]]
+    )
+    return pg.ColorMap(positions, [pg.mkColor(c) for c in DIVERGING])
+
+
+def zero_contour(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The line where ``values`` (Ny, Nx) crosses 0, in data coordinates, pieces separated by nan."""
+    if values.shape[0] < 2 or values.shape[1] < 2 or not np.isfinite(values).any():
+        # One row (or column): the crossings along it as points on a vertical (horizontal) tick.
+        return _crossings_1d(x, y, values)
+    filled = np.where(np.isfinite(values), values, np.nanmax(np.abs(values)))
+    pieces = pg.functions.isocurve(filled.T, 0.0, connected=True)
+    xs: list[float] = []
+    ys: list[float] = []
+    ix, iy = np.arange(len(x)), np.arange(len(y))
+    for piece in pieces:
+        for i, j in piece:
+            xs.append(float(np.interp(i - 0.5, ix, x)))  # isocurve works on pixel corners
+            ys.append(float(np.interp(j - 0.5, iy, y)))
+        xs.append(math.nan)
+        ys.append(math.nan)
+    return np.array(xs), np.array(ys)
+
+
+def _crossings_1d(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    xs: list[float] = []
+    ys: list[float] = []
+    if values.shape[0] == 1 and len(x) > 1:
+        row = values[0]
+        for i in range(len(x) - 1):
+            a, b = row[i], row[i + 1]
+            if np.isfinite(a) and np.isfinite(b) and (a < 0) != (b < 0):
+                at = x[i] - a * (x[i + 1] - x[i]) / (b - a)
+                half = 0.5 * (y[-1] - y[0]) if len(y) > 1 else 0.5
+                xs += [at, at, math.nan]
+                ys += [y[0] - half - 0.5, y[0] + half + 0.5, math.nan]
+    return np.array(xs, dtype=float), np.array(ys, dtype=float)
+
+
+def describe_base(spec: PhaseMapSpec) -> str:
+    """What the map holds fixed, in a few words: "rnn tanh · orthogonal init · T = 100 · batch 16"."""
+    base = spec.base
+    parts = [f"{base.cell} {base.activation}" if base.cell == "rnn" else base.cell, f"{base.init} init"]
+    for name, label in (("w_rec_scale", "s"), ("hidden_size", "H"), ("seq_len", "T"), ("batch_size", "batch")):
+        if name not in (spec.x.field, spec.y.field):
+            parts.append(f"{label} = {getattr(base, name):g}")
+    if base.task != "probe":
+        parts.append(f"task {base.task}")
+    if spec.seeds > 1:
+        parts.append(f"mean of {spec.seeds} seeds")
+    return " · ".join(parts)
+
+
+class PhaseMapPanel(QWidget):
+    """The map as an image with a colour bar, the mean-field edge of chaos, and the live run's point.
+
+    ``point_chosen`` is emitted with ``{x_field: value, y_field: value}`` when the map is clicked:
+    the window sets those controls and restarts its run there.
+    """
+
+    point_chosen = Signal(dict)
+    map_finished = Signal()
+
+    def __init__(
+        self,
+        theme: Theme = DEFAULT_THEME,
+        parent: QWidget | None = None,
+        *,
+        workers: int | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
+        use_cache: bool = True,
+        presets: tuple[AxisPreset, ...] = PRESETS,
+    ) -> None:
+        super().__init__(parent)
+        self._theme = theme
+        # One core is left to the live run and the window (on a 2-core machine: one process).
+        self._workers = workers or max(1, (os.cpu_count() or 2) - 1)
+        self._cache_dir = (Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
+        self._pool: concurrent.futures.Executor | None = None
+        self._thread: threading.Thread | None = None
+        self._cancel = threading.Event()
+        self._rows: queue.Queue[tuple[int, object]] = queue.Queue()
+        self._generation = 0
+        self._config: Config | None = None
+        self._spec: PhaseMapSpec | None = None
+        self._presets = presets
+        self._preset = presets[0]
+        self._values: np.ndarray = np.full((1, 1), np.nan)
+        self._predicted: np.ndarray = np.full((1, 1), np.nan)
+        self._rows_done = 0
+        self._levels = (-1.0, 1.0)
+        self._interactive = True
+        self.finished_map: PhaseMap | None = None
+        self._build()
+        self._timer = QTimer(self)
+        self._timer.setInterval(DRAIN_INTERVAL_MS)
+        self._timer.timeout.connect(self._drain)
+        self.apply_theme(theme)
+
+    # ---- building ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.preset_combo = QComboBox()
+        for preset in self._presets:
+            self.preset_combo.addItem(preset.name)
+        self.preset_combo.setToolTip("Which two controls the map spans")
+        self.preset_combo.currentIndexChanged.connect(self._on_preset)
+        self.progress_label = QLabel()
+        self.progress_label.setObjectName("note")
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 2, 4, 2)
+        self.axes_label = QLabel("Axes")
+        top.addWidget(self.axes_label)
+        top.addWidget(self.preset_combo, 1)
+        top.addWidget(self.progress_label)
+
+        self.plot_widget = pg.GraphicsLayoutWidget()
+        plot = self.plot_widget.addPlot(0, 0)
+        self.plot = plot
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setMouseEnabled(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        plot.addItem(self.image)
+        self.critical_line = pg.PlotDataItem(connect="finite", antialias=True)
+        self.critical_line.setZValue(5)
+        plot.addItem(self.critical_line)
+        self.here = pg.ScatterPlotItem()
+        self.here.setZValue(10)
+        plot.addItem(self.here)
+        self.colour_bar = pg.ColorBarItem(
+            values=(-1.0, 1.0), colorMap=COLOUR_MAP, interactive=False, width=self._theme.px(18), rounding=1e-6
+        )
+        self.plot_widget.addItem(self.colour_bar, 0, 1)
+        self.plot_widget.scene().sigMouseClicked.connect(self._on_click)
+
+        self.caption = QLabel()
+        self.caption.setObjectName("note")
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 4)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.caption)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        plot = self.plot
+        self.plot_widget.setBackground(theme.background)
+        theme.style_plot(plot)
+        bar_axis = self.colour_bar.axis
+        bar_axis.setPen(pg.mkPen(theme.foreground))
+        bar_axis.setTextPen(pg.mkPen(theme.foreground))
+        bar_axis.setStyle(tickFont=theme.font(theme.axis_font_pt))
+        bar_axis.label.setFont(theme.font(theme.label_font_pt))
+        # Room for the tick labels and the label beside them (the bar's axis does not make it).
+        bar_axis.setWidth(int(theme.px(90)))
+        self.critical_line.setPen(
+            pg.mkPen(theme.foreground, width=theme.line_px(theme.line_width), style=Qt.PenStyle.DashLine)
+        )
+        self.here.setPen(pg.mkPen(theme.background, width=theme.line_px(2)))
+        self.here.setBrush(pg.mkBrush(theme.foreground))
+        self.here.setSize(theme.px(theme.marker_size * 1.4))
+        theme.style_widgets(self)
+        self._update_labels()
+
+    # ---- public -----------------------------------------------------------------------------
+    @property
+    def spec(self) -> PhaseMapSpec | None:
+        return self._spec
+
+    @property
+    def rows_done(self) -> int:
+        return self._rows_done
+
+    @property
+    def computing(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def set_preset(self, index: int) -> None:
+        self.preset_combo.setCurrentIndex(index)
+
+    def set_config(self, config: Config) -> None:
+        """The live run's config: moves the dot; recomputes the map if what it depends on changed."""
+        self._config = config
+        spec = self._spec_for(config)
+        if spec is None or self._spec is None or spec.key() != self._spec.key():
+            self._start(spec)
+        self._update_here()
+
+    def show_map(self, phase_map: PhaseMap) -> None:
+        """Show a finished map (its slope) as it is, with no live run: the axes are the map's own."""
+        self._stop_thread()
+        self._generation += 1
+        self._preset = AxisPreset("", ("", 0, 0, 0), ("", 0, 0, 0))
+        self.preset_combo.hide()
+        self.axes_label.hide()
+        self.progress_label.hide()
+        self._interactive = False
+        self._spec = phase_map.spec
+        self.finished_map = phase_map
+        self._rows_done = phase_map.spec.shape[0]
+        self._values = np.array(phase_map.slope)
+        self._predicted = np.array(phase_map.predicted_slope)
+        self._place_image()
+        self._redraw()
+        self._update_here()
+        self._update_labels()
+
+    def shutdown(self) -> None:
+        """Stop the computation and the pool's processes (before the window closes)."""
+        self._stop_thread()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._timer.stop()
+
+    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        self.shutdown()
+        super().closeEvent(event)
+
+    # ---- the computation ---------------------------------------------------------------------
+    def _spec_for(self, config: Config) -> PhaseMapSpec | None:
+        preset = self._preset
+        try:
+            x_axis = make_axis(*preset.x)
+            y_axis = make_axis(*preset.y)
+            # The map does not depend on the live values of its own two fields (it spans them),
+            # nor, for a slope map, on the training settings: one map serves while those move.
+            neutral = {x_axis.field: x_axis.values[0], y_axis.field: y_axis.values[0], "iterations": None}
+            if preset.trainability is None:
+                defaults = Config()
+                neutral.update({name: getattr(defaults, name) for name in TRAINING_ONLY if name in FIELDS})
+            base = config.replace(**neutral)
+            return PhaseMapSpec(base, x_axis, y_axis, trainability=preset.trainability)
+        except (PhaseMapError, ValueError) as error:
+            self.progress_label.setText(str(error))
+            return None
+
+    def _start(self, spec: PhaseMapSpec | None) -> None:
+        self._stop_thread()
+        self._generation += 1
+        self._spec = spec
+        self.finished_map = None
+        self._rows_done = 0
+        if spec is None:
+            return
+        ny, nx = spec.shape
+        self._values = np.full((ny, nx), np.nan)
+        self._predicted = np.full((ny, nx), np.nan)
+        self._place_image()
+        self._redraw()
+        if self._pool is None:
+            self._pool = make_pool(self._workers, nice=5)
+        self._cancel = threading.Event()
+        generation, cancel, pool, rows = self._generation, self._cancel, self._pool, self._rows
+
+        def work() -> None:
+            try:
+                result = compute_phase_map(
+                    spec,
+                    executor=pool,
+                    cancel=cancel,
+                    on_row=lambda row: rows.put((generation, row)),
+                    cache_dir=self._cache_dir,
+                )
+                rows.put((generation, result))
+            except Exception as error:  # noqa: BLE001 - shown on the panel, never lost
+                rows.put((generation, error))
+
+        self._thread = threading.Thread(target=work, name="phase-map", daemon=True)
+        self._thread.start()
+        self._timer.start()
+        self._update_labels()
+
+    def _stop_thread(self) -> None:
+        self._cancel.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _drain(self) -> None:
+        changed = False
+        while True:
+            try:
+                generation, item = self._rows.get_nowait()
+            except queue.Empty:
+                break
+            if generation != self._generation:
+                continue  # a superseded map's row
+            if isinstance(item, PhaseRow):
+                self._values[item.index] = self._quantity(item)
+                self._predicted[item.index] = item.predicted_slope
+                self._rows_done += 1
+                changed = True
+            elif isinstance(item, PhaseMap):
+                self.finished_map = item
+                self._timer.stop()
+                self.map_finished.emit()
+            elif isinstance(item, Exception):
+                self.progress_label.setText(f"Could not compute the map: {item}")
+                self._timer.stop()
+        if changed:
+            self._redraw()
+        self._update_labels()
+
+    def _quantity(self, row: PhaseRow) -> np.ndarray:
+        if self._preset.quantity == "total":
+            return row.total_log10_ratio
+        if self._preset.quantity == "trainability" and row.loss_ratio is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.log10(row.loss_ratio)
+        return row.slope
+
+    # ---- drawing ----------------------------------------------------------------------------
+    def _place_image(self) -> None:
+        if self._spec is None:
+            return
+        x, y = np.array(self._spec.x.values, float), np.array(self._spec.y.values, float)
+        dx = (x[-1] - x[0]) / (len(x) - 1) if len(x) > 1 else 1.0
+        dy = (y[-1] - y[0]) / (len(y) - 1) if len(y) > 1 else 1.0
+        rect = QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y))
+        self.image.setImage(colour_image(self._values, (-1.0, 1.0)), autoLevels=False)
+        self.image.setRect(rect)
+        plot = self.plot
+        plot.setXRange(rect.left(), rect.right(), padding=0)
+        plot.setYRange(rect.top(), rect.bottom(), padding=0)
+        plot.setTitle(
+            describe_base(self._spec),
+            color=self._theme.foreground,
+            size=f"{self._theme.pt(self._theme.title_font_pt):.1f}pt",
+        )
+        plot.setLabel("bottom", axis_label(self._spec.x.field))
+        plot.setLabel("left", axis_label(self._spec.y.field))
+        self._theme.style_plot(plot)
+
+    def _redraw(self) -> None:
+        if self._spec is None:
+            return
+        levels = colour_levels(self._values)
+        self.image.setImage(colour_image(self._values, levels), autoLevels=False)
+        if levels != self._levels:
+            self._levels = levels
+            self.colour_bar.setColorMap(bar_colour_map(levels))
+            self.colour_bar.setLevels(levels)
+            low, high = levels
+            ticks = [low, low / 2, 0.0, high / 2, high]
+            self.colour_bar.axis.setTicks([[(v, f"{v:+.3g}" if v else "0") for v in ticks]])
+        x, y = np.array(self._spec.x.values, float), np.array(self._spec.y.values, float)
+        self.critical_line.setData(*zero_contour(x, y, self._predicted))
+
+    def _update_here(self) -> None:
+        if self._config is None or self._spec is None:
+            self.here.setData([], [])
+            return
+        px = float(getattr(self._config, self._spec.x.field) or math.nan)
+        py = float(getattr(self._config, self._spec.y.field) or math.nan)
+        self.here.setData([px], [py])
+        self._update_labels()
+
+    def _update_labels(self) -> None:
+        if self._spec is None:
+            return
+        ny, _ = self._spec.shape
+        unit = {
+            "slope": "slope of log₁₀‖∂L/∂h‖ (decades/step)",
+            "total": "log₁₀ ‖∂L/∂h₁‖/‖∂L/∂h_T‖ (decades)",
+            "trainability": f"log₁₀ loss/baseline after {self._preset.trainability} updates",
+        }[self._preset.quantity]
+        self.colour_bar.axis.setLabel(unit, color=self._theme.foreground)
+        if self.finished_map is not None:
+            state = "from the cache" if self.finished_map.from_cache else "done"
+        else:
+            state = f"computing: {self._rows_done}/{ny} rows"
+        self.progress_label.setText(state)
+        here = ""
+        if self._config is not None:
+            cfg = self._config
+            here = (
+                f"Dot: the live run ({self._spec.x.field} = {format_number(getattr(cfg, self._spec.x.field))}, "
+                f"{self._spec.y.field} = {format_number(getattr(cfg, self._spec.y.field))}). "
+            )
+        self.caption.setText(
+            "Untrained network, one batch per point: blue vanishes, red explodes, white is neutral. "
+            "Dashed: the mean-field edge of chaos (χ₁ = 1, predicted slope 0). "
+            + here
+            + ("Click the map to run there." if self._interactive else "")
+        )
+
+    def _on_preset(self, index: int) -> None:
+        self._preset = self._presets[index]
+        if self._config is not None:
+            self._spec = None
+            self.set_config(self._config)
+
+    def _on_click(self, event) -> None:  # type: ignore[no-untyped-def]
+        if self._spec is None or not self._interactive or event.button() != Qt.MouseButton.LeftButton:
+            return
+        plot = self.plot
+        if not plot.sceneBoundingRect().contains(event.scenePos()):
+            return
+        point = plot.vb.mapSceneToView(event.scenePos())
+        self.point_chosen.emit(self.values_at(point.x(), point.y()))
+
+    def values_at(self, x: float, y: float) -> dict[str, float]:
+        """The two controls' values for a point of the map: within the axes' ranges, rounded for
+        integer fields."""
+        assert self._spec is not None
+        chosen: dict[str, float] = {}
+        for axis, value in ((self._spec.x, x), (self._spec.y, y)):
+            low, high = min(axis.values), max(axis.values)
+            value = min(max(value, low), high)
+            chosen[axis.field] = int(round(value)) if FIELDS[axis.field].kind == "int" else float(f"{value:.3g}")
+        return chosen
+
+
+def render_png(phase_map: PhaseMap, path: str | os.PathLike[str], size: tuple[int, int] = (1280, 720)) -> Path:
+    """Draw a finished map as the panel does and save it as a PNG (no computation, no window)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    DEFAULT_THEME.apply_to_app(app)  # type: ignore[arg-type]
+    panel = PhaseMapPanel(use_cache=False)
+    try:
+        panel.show_map(phase_map)
+        panel.resize(*size)
+        panel.show()
+        app.processEvents()
+        image = panel.grab()
+        out = Path(path)
+        if not image.save(str(out), "PNG"):
+            raise OSError(f"could not write {out}")
+        return out
+    finally:
+        panel.close()

@@ -1,0 +1,122 @@
+"""The phase-map panel: fills in the background, white at 0, the dot, clicks, recomputation, no process left."""
+
+from __future__ import annotations
+
+import multiprocessing
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+
+from gradlab.core import Config
+from gradlab.ui.plot_phase import AxisPreset, PhaseMapPanel, colour_image, colour_levels, zero_contour
+
+# The offscreen platform cannot pass size hints on to a window manager, and says so.
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
+
+SMALL = (
+    AxisPreset("s × H", ("w_rec_scale", 0.5, 1.5, 5), ("hidden_size", 4, 16, 4)),
+    AxisPreset("s × T", ("w_rec_scale", 0.5, 1.5, 5), ("seq_len", 5, 20, 4), quantity="total"),
+)
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):  # type: ignore[no-untyped-def]
+    widget = PhaseMapPanel(workers=1, cache_dir=tmp_path, presets=SMALL)
+    qtbot.addWidget(widget)
+    widget.resize(1280, 720)
+    widget.show()
+    yield widget
+    widget.shutdown()
+    assert multiprocessing.active_children() == []
+
+
+def test_white_is_exactly_zero_and_the_ends_are_the_two_phases() -> None:
+    values = np.array([[-0.3, 0.0, 0.05, np.nan]])
+    levels = colour_levels(values)
+    assert levels == (-0.5, 0.05)
+    rgba = colour_image(values, levels)
+    assert tuple(rgba[0, 1]) == (255, 255, 255, 255)
+    assert rgba[0, 0, 2] > rgba[0, 0, 0]  # blue for vanishing
+    assert rgba[0, 2, 0] > rgba[0, 2, 2] and tuple(rgba[0, 2, :3]) == (0x67, 0x00, 0x1F)  # red end
+    assert rgba[0, 3, 3] == 0  # not computed: transparent
+
+
+def test_zero_contour_follows_the_sign_change() -> None:
+    x = np.linspace(0.0, 2.0, 21)
+    y = np.array([1.0, 2.0, 3.0])
+    values = np.tile(x - 1.2, (3, 1))
+    xs, ys = zero_contour(x, y, values)
+    finite = np.isfinite(xs)
+    assert finite.any()
+    np.testing.assert_allclose(xs[finite], 1.2, atol=1e-9)
+
+
+def test_map_fills_dot_follows_and_a_click_chooses_a_point(qtbot, panel) -> None:  # type: ignore[no-untyped-def]
+    config = Config(seq_len=20, batch_size=4, w_rec_scale=1.0, hidden_size=8)
+    panel.set_config(config)
+    qtbot.waitUntil(lambda: panel.finished_map is not None, timeout=60_000)
+    assert panel.rows_done == 4 and not panel.computing
+    assert np.isfinite(panel.finished_map.slope).all()
+    assert list(panel.here.getData()[0]) == [1.0] and list(panel.here.getData()[1]) == [8.0]
+    assert "done" in panel.progress_label.text()
+
+    # Moving one of the map's own controls moves the dot and computes nothing.
+    spec = panel.spec
+    panel.set_config(config.replace(w_rec_scale=1.25, lr=0.1))
+    assert panel.spec is spec and not panel.computing
+    assert list(panel.here.getData()[0]) == [1.25]
+
+    chosen = []
+    panel.point_chosen.connect(chosen.append)
+    view = panel.plot.vb
+    scene_point = view.mapViewToScene(QPointF(0.75, 12.0))
+    widget_point = panel.plot_widget.mapFromScene(scene_point)
+    QTest.mouseClick(panel.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=widget_point)
+    qtbot.waitUntil(lambda: bool(chosen))
+    assert chosen[0]["w_rec_scale"] == pytest.approx(0.75, abs=0.02)
+    assert chosen[0]["hidden_size"] in (11, 12, 13)
+
+
+def test_a_changed_activation_or_preset_recomputes(qtbot, panel) -> None:  # type: ignore[no-untyped-def]
+    config = Config(seq_len=20, batch_size=4, hidden_size=8)
+    panel.set_config(config)
+    qtbot.waitUntil(lambda: panel.finished_map is not None, timeout=60_000)
+    first = panel.finished_map
+    panel.set_config(config.replace(activation="relu"))
+    assert panel.finished_map is None
+    qtbot.waitUntil(lambda: panel.finished_map is not None, timeout=60_000)
+    assert panel.finished_map.spec.base.activation == "relu"
+    assert not np.array_equal(panel.finished_map.slope, first.slope)
+
+    panel.set_preset(1)
+    qtbot.waitUntil(lambda: panel.finished_map is not None and panel.spec.y.field == "seq_len", timeout=60_000)
+    assert panel.finished_map.spec.y.values == (5, 10, 15, 20)
+
+
+def test_a_superseded_map_is_cancelled_and_the_cache_serves_the_next_time(qtbot, panel) -> None:  # type: ignore[no-untyped-def]
+    config = Config(seq_len=20, batch_size=4, hidden_size=8)
+    panel.set_config(config.replace(activation="sigmoid"))
+    panel.set_config(config)  # at once: the sigmoid map is dropped
+    qtbot.waitUntil(lambda: panel.finished_map is not None, timeout=60_000)
+    assert panel.finished_map.spec.base.activation == "tanh"
+    panel.set_config(config.replace(activation="linear"))
+    qtbot.waitUntil(lambda: panel.finished_map is not None, timeout=60_000)
+    panel.set_config(config)
+    qtbot.waitUntil(lambda: panel.finished_map is not None, timeout=60_000)
+    assert panel.finished_map.from_cache
+    assert "cache" in panel.progress_label.text()
+
+
+def test_cli_png_is_the_panel_drawing(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QImage
+
+    from gradlab.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    out = tmp_path / "map.png"
+    args = ["phase", "--seq-len", "20", "--hidden-size", "8", "--batch-size", "4", "--workers", "1", "--quiet"]
+    assert main([*args, "--x", "w_rec_scale=0.5:1.5:5", "--y", "seq_len=5:20:4", "--out", str(out)]) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1280, 720)
