@@ -2,7 +2,8 @@
 
 Core speed (forward + BPTT against the matmul floor and PyTorch's figures), then the window
 (event-loop stalls, displayed frame rate, control-to-screen latency, launch time), then a soak
-(RSS over 10,000 frames). Each figure is printed next to its target. Each part runs in a process
+(RSS over 10,000 frames), then phase maps (a 41 × 41 map and its first row).
+Each figure is printed next to its target. Each part runs in a process
 of its own, one after the other, so that none inherits another's memory (PyTorch, the large runs
 of the window benchmark) or its BLAS thread limit.
 """
@@ -20,6 +21,7 @@ def part_arguments(quick: bool) -> dict[str, list[str]]:
         "core": ["--quick"] if quick else [],
         "gui": ["--seconds", "4", "--repeats", "3"] if quick else [],
         "soak": ["--frames", "2000" if quick else "10000"],
+        "phase": ["--quick"] if quick else [],
     }
 
 
