@@ -618,6 +618,7 @@ class MainWindow(QMainWindow):
         self.gradient_plot.clear_history()
         self.training_plot.clear_history()
         self.spectrum_plot.clear()
+        self.weights_plot.clear()
         self.status.clear()
         self.caption.clear()
         self.recorder.start(config)
@@ -637,8 +638,8 @@ class MainWindow(QMainWindow):
             return
         if not self.isMinimized():
             # Nobody sees a minimised window: keep the data, skip the drawing.
-            self.gradient_plot.show_frame(frame)
-            self.weights_plot.show_frame(frame)
+            self.gradient_plot.show_frame(frame, delivery.config)
+            self.weights_plot.show_frame(frame, delivery.config)
             self.spectrum_plot.show_frame(frame)
         self.status.frame_shown(frame)
         self.caption.frame_shown(frame)

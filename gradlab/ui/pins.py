@@ -35,6 +35,36 @@ class Pin:
         return pin_label(self.config, live)
 
 
+# How each field is named on the screen (the control panel's words), so a pin reads
+# "W_rec scale 0.5, LSTM" rather than "w_rec_scale=0.5, cell=lstm".
+_SCREEN_NAMES: dict[str, str] = {
+    "hidden_size": "hidden size H",
+    "seq_len": "length T",
+    "batch_size": "batch",
+    "w_rec_scale": "W_rec scale",
+    "lr": "learning rate",
+    "weight_decay": "weight decay",
+    "clip_threshold": "threshold",
+    "truncation": "truncation",
+    "seed": "seed",
+    "iterations": "updates",
+}
+_CHOICE_WORDS: dict[str, dict[str, str]] = {
+    "cell": {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"},
+    "activation": {"relu": "ReLU"},
+    "clip": {"none": "no clipping", "norm": "clipping by norm", "value": "clipping by value"},
+    "init": {
+        "gaussian": "Gaussian init",
+        "orthogonal": "orthogonal init",
+        "identity": "identity init",
+        "xavier": "Xavier init",
+        "he": "He init",
+    },
+    "task": {"probe": "probe task", "adding": "adding problem"},
+    "optimizer": {"sgd": "SGD", "adam": "Adam"},
+}
+
+
 def _value(value: Any) -> str:
     if value is None:
         return "off"
@@ -43,12 +73,22 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def field_words(name: str, value: Any) -> str:
+    """One setting in the words of the screen: "W_rec scale 0.5", "LSTM", "no truncation"."""
+    if name in _SCREEN_NAMES:
+        if value is None:
+            return f"no {_SCREEN_NAMES[name]}" if name == "truncation" else f"{_SCREEN_NAMES[name]} off"
+        return f"{_SCREEN_NAMES[name]} {_value(value)}"
+    return _CHOICE_WORDS.get(name, {}).get(str(value), _value(value))
+
+
 def pin_label(pinned: Config, live: Config) -> str:
-    """What differs from the live Config, e.g. "cell=rnn" or "clip=none, lr=0.1"."""
+    """What differs from the live Config, in the words of the screen, e.g. "RNN" or
+    "no clipping, learning rate 0.1". The first fields (the control panel's order) always show."""
     differences = pinned.differences(live)
     if not differences:
         return "same settings"
-    parts = [f"{name}={_value(mine)}" for name, (mine, _live) in differences.items()]
+    parts = [field_words(name, mine) for name, (mine, _live) in differences.items()]
     if len(parts) > MAX_LABEL_FIELDS:
         parts = parts[:MAX_LABEL_FIELDS] + [f"+{len(parts) - MAX_LABEL_FIELDS} more"]
     return ", ".join(parts)

@@ -9,54 +9,129 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFontMetricsF
-
-_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetricsF
+from PySide6.QtWidgets import QSizePolicy, QToolButton, QWidget
 
 
 def decade_label(exponent: float) -> str:
-    """10⁻⁵ for -5; 10³·⁵ for 3.5."""
-    text = str(int(exponent)) if float(exponent).is_integer() else f"{exponent:.1f}"
-    return "10" + text.translate(_SUPERSCRIPT)
+    """1e-5 for -5, 1e0 for 0; 3.2e3 for 3.5 (a value between decades, written as a number).
+
+    Full-size digits on purpose: a superscript exponent is ~8 px high and unreadable from the
+    back of a lecture hall, and the exponent is the whole point of a decade axis."""
+    if float(exponent).is_integer():
+        return f"1e{int(exponent)}"
+    mantissa, power = f"{10.0**exponent:.1e}".split("e")
+    return f"{mantissa}e{int(power)}"
+
+
+def tick_text_px(axis: pg.AxisItem, text: str) -> tuple[float, float]:
+    """Width and height in pixels of one tick label of ``axis``."""
+    metrics = QFontMetricsF(axis.style["tickFont"] or axis.font())
+    return metrics.horizontalAdvance(text), metrics.height()
+
+
+# Decades between labels, and between unlabelled ticks under them.
+_DECADE_STEPS = (1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 500, 1000)
 
 
 class DecadeAxis(pg.AxisItem):
-    """An axis over log10 values, labelled 10ᵏ, with whole decades as ticks."""
+    """An axis over log10 values, labelled 1eK at whole decades.
+
+    As many labels as fit without touching (measured with the tick font), at least three
+    decades apart from the ends whenever the view spans them; the decades between two labels get
+    an unlabelled tick. A view narrower than two decades is labelled with values between them.
+    """
 
     def __init__(self, orientation: str, **kwargs: object) -> None:
         super().__init__(orientation, **kwargs)
         # The values are exponents: an SI prefix ("x0.001") would rescale the exponents.
         self.enableAutoSIPrefix(False)
 
-    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
-        span = maxVal - minVal
-        if not math.isfinite(span) or span <= 0:
-            return super().tickSpacing(minVal, maxVal, size)
-        if span < 1.5:
-            # Less than two decades visible: fall back to ordinary fractional exponents.
-            return super().tickSpacing(minVal, maxVal, size)
-        # At most one label per ~45 px, and whole decades only.
-        max_ticks = max(2.0, size / (45.0 if self.orientation in ("left", "right") else 80.0))
-        raw = span / max_ticks
-        major = 1.0
-        for candidate in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000):
-            major = float(candidate)
-            if candidate >= raw:
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        low, high = min(minVal, maxVal), max(minVal, maxVal)
+        span = high - low
+        self._major_step: float | None = None
+        if not math.isfinite(span) or span < 2.0 or size <= 0:
+            return super().tickValues(minVal, maxVal, size)
+        vertical = self.orientation in ("left", "right")
+        width, height = tick_text_px(self, "1e-300")
+        label_px = (height * 1.05) if vertical else (width + height)
+        fitting = max(1.0, size / label_px)  # labels that fit along the axis
+        step = _DECADE_STEPS[-1]
+        for candidate in _DECADE_STEPS:
+            if span / candidate + 1 <= fitting:
+                step = candidate
                 break
-        minor = 1.0 if major <= 10 and span / 1.0 < size / 8 else major
-        levels = [(major, 0.0)]
-        if minor < major:
-            levels.append((minor, 0.0))
+        labelled = [float(v) for v in range(math.ceil(low / step) * step, math.floor(high) + 1, step)]
+        levels = [(float(step), labelled)]
+        self._major_step = float(step)
+        if step > 1 and span <= 400:
+            minor = 1 if step <= 10 else step // 5
+            ticks = [float(v) for v in range(math.ceil(low), math.floor(high) + 1) if v % minor == 0]
+            levels.append((float(minor), [v for v in ticks if v % step != 0]))
         return levels
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        major = getattr(self, "_major_step", None)
+        if major is not None and spacing != major:
+            return ["" for _ in values]  # the unlabelled decades between two labels
         return [decade_label(round(v, 6)) for v in values]
 
 
-class CountAxis(pg.AxisItem):
+def labelled_decades(axis: pg.AxisItem) -> list[float]:
+    """The whole decades ``axis`` writes a label at, inside its current view (for the tests)."""
+    low, high = sorted(axis.range)
+    values: list[float] = []
+    for spacing, ticks in axis.tickValues(
+        low, high, axis.geometry().height() if axis.orientation in ("left", "right") else axis.geometry().width()
+    ):
+        strings = axis.tickStrings(ticks, 1.0, spacing)
+        values += [v for v, text in zip(ticks, strings) if text and float(v).is_integer() and low <= v <= high]
+    return sorted(set(values))
+
+
+class FittingAxis(pg.AxisItem):
+    """A linear axis whose labels never touch: the tick spacing is the smallest 1-2-5 step at
+    which the widest label (measured with the tick font) fits between two ticks. pyqtgraph
+    spaces ticks by a fixed pixel density, which writes "0.0020.004" on a narrow histogram."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        span = abs(maxVal - minVal)
+        if not math.isfinite(span) or span <= 0 or size <= 0:
+            return super().tickSpacing(minVal, maxVal, size)
+        vertical = self.orientation in ("left", "right")
+        low = min(minVal, maxVal)
+        step = nice_ceiling(span / max(1.0, size / 40.0))
+        for _ in range(8):  # each pass takes the next 1-2-5 step; a few always suffice
+            first = math.ceil(low / step) * step
+            values = [first + i * step for i in range(int(span / step) + 1)]
+            width, height = max((tick_text_px(self, t) for t in self.tickStrings(values, 1.0, step)), default=(0, 0))
+            need_px = height * 1.3 if vertical else width + 0.8 * height
+            if step * size / span >= need_px:
+                break
+            step = nice_ceiling(step * 1.01)
+        return [(step, 0.0)]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        # Round to the spacing's precision, so that 0.30000000000000004 reads 0.3.
+        digits = max(0, -math.floor(math.log10(spacing))) if spacing > 0 and math.isfinite(spacing) else 0
+        if spacing >= 1e5 or (0 < spacing < 1e-3):
+            return [_short_e(v) if v != 0 else "0" for v in values]
+        return [f"{v:.{digits}f}" if v != 0 else "0" for v in values]
+
+
+def _short_e(value: float) -> str:
+    """2e-4, -5e6: the shortest exponent form of a round tick value."""
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
+class CountAxis(FittingAxis):
     """A linear axis that labels only as many ticks as its length has room for. pyqtgraph always
     labels its major ticks, at least two intervals of them, which on a short panel (a histogram
     at 1280×720 is ~45 px high) writes 0, 200, … 1000 on top of each other."""
@@ -135,6 +210,55 @@ class Legend(pg.LegendItem):
         with contextlib.suppress(RuntimeError):
             super()._GraphicsWidgetAnchor__geometryChanged()  # type: ignore[misc]
 
+    def mouseDragEvent(self, ev: object) -> None:
+        ev.ignore()  # type: ignore[attr-defined]  # it has its own row: dragging it onto the data is no option
+
+
+def legend_above(plot: pg.PlotItem) -> Legend:
+    """A legend in a row of its own between the plot's title and its data area.
+
+    No data point can ever be under it, whatever the data, the zoom or the font size: the row
+    is the hidden top axis' row of the plot's layout. Its width follows the plot (never the
+    other way round); ``fit_legend`` chooses as many columns as fit that width.
+    """
+    legend = Legend(offset=None)
+    top_axis = plot.getAxis("top")
+    plot.layout.removeItem(top_axis)  # never shown here; its cell becomes the legend's
+    legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    plot.layout.addItem(legend, 1, 1)
+    plot.legend = legend
+    return legend
+
+
+def legend_beside(plot: pg.PlotItem) -> Legend:
+    """A legend in a column of its own right of the plot's data area (the hidden right axis'
+    cell), one entry a row: for wide, short plots, where a row above would eat the height."""
+    legend = Legend(offset=None)
+    plot.layout.removeItem(plot.getAxis("right"))  # never shown here; its cell becomes the legend's
+    legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+    plot.layout.addItem(legend, 2, 2)
+    plot.layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    plot.legend = legend
+    return legend
+
+
+def legend_entry_widths(legend: pg.LegendItem) -> list[float]:
+    """Width in px of each entry (sample, label and pyqtgraph's 3 px after each)."""
+    return [sample.width() + label.item.boundingRect().width() + 6 for sample, label in legend.items]
+
+
+def fit_legend(legend: pg.LegendItem, width: float) -> None:
+    """As many columns as fit in ``width`` px (entries fill rows left to right)."""
+    widths = legend_entry_widths(legend)
+    columns = 1
+    for candidate in range(max(1, len(widths)), 0, -1):
+        if sum(max(widths[c::candidate]) for c in range(candidate)) + 8 <= width:
+            columns = candidate
+            break
+    if columns != legend.columnCount:
+        legend.setColumnCount(columns)
+    legend.updateGeometry()
+
 
 def add_legend(plot: pg.PlotItem, offset: tuple[float, float]) -> Legend:
     """``plot.addLegend(offset=...)`` with a ``Legend``."""
@@ -142,3 +266,54 @@ def add_legend(plot: pg.PlotItem, offset: tuple[float, float]) -> Legend:
     legend.setParentItem(plot.getViewBox())
     plot.legend = legend
     return legend
+
+
+class ZoomReset(QToolButton):
+    """A "⟲" button in the top right corner of a plot, shown while the mouse has zoomed or panned it.
+
+    A touchpad brush zooms a plot by accident in the middle of a lecture; one click (or the
+    window's key) gives the plot back its own view. While zoomed, the plot leaves the view alone.
+    The button is a widget over the view, not an item of the scene: exports never show it.
+    """
+
+    def __init__(self, host: QWidget, plots: pg.PlotItem | Sequence[pg.PlotItem], restore: Callable[[], None]) -> None:
+        super().__init__(host)
+        self.setText("⟲")
+        self.setToolTip("Undo the zoom: back to the plot's own view")
+        self.setAutoRaise(False)
+        self.zoomed = False
+        self._host = host
+        self._restore = restore
+        for plot in plots if isinstance(plots, Sequence) else (plots,):
+            plot.getViewBox().sigRangeChangedManually.connect(self._zoomed_by_hand)
+        self.clicked.connect(self.reset)
+        self.hide()
+
+    def _zoomed_by_hand(self, *_args: object) -> None:
+        self.zoomed = True
+        self.adjustSize()
+        self.place()
+        self.show()
+        self.raise_()
+
+    def reset(self) -> None:
+        """Back to the plot's own view (also when a new run or scene starts)."""
+        if self.zoomed:
+            self.zoomed = False
+            self.hide()
+            self._restore()
+
+    def place(self) -> None:
+        self.move(max(0, self._host.width() - self.width() - 4), 4)
+
+
+def fitting_text(font: QFont, width: float, candidates: Sequence[str]) -> str:
+    """The first of ``candidates`` (longest wording first) that fits ``width`` px in ``font``; the
+    last one if none does, or if the width is not known yet (0)."""
+    metrics = QFontMetricsF(font)
+    if width <= 0:
+        return candidates[0]
+    for text in candidates:
+        if metrics.horizontalAdvance(text) + 8 <= width:
+            return text
+    return candidates[-1]

@@ -1,8 +1,11 @@
 """The main plot: log10 ‖∂L/∂h_t‖ against steps back from the loss, with the theory bound.
 
 The latest update is drawn bright and the few before it fade out. Steps whose norm is exactly
-zero (underflow, or cut by truncation) are marked on the bottom edge, inf and nan on the top
-edge, so no step is silently missing from the curve. Pinned runs stay as dashed ghosts.
+zero are marked on the bottom edge (told apart: underflow, or beyond the truncation window), inf
+and nan on the top edge, so no step is silently missing from the curve. Pinned runs stay as dashed
+ghosts. When an update is non-finite at every step (a run that blew up), the last finite update
+stays drawn bright with its slope and bound, and the blow-up is marked on top as an event.
+The legend has a row of its own above the data (``legend_above``): no curve can pass under it.
 
 Drawing cost matters here (every frame repaints the whole plot area): the fading curves are
 one pixel wide and opaque (colour pre-mixed with the background), the latest curve is not
@@ -24,13 +27,21 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config, Frame
 from gradlab.ui.pins import Pin
-from gradlab.ui.plot_common import DecadeAxis, Legend, add_legend, finite_or_nan, format_number
+from gradlab.ui.plot_common import (
+    DecadeAxis,
+    FittingAxis,
+    Legend,
+    ZoomReset,
+    finite_or_nan,
+    fit_legend,
+    format_number,
+    legend_above,
+)
 from gradlab.ui.theme import Theme
 
 PREVIOUS_CURVES = 5
 LEGEND_REFRESH_S = 0.25
-LEGEND_OFFSET = (10, 4)  # px from the plot's top left corner
-LATEST = "latest update"
+LATEST = "latest"
 THEORY = "theory bound"
 
 
@@ -40,7 +51,7 @@ class GradientTimePlot(pg.PlotWidget):
     _legend: Legend | None = None
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
-        super().__init__(parent=parent, axisItems={"left": DecadeAxis("left")})
+        super().__init__(parent=parent, axisItems={"left": DecadeAxis("left"), "bottom": FittingAxis("bottom")})
         self._theme = theme
         plot = self.getPlotItem()
         plot.setLabel("left", "‖∂L/∂hₜ‖")
@@ -57,27 +68,26 @@ class GradientTimePlot(pg.PlotWidget):
         self._cell_curve = plot.plot()
         self.latest_curve = plot.plot()
         self.zero_markers = pg.ScatterPlotItem()
+        self.truncated_markers = pg.ScatterPlotItem()
         self.inf_markers = pg.ScatterPlotItem()
         self.nan_markers = pg.ScatterPlotItem()
-        for item in (self.zero_markers, self.inf_markers, self.nan_markers):
+        for item in (self.zero_markers, self.truncated_markers, self.inf_markers, self.nan_markers):
             plot.addItem(item)
             item.setZValue(20)
         self.latest_curve.setZValue(10)
         self._cell_curve.setZValue(9)
         self._marker_x: dict[pg.ScatterPlotItem, tuple[np.ndarray, float]] = {}
 
-        # A strip above the data holds the legend, so it never covers a curve (``_fit_legend``).
-        self._legend = add_legend(plot, offset=LEGEND_OFFSET)
-        self._legend.setColumnCount(2)
+        self._legend = legend_above(plot)
         self._legend.addItem(self.latest_curve, LATEST)
         self._legend.addItem(self._theory_curve, THEORY)
         self._marker_names = {
             self.zero_markers: "exactly 0 (underflow)",
+            self.truncated_markers: "0 (truncated)",
             self.inf_markers: "inf",
             self.nan_markers: "nan",
         }
         self._in_legend: set[pg.ScatterPlotItem] = set()
-        self._legend_room = (0.0, 0.0)  # legend and view heights (px) the y range last made room for
         self._cell_in_legend = False
         self._legend_texts: dict[int, str] = {}
 
@@ -96,6 +106,10 @@ class GradientTimePlot(pg.PlotWidget):
         self._y_limits: tuple[float, float] | None = None
         self._x_len = -1
         self._data_limits: tuple[float, float] | None = None
+        self._truncation: int | None = None
+        self._last_finite_iteration = 0
+        self._last_slope = math.nan
+        self.zoom_reset = ZoomReset(self, plot, self._restore_view)
         self.apply_theme(theme)
 
     # ---- look -------------------------------------------------------------------------------
@@ -117,6 +131,10 @@ class GradientTimePlot(pg.PlotWidget):
         self.zero_markers.setSize(size)
         self.zero_markers.setBrush(pg.mkBrush(theme.colour("zero_marker")))
         self.zero_markers.setPen(pg.mkPen(theme.foreground, width=1))
+        self.truncated_markers.setSymbol("t")
+        self.truncated_markers.setSize(size * 0.8)
+        self.truncated_markers.setBrush(pg.mkBrush(theme.colour("baseline")))
+        self.truncated_markers.setPen(pg.mkPen(theme.foreground, width=1))
         self.inf_markers.setSymbol("t1")  # triangle pointing up: went off the top
         self.inf_markers.setSize(size)
         self.inf_markers.setBrush(pg.mkBrush(theme.colour("inf_marker")))
@@ -144,10 +162,15 @@ class GradientTimePlot(pg.PlotWidget):
         """Forget the fading curves (a new run started)."""
         self._previous_y.clear()
         self._legend_refreshed = 0.0
+        self._last_finite_iteration = 0
         for curve in self._previous_curves:
             curve.setData([], [])
+        self.zoom_reset.reset()
 
-    def show_frame(self, frame: Frame) -> None:
+    def show_frame(self, frame: Frame, config: Config | None = None) -> None:
+        """Draw ``frame``; ``config`` (the run's) tells truncated zeros from underflow."""
+        if config is not None:
+            self._truncation = config.truncation
         log10_norm = np.asarray(frame.log10_dh_norm, dtype=np.float64)
         steps = log10_norm.size
         if steps != self._x.size:
@@ -155,6 +178,22 @@ class GradientTimePlot(pg.PlotWidget):
             self.clear_history()
         self._steps = steps
         y = finite_or_nan(log10_norm)
+        if self._last_finite_iteration and not np.isfinite(y).any():
+            # Blown up at every step: the story is the last finite update's line, which stays
+            # bright with its slope and bound; the blow-up is an event marked on top.
+            self._update_markers(log10_norm, None, *self._update_y_range())
+            self._set_legend_text(
+                self.nan_markers if np.isnan(log10_norm).any() else self.inf_markers,
+                f"update {frame.iteration}: {_nonfinite_word(log10_norm)} at every step",
+            )
+            self._pending_slope = (
+                f"update {self._last_finite_iteration} (last finite) · slope {slope_text(self._last_slope)}"
+            )
+            self._flush_slope()
+            return
+        if np.isfinite(y).any():
+            self._last_finite_iteration = frame.iteration
+            self._last_slope = frame.fitted_slope
 
         # Fading history: the previous latest curve becomes the first faded one. Rather than
         # moving every curve's data one place along (five path rebuilds), the oldest item takes
@@ -181,11 +220,16 @@ class GradientTimePlot(pg.PlotWidget):
         finite = y[np.isfinite(y)]
         if cell_y is not None:
             finite = np.concatenate([finite, cell_y[np.isfinite(cell_y)]])
+        bound_end = _bound_end(frame.theory_slope, log10_norm)
+        if bound_end is not None:
+            finite = np.append(finite, bound_end)  # the bound is drawn too: it stays in view
         self._data_limits = (float(finite.min()), float(finite.max())) if finite.size else None
         low, high = self._update_y_range()
         self._update_x_range()
         self._update_theory(frame, log10_norm)
         self._update_markers(log10_norm, cell_state, low, high)
+        for item in (self.inf_markers, self.nan_markers):
+            self._set_legend_text(item, self._marker_names[item])
         self._pending_slope = f"{LATEST} · slope {slope_text(frame.fitted_slope)}"
         now = time.monotonic()
         if now - self._legend_refreshed >= LEGEND_REFRESH_S:
@@ -220,6 +264,7 @@ class GradientTimePlot(pg.PlotWidget):
                 curve.setZValue(5)
                 plot.addItem(curve)
                 self._legend.addItem(curve, "")
+                self._legend_texts.pop(id(curve), None)
                 self.pin_curves.append(curve)
                 finite = y[np.isfinite(y)]
                 if finite.size:
@@ -241,7 +286,7 @@ class GradientTimePlot(pg.PlotWidget):
     # ---- ranges -----------------------------------------------------------------------------
     def _update_x_range(self) -> None:
         steps = max(self._steps, self._pin_steps)
-        if steps != self._x_len:
+        if steps != self._x_len and not self.zoom_reset.zoomed:
             self._x_len = steps
             self.getPlotItem().setXRange(0, max(1, steps - 1), padding=0.02)
 
@@ -257,8 +302,10 @@ class GradientTimePlot(pg.PlotWidget):
             high = math.ceil(max(b[1] for b in bounds))
         else:
             low, high = -1, 1
-        if high - low < 1:
-            low, high = low - 0.5, high + 0.5
+        if high - low < 2:
+            # At least three whole decades in view, each labelled.
+            middle = (low + high) / 2
+            low, high = math.floor(middle - 1), math.ceil(middle + 1)
         current = self._y_limits
         if (
             current is not None
@@ -269,7 +316,7 @@ class GradientTimePlot(pg.PlotWidget):
             # Still a good fit: moving the view by a decade every few frames would repaint the
             # axes each time and make the picture jump.
             return current
-        margin = math.floor(0.05 * (high - low))
+        margin = 0
         limits = (float(low - margin), float(high + margin))
         if limits != self._y_limits:
             self._y_limits = limits
@@ -279,12 +326,16 @@ class GradientTimePlot(pg.PlotWidget):
     def _set_y_view(self, limits: tuple[float, float]) -> None:
         low, high = limits
         span = high - low
-        # Room outside the data for the edge markers, and above them for the legend's rows.
-        bottom, top = low - 0.12 * span, high + 0.12 * span
-        self._legend_room = room = self._legend_and_view_heights()
-        legend_share = min(0.6, (room[0] + 2 * LEGEND_OFFSET[1]) / room[1]) if room[1] > 0 else 0.0
-        top = bottom + (top - bottom) / (1.0 - legend_share)
-        self.getPlotItem().setYRange(bottom, top, padding=0)
+        # Room outside the data for the edge markers (the legend has a row of its own).
+        if not self.zoom_reset.zoomed:
+            self.getPlotItem().setYRange(low - 0.08 * span, high + 0.08 * span, padding=0)
+
+    def _restore_view(self) -> None:
+        """The view this plot chose itself (after a mouse zoom is undone)."""
+        self._x_len = -1
+        self._update_x_range()
+        if self._y_limits is not None:
+            self._set_y_view(self._y_limits)
 
     def _update_theory(self, frame: Frame, log10_norm: np.ndarray) -> None:
         slope = frame.theory_slope
@@ -293,7 +344,7 @@ class GradientTimePlot(pg.PlotWidget):
             anchor = int(finite_steps[0])
             ks = np.array([anchor, log10_norm.size - 1], dtype=np.float64)
             self._theory_curve.setData(ks, log10_norm[anchor] + slope * (ks - anchor))
-            text = f"bound log₁₀(γσₘₐₓ) {slope_text(slope)}"
+            text = f"bound γσₘₐₓ: {slope_text(slope)}"
         else:
             if self._theory_curve.yData is not None and len(self._theory_curve.yData):
                 self._theory_curve.setData([], [])
@@ -306,35 +357,27 @@ class GradientTimePlot(pg.PlotWidget):
         self._fit_legend()
 
     def _fit_legend(self) -> None:
-        """Two columns where both fit beside each other inside the plot, else one (large fonts,
-        long labels, a narrow window); then the strip above the data is made the legend's height."""
-        legend = self._legend
-        # Each entry is a sample and a label, with pyqtgraph's 3 px after each.
-        widths = [sample.width() + label.item.boundingRect().width() + 6 for sample, label in legend.items]
-        two_columns = max(widths[0::2], default=0.0) + max(widths[1::2], default=0.0)
-        room = self.getPlotItem().getViewBox().width() - 2 * LEGEND_OFFSET[0]
-        columns = 2 if two_columns <= room else 1
-        if columns != legend.columnCount:
-            legend.setColumnCount(columns)
-        if self._y_limits is not None and self._legend_and_view_heights() != self._legend_room:
-            self._set_y_view(self._y_limits)
-
-    def _legend_and_view_heights(self) -> tuple[float, float]:
-        legend_height = self._legend.height() if self._legend is not None else 0.0
-        return legend_height, self.getPlotItem().getViewBox().height()
+        """As many columns as fit the plot's width (large fonts, long labels, a narrow window)."""
+        fit_legend(self._legend, self.getPlotItem().getViewBox().width())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self._legend is not None:  # also resized while it is built
             self._fit_legend()
+        if hasattr(self, "zoom_reset"):
+            self.zoom_reset.place()
 
     def _update_markers(self, log10_norm: np.ndarray, cell_state: np.ndarray | None, low: float, high: float) -> None:
         span = high - low
         bottom, top = low - 0.06 * span, high + 0.06 * span
         values = log10_norm if cell_state is None else np.concatenate([log10_norm, cell_state])
         steps = np.tile(self._x, 1 if cell_state is None else 2)
+        zero = np.isneginf(values)
+        # Steps beyond the truncation window get no gradient by construction: not an underflow.
+        beyond = steps >= self._truncation if self._truncation is not None else np.zeros(steps.size, bool)
         for item, mask, level in (
-            (self.zero_markers, np.isneginf(values), bottom),
+            (self.zero_markers, zero & ~beyond, bottom),
+            (self.truncated_markers, zero & beyond, bottom),
             (self.inf_markers, np.isposinf(values), top),
             (self.nan_markers, np.isnan(values), top),
         ):
@@ -386,3 +429,19 @@ def slope_text(value: float) -> str:
     if not math.isfinite(value):
         return format_number(value)
     return f"{value:+.3f}/step"  # decades per step: the axis is in decades
+
+
+def _nonfinite_word(values: np.ndarray) -> str:
+    if np.isnan(values).any():
+        return "nan"
+    return "inf" if np.isposinf(values).any() else "0"
+
+
+def _bound_end(slope: float, log10_norm: np.ndarray) -> float | None:
+    """Where the theory line ends (it starts on the curve's first finite step), if it is drawn."""
+    finite_steps = np.flatnonzero(np.isfinite(log10_norm))
+    if not (math.isfinite(slope) and finite_steps.size):
+        return None
+    anchor = int(finite_steps[0])
+    end = float(log10_norm[anchor] + slope * (log10_norm.size - 1 - anchor))
+    return end if math.isfinite(end) else None

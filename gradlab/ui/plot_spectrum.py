@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plot_common import format_number
+from gradlab.ui.plot_common import FittingAxis, ZoomReset, fitting_text, format_number
 from gradlab.ui.theme import Theme
 
 _ANGLES = np.linspace(0.0, 2.0 * np.pi, 241)
@@ -24,7 +24,7 @@ class SpectrumPlot(QWidget):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._theme = theme
-        self.plot_widget = pg.PlotWidget()
+        self.plot_widget = pg.PlotWidget(axisItems={"left": FittingAxis("left"), "bottom": FittingAxis("bottom")})
         plot = self.plot_widget.getPlotItem()
         plot.setAspectLocked(True)
         plot.setMenuEnabled(False)
@@ -56,6 +56,10 @@ class SpectrumPlot(QWidget):
         self._title = ""
         self._spectrum_iteration: int | None = None
         self._inverse_gamma = math.nan
+        self._block = ""
+        self.zoom_reset = ZoomReset(
+            self.plot_widget, plot, lambda: self._set_view_radius(self._radius_limit, force=True)
+        )
         self.apply_theme(theme)
         self._set_view_radius(1.0)
 
@@ -63,7 +67,9 @@ class SpectrumPlot(QWidget):
         self._theme = theme
         self.plot_widget.setBackground(theme.background)
         plot = self.plot_widget.getPlotItem()
-        theme.style_plot(plot, title=self._title or "Spectrum")
+        theme.style_plot(plot)
+        self._title = ""
+        self._fit_title()
         self.unit_circle.setPen(theme.pen("unit_circle", width=theme.thin_line_width))
         self.gamma_circle.setPen(theme.pen("gamma_circle", width=theme.thin_line_width, dashed=True))
         self.eigenvalue_points.setSize(theme.px(theme.eigen_marker_size))
@@ -73,6 +79,30 @@ class SpectrumPlot(QWidget):
     def clear(self) -> None:
         """A new run started: the next frame's spectrum is drawn whatever its iteration."""
         self._spectrum_iteration = None
+        self.zoom_reset.reset()
+
+    def _fit_title(self) -> None:
+        """The longest wording that fits: "Spectrum of W_hg (cell candidate)" on a wide panel, "W_hg"
+        on a narrow one, never a title cut off or a panel widened by it."""
+        block = self._block or "W_hh"
+        short = block.split(" (")[0]
+        title = fitting_text(
+            self._theme.title_font(),
+            self.plot_widget.getPlotItem().getViewBox().width(),
+            [f"Spectrum of {block}", f"Eigenvalues of {short}", f"Spectrum {short}", f"λ({short})"],
+        )
+        if title != self._title:
+            self._title = title
+            self._theme.style_plot(self.plot_widget.getPlotItem(), title=title)
+
+    def title(self) -> str:
+        return self._title
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if hasattr(self, "zoom_reset"):
+            self._fit_title()
+            self.zoom_reset.place()
 
     def show_frame(self, frame: Frame) -> None:
         if frame.spectrum_iteration == self._spectrum_iteration:
@@ -104,10 +134,9 @@ class SpectrumPlot(QWidget):
             radius = max(radius, inverse_gamma)
         self._set_view_radius(radius)
 
-        title = f"Spectrum of {frame.spectrum_block}"
-        if title != self._title:
-            self._title = title
-            self._theme.style_plot(self.plot_widget.getPlotItem(), title=title)
+        if frame.spectrum_block != self._block:
+            self._block = frame.spectrum_block
+            self._fit_title()
 
         missing = eigenvalues.size - finite.size
         first = f"ρ = {format_number(frame.spectral_radius)}    σₘₐₓ = {format_number(frame.sigma_max)}"
@@ -121,9 +150,11 @@ class SpectrumPlot(QWidget):
         if text != self.readout.text():
             self.readout.setText(text)
 
-    def _set_view_radius(self, radius: float) -> None:
+    def _set_view_radius(self, radius: float, *, force: bool = False) -> None:
         # Grow at once, shrink only when much smaller, so the picture does not breathe.
-        if radius > self._radius_limit or radius < 0.6 * self._radius_limit:
+        if self.zoom_reset.zoomed and not force:
+            return
+        if force or radius > self._radius_limit or radius < 0.6 * self._radius_limit:
             self._radius_limit = radius
             extent = radius * 1.12
             self.plot_widget.getPlotItem().setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0)

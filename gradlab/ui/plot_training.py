@@ -5,7 +5,9 @@ even when the display coalesced several updates into one frame.
 
 The view ranges are set here, not by pyqtgraph's auto-range: auto-range moves the axes on every
 update, and re-laying out and repainting four axes costs more than drawing the curves. The x
-range grows in steps of 1-2-5, the y ranges in whole decades, and only when the data leaves them.
+range grows in steps of 1-2-5, the y ranges in whole decades (at least three labelled), and only
+when the data leaves them. Each legend has a row of its own above its plot, so no data is ever
+under it; a run of a few updates draws its points as dots (one enormous update is one point).
 """
 
 from __future__ import annotations
@@ -20,13 +22,23 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config
 from gradlab.ui.pins import Pin
-from gradlab.ui.plot_common import DecadeAxis, add_legend, nice_ceiling, safe_log10
+from gradlab.ui.plot_common import (
+    DecadeAxis,
+    FittingAxis,
+    ZoomReset,
+    legend_beside,
+    legend_entry_widths,
+    nice_ceiling,
+    safe_log10,
+    tick_text_px,
+)
 from gradlab.ui.theme import Theme
 from gradlab.ui.worker import UpdateHistory
 
 MAX_UPDATES = 20_000  # bounded so that memory stays flat over hours of streaming
 LEGEND_REFRESH_S = 0.25
 FIRST_X_RANGE = 50
+DOTS_UP_TO = 60  # updates: below this many the points are drawn as dots as well as a line
 
 
 class TrainingHistory:
@@ -83,8 +95,10 @@ class DecadeLimits:
         if not finite.size:
             return False
         low, high = math.floor(float(finite.min())), math.ceil(float(finite.max()))
-        if high - low < 1:
-            high = low + 1
+        if high - low < 2:
+            # Three whole decades at least, so that the axis has three labels.
+            middle = (low + high) / 2
+            low, high = math.floor(middle - 1), math.ceil(middle + 1)
         changed = low < self.low or high > self.high
         self.low, self.high = min(self.low, low), max(self.high, high)
         return changed
@@ -105,8 +119,12 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self.history = TrainingHistory()
         self._clip = "none"
 
-        self.grad_plot: pg.PlotItem = self.addPlot(row=0, col=0, axisItems={"left": DecadeAxis("left")})
-        self.loss_plot: pg.PlotItem = self.addPlot(row=1, col=0, axisItems={"left": DecadeAxis("left")})
+        self.grad_plot: pg.PlotItem = self.addPlot(
+            row=0, col=0, axisItems={"left": DecadeAxis("left"), "bottom": FittingAxis("bottom")}
+        )
+        self.loss_plot: pg.PlotItem = self.addPlot(
+            row=1, col=0, axisItems={"left": DecadeAxis("left"), "bottom": FittingAxis("bottom")}
+        )
         self.loss_plot.setXLink(self.grad_plot)
         self.grad_plot.getAxis("bottom").setStyle(showValues=False)
         self.grad_plot.setLabel("left", "‖∇‖")
@@ -118,35 +136,41 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             plot.setMenuEnabled(False)
             plot.hideButtons()
             plot.enableAutoRange(x=False, y=False)
-            # Keep the left axes the same width so the two plots line up.
-            plot.getAxis("left").setWidth(int(theme.px(58)))
 
         self.grad_curve = self.grad_plot.plot()
         self.grad_clipped_curve = self.grad_plot.plot()
         self.threshold_line = pg.InfiniteLine(angle=0, movable=False)
+        self.threshold_line.setVisible(False)  # until a run clips
         self.grad_plot.addItem(self.threshold_line)
         self.loss_curve = self.loss_plot.plot()
         self.baseline_line = pg.InfiniteLine(angle=0, movable=False)
+        self.baseline_line.setVisible(False)
         self.loss_plot.addItem(self.baseline_line)
         self.grad_clipped_curve.setZValue(5)
         self.grad_curve.setZValue(4)
         self.loss_curve.setZValue(4)
 
-        self._grad_legend = add_legend(self.grad_plot, offset=(-10, 5))
-        self._grad_legend.addItem(self.grad_curve, "before clipping")
-        self._grad_legend.addItem(self.grad_clipped_curve, "after clipping")
+        self._grad_legend = legend_beside(self.grad_plot)
+        self._grad_legend.addItem(self.grad_curve, "gradient norm")
         # An InfiniteLine cannot stand in a legend (pyqtgraph's ItemSample crashes painting it):
         # a data-less curve with the same pen stands in for it.
         self._threshold_sample = pg.PlotDataItem()
         self._baseline_sample = pg.PlotDataItem()
-        self._grad_legend.addItem(self._threshold_sample, "threshold")
-        self._loss_legend = add_legend(self.loss_plot, offset=(-10, 5))
+        self._loss_legend = legend_beside(self.loss_plot)
         self._loss_legend.addItem(self.loss_curve, "loss")
         self._loss_legend.addItem(self._baseline_sample, "baseline")
-        # One row each, so the legends cover a strip at the top instead of a block of the data.
-        self._grad_legend.setColumnCount(3)
-        self._loss_legend.setColumnCount(2)
         self._texts: dict[int, str] = {}
+        self._clip_entries = False  # the "after clipping" and "threshold" entries are shown
+        self._dots = False
+        self._grad_dots, self._grad_clipped_dots = pg.ScatterPlotItem(), pg.ScatterPlotItem()
+        self._loss_dots = pg.ScatterPlotItem()
+        for dots, plot in (
+            (self._grad_dots, self.grad_plot),
+            (self._grad_clipped_dots, self.grad_plot),
+            (self._loss_dots, self.loss_plot),
+        ):
+            dots.setZValue(6)
+            plot.addItem(dots)
         self._legend_refreshed = 0.0
 
         self.pin_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
@@ -156,6 +180,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._loss_limits = DecadeLimits()
         self._threshold: float | None = None
         self._baseline: float | None = None
+        self.zoom_reset = ZoomReset(self, (self.grad_plot, self.loss_plot), self._restore_view)
         self.apply_theme(theme)
         self._set_x_max(FIRST_X_RANGE)
 
@@ -176,8 +201,59 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         for pin, (grad, loss) in zip(self._pins, self.pin_curves):
             grad.setPen(theme.pin_pen(pin.slot))
             loss.setPen(theme.pin_pen(pin.slot))
+        self._set_dots(self._dots, force=True)
+        left_width = max(_left_axis_width(plot.getAxis("left")) for plot in (self.grad_plot, self.loss_plot))
         for plot in (self.grad_plot, self.loss_plot):
-            plot.getAxis("left").setWidth(int(theme.px(58)))
+            # The same width for both, so that the two plots line up.
+            plot.getAxis("left").setWidth(left_width)
+        self._fit_legends()
+
+    def _fit_legends(self) -> None:
+        """One column each, both as wide as the wider, so that the two plots line up."""
+        width = max(max(legend_entry_widths(legend), default=0.0) for legend in (self._grad_legend, self._loss_legend))
+        for legend in (self._grad_legend, self._loss_legend):
+            if legend.columnCount != 1:
+                legend.setColumnCount(1)
+            legend.setMinimumWidth(width + self._theme.px(8))
+            legend.setMaximumWidth(width + self._theme.px(8))
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if hasattr(self, "zoom_reset"):
+            self._fit_legends()
+            self.zoom_reset.place()
+
+    def _set_dots(self, on: bool, *, force: bool = False) -> None:
+        """Dots on the points while there are few: a single update is a point, not a line.
+
+        Separate scatter items fed with the finite points only: a curve's own symbols would make
+        pyqtgraph take the min of an all-NaN array (a warning on every repaint of a blown-up run).
+        """
+        self._dots = on
+        theme = self._theme
+        for dots, curve, role in self._dot_items():
+            if force:
+                dots.setSymbol("o")
+                dots.setSize(theme.px(7))
+                dots.setBrush(pg.mkBrush(theme.colour(role)))  # type: ignore[arg-type]
+                dots.setPen(pg.mkPen(theme.colour(role)))  # type: ignore[arg-type]
+            x, y = curve.xData, curve.yData
+            if on and x is not None and y is not None and len(y):
+                ok = np.isfinite(y)
+                dots.setData(x=np.asarray(x)[ok], y=np.asarray(y)[ok])
+            elif dots.data.size:
+                dots.setData(x=[], y=[])
+
+    def _dot_items(self) -> list[tuple[pg.ScatterPlotItem, pg.PlotDataItem, str]]:
+        return [
+            (self._grad_dots, self.grad_curve, "grad_before"),
+            (self._grad_clipped_dots, self.grad_clipped_curve, "grad_after"),
+            (self._loss_dots, self.loss_curve, "loss"),
+        ]
+
+    def _restore_view(self) -> None:
+        self._set_x_max(self._x_max, force=True)
+        self._apply_y_ranges()
 
     def clear_history(self) -> None:
         """Forget every update (a new run started).
@@ -191,6 +267,8 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._grad_limits.clear()
         self._loss_limits.clear()
         self._threshold = self._baseline = None
+        self.zoom_reset.reset()
+        self._set_dots(False)
         self._include_pins()
         self._set_x_max(max([FIRST_X_RANGE] + [self._pin_x_max()]), force=True)
         self._apply_y_ranges()
@@ -203,6 +281,8 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             return
         x = history.iteration
         clipping = config.clip != "none"
+        self._set_clip_entries(clipping)
+
         self.grad_curve.setData(x, history.log10_grad, connect="finite")
         if clipping:
             self.grad_clipped_curve.setData(x, history.log10_grad_clipped, connect="finite")
@@ -210,8 +290,10 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             # Empty rather than hidden: the legend draws an "eye" icon for hidden items.
             self.grad_clipped_curve.setData([], [])
         self.loss_curve.setData(x, history.log10_loss, connect="finite")
+        if x.size <= DOTS_UP_TO or self._dots:
+            self._set_dots(x.size <= DOTS_UP_TO)
 
-        show_threshold = config.clip == "norm"
+        show_threshold = clipping
         threshold = math.log10(config.clip_threshold) if show_threshold else None
         if threshold != self._threshold:
             self._threshold = threshold
@@ -250,11 +332,16 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         # The counts change every update; re-laying out the legends at 60 Hz costs frames.
         self._legend_refreshed = now
         grad_note = f" ({history.nonfinite_grad} inf/nan)" if history.nonfinite_grad else ""
-        self._set_label(self._grad_legend, self.grad_curve, f"before clipping{grad_note}")
-        after = f"after · clipped {history.clip_count} of {history.total}" if clipping else "after (off)"
-        self._set_label(self._grad_legend, self.grad_clipped_curve, after)
-        threshold_text = f"threshold {config.clip_threshold:g}" if show_threshold else "threshold (off)"
-        self._set_label(self._grad_legend, self._threshold_sample, threshold_text)
+        before = "before clipping" if clipping else "gradient norm"
+        self._set_label(self._grad_legend, self.grad_curve, f"{before}{grad_note}")
+        if clipping:
+            after = f"after · clipped {history.clip_count} of {history.total}"
+            self._set_label(self._grad_legend, self.grad_clipped_curve, after)
+            # Clipping by value bounds each entry, not the norm: the line says so.
+            per_entry = " per entry" if config.clip == "value" else ""
+            self._set_label(
+                self._grad_legend, self._threshold_sample, f"threshold {config.clip_threshold:g}{per_entry}"
+            )
         loss_note = f" ({history.nonfinite_loss} inf/nan)" if history.nonfinite_loss else ""
         self._set_label(self._loss_legend, self.loss_curve, f"loss{loss_note}")
         baseline_text = (
@@ -284,6 +371,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
                     item.setZValue(2)
                     plot.addItem(item)
                 self._loss_legend.addItem(loss, "")
+                self._texts.pop(id(loss), None)
                 self.pin_curves.append((grad, loss))
             self._pins = pins
             if self._include_pins():
@@ -294,6 +382,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         for pin, (_, loss) in zip(self._pins, self.pin_curves):
             self._set_label(self._loss_legend, loss, f"pinned · {pin.label(live)}")
         self._theme.style_legend(self._loss_legend)
+        self._fit_legends()
 
     def _pin_x_max(self) -> float:
         ends = [float(p.update_iteration[-1]) for p in self._pins if p.update_iteration.size]
@@ -308,17 +397,33 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
 
     # ---- ranges -----------------------------------------------------------------------------
     def _set_x_max(self, x_max: float, *, force: bool = False) -> None:
-        if x_max != self._x_max or force:
+        if (x_max != self._x_max or force) and not self.zoom_reset.zoomed:
             self._x_max = x_max
             self.grad_plot.setXRange(0, x_max, padding=0.01)
 
     def _apply_y_ranges(self) -> None:
+        if self.zoom_reset.zoomed:
+            return
         for plot, limits in ((self.grad_plot, self._grad_limits), (self.loss_plot, self._loss_limits)):
             view = limits.view()
             if view is not None:
-                # Room at the top for the one-row legend, which would cover the curve otherwise.
-                low, high = view
-                plot.setYRange(low, high + 0.6 * (high - low), padding=0)
+                plot.setYRange(*view, padding=0)
+
+    def _set_clip_entries(self, on: bool) -> None:
+        """The "after clipping" and "threshold" entries only while clipping is on."""
+        if on == self._clip_entries:
+            return
+        self._clip_entries = on
+        legend = self._grad_legend
+        for item, text in ((self.grad_clipped_curve, "after clipping"), (self._threshold_sample, "threshold")):
+            self._texts.pop(id(item), None)
+            if on:
+                legend.addItem(item, text)
+            else:
+                legend.removeItem(item)
+        self._texts.pop(id(self.grad_curve), None)
+        self._theme.style_legend(legend)
+        self._fit_legends()
 
     def _set_label(self, legend: pg.LegendItem, item: object, text: str) -> None:
         if self._texts.get(id(item)) == text:
@@ -327,7 +432,15 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         for sample, label in legend.items:
             if sample.item is item:
                 label.setText(text)
-                return
+                break
+        self._fit_legends()
 
     def legend_text(self) -> list[str]:
         return [label.text for legend in (self._grad_legend, self._loss_legend) for _, label in legend.items]
+
+
+def _left_axis_width(axis: pg.AxisItem) -> int:
+    """Room for the widest decade label, the tick, and the rotated axis title beside them."""
+    text_width, _ = tick_text_px(axis, "1e-300")
+    title_height = axis.label.boundingRect().height() if axis.label.isVisible() else 0.0
+    return int(math.ceil(text_width + title_height + axis.style["tickTextOffset"][0] + 8))

@@ -15,8 +15,8 @@ from typing import Literal
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPalette, QPen
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
 
 ThemeName = Literal["projector", "dark"]
 THEME_NAMES: tuple[ThemeName, ...] = ("projector", "dark")
@@ -80,9 +80,11 @@ _ROLE_COLOURS: dict[str, str] = {
     "unit_circle": "#7F7F7F",
     "gamma_circle": OKABE_ITO["vermillion"],
     "alert": OKABE_ITO["vermillion"],
+    # Pins: none of the live curves', the theory line's or the clipping threshold's colours
+    # (vermillion, orange, blues, green); told apart by dash pattern too.
     "pin0": OKABE_ITO["reddish_purple"],
-    "pin1": "#444444",
-    "pin2": OKABE_ITO["orange"],
+    "pin1": "#555555",
+    "pin2": "#8C7A00",  # a dark yellow: Okabe-Ito's yellow vanishes on white
 }
 
 # On a dark background the darkest Okabe–Ito blue is hard to see; use its lighter sibling.
@@ -95,6 +97,7 @@ _DARK_OVERRIDES: dict[str, str] = {
     "unit_circle": "#B0B0B0",
     "baseline": "#B0B0B0",
     "pin1": "#D0D0D0",
+    "pin2": OKABE_ITO["yellow"],
 }
 
 
@@ -216,6 +219,10 @@ class Theme:
         font.setBold(bold)
         return font
 
+    def title_font(self) -> QFont:
+        """The font of plot titles (``style_plot``)."""
+        return self.font(self.title_font_pt, bold=True)
+
     def style_plot(self, plot: pg.PlotItem, *, title: str | None = None, y_grid: bool = False) -> None:
         """Fonts, pens and colours of one plot's axes and title.
 
@@ -233,14 +240,25 @@ class Theme:
                 axis.setLabel(axis.labelText, units=axis.labelUnits, color=fg)
         if title is not None:
             plot.setTitle(title, color=fg, size=f"{self.pt(self.title_font_pt):.1f}pt", bold=True)
+            # pyqtgraph gives a title 30 px whatever its size (large fonts lose their lower half),
+            # and lets a long title widen the plot: the row fits the font, the width the plot.
+            height = int(QFontMetricsF(self.title_font()).height() + self.px(6))
+            plot.layout.setRowFixedHeight(0, height)
+            plot.titleLabel.setMaximumHeight(height)
+            plot.titleLabel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         plot.showGrid(x=False, y=y_grid, alpha=0.3 if self.dark else 0.2)
 
     def style_legend(self, legend: pg.LegendItem) -> None:
         legend.setLabelTextColor(self.foreground)
         legend.setLabelTextSize(f"{self.pt(self.axis_font_pt):.1f}pt")
-        legend.setBrush(pg.mkBrush(QColor(self.background) if not self.dark else "#222222"))
-        legend.setPen(pg.mkPen(self.foreground, width=1))
+        # Legends stand outside the data, in rows of their own: no frame, and rows as tight as
+        # the text (pyqtgraph pads each label by 4 px above and below).
+        legend.setBrush(pg.mkBrush(QColor(self.background)))
+        legend.setPen(pg.mkPen(None))
+        legend.layout.setVerticalSpacing(0)
+        legend.layout.setContentsMargins(self.px(2), 0, self.px(2), 0)
         for _, label in legend.items:
+            label.item.document().setDocumentMargin(self.px(1))
             label.setText(label.text, color=self.foreground, size=f"{self.pt(self.axis_font_pt):.1f}pt")
 
     def palette(self) -> QPalette:
@@ -320,6 +338,12 @@ class Theme:
             "bigValue": f"QLabel#bigValue {{ color: {self.foreground}; font-weight: bold;"
             f" font-size: {self.pt(self.title_font_pt * 1.6):.1f}pt; }}",
             "bigName": f"QLabel#bigName {{ color: {self.muted}; font-size: {self.pt(self.base_font_pt):.1f}pt; }}",
+            # Fusion draws a check box's frame a shade darker than the window: on the dark theme
+            # that is black on near-black, and the box all but vanishes.
+            "freezeBox": f"QCheckBox#freezeBox {{ color: {self.foreground}; }}"
+            f" QCheckBox#freezeBox::indicator {{ width: {self.px(14):.0f}px; height: {self.px(14):.0f}px;"
+            f" border: {self.line_px(2)}px solid {self.foreground}; background: {self.background}; }}"
+            f" QCheckBox#freezeBox::indicator:checked {{ background: {self.colour('latest').name()}; }}",
             "helpOverlay": f"QFrame#helpOverlay {{ background: {self.panel};"
             f" border: {self.line_px(2)}px solid {self.foreground}; }}"
             f" QFrame#helpOverlay QLabel {{ color: {self.foreground};"

@@ -106,7 +106,7 @@ def test_the_scene_is_saved_as_a_scenario_that_opens_again(window, tmp_path):
     modified = load_scenario(window.save_scene(tmp_path / "modified.json"))
     assert modified.config == preset.scenario.config.replace(seq_len=57)
     assert "modified" in modified.title
-    assert "seq_len=57" in modified.caption
+    assert "length T 57" in modified.caption
 
 
 FILE_ACTIONS = [

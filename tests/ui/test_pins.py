@@ -11,10 +11,11 @@ from gradlab.ui.pins import MAX_PINS, pin_label
 
 def test_pin_labels_say_what_differs_from_the_live_config():
     live = Config(cell="lstm")
-    assert pin_label(Config(), live) == "cell=rnn"
-    assert pin_label(Config(clip="none"), Config(clip="norm")) == "clip=none"
-    assert pin_label(Config(truncation=None), Config(truncation=5)) == "truncation=off"
-    assert pin_label(Config(lr=0.1), Config()) == "lr=0.1"
+    assert pin_label(Config(), live) == "RNN"
+    assert pin_label(Config(clip="none"), Config(clip="norm")) == "no clipping"
+    assert pin_label(Config(truncation=None), Config(truncation=5)) == "no truncation"
+    assert pin_label(Config(lr=0.1), Config()) == "learning rate 0.1"
+    assert pin_label(Config(w_rec_scale=0.5, cell="lstm"), Config(w_rec_scale=1.0)) == "LSTM, W_rec scale 0.5"
     assert pin_label(Config(), Config()) == "same settings"
     many = pin_label(Config(cell="gru", lr=0.1, seed=3, seq_len=7, clip="norm"), Config())
     assert many.endswith("+2 more")
@@ -33,8 +34,8 @@ def test_a_pinned_run_stays_as_a_labelled_ghost_while_the_live_run_changes(windo
 
     window.controls.cell.setCurrentIndex(window.controls.cell.findData("lstm"))
     wait_frames(window, 2)
-    assert window.gradient_plot.pin_labels() == ["pinned · cell=rnn"]
-    assert "pinned · cell=rnn" in window.training_plot.legend_text()
+    assert window.gradient_plot.pin_labels() == ["pinned · RNN"]
+    assert "pinned · RNN" in window.training_plot.legend_text()
     assert np.array_equal(window.gradient_plot.pin_curves[0].yData, pinned_y, equal_nan=True)
     # The ghost looks different from the live curve: dashed, another colour.
     ghost_pen = ghost.opts["pen"]

@@ -72,7 +72,7 @@ def test_changing_a_control_turns_the_caption_into_custom_and_back(window, qtbot
     window.load_preset(scene.name)
     window.controls.cell.setCurrentIndex(window.controls.cell.findData("lstm"))
     assert window.caption.is_custom
-    assert "cell=lstm" in window.caption.caption
+    assert "LSTM" in window.caption.caption
     assert scene.scenario.caption not in window.caption.caption
     assert window.scene_combo.currentData() == ""
     assert not any(a.isChecked() for a in window.commands.scenes)

@@ -101,10 +101,14 @@ def test_pause_step_reset_buttons_and_shortcuts(window, qtbot):
 def test_exact_zeros_are_marked_not_dropped(window, qtbot):
     window.set_config(Config(hidden_size=8, seq_len=20, batch_size=4, truncation=5))
     _wait_frames(window, qtbot, 1)
-    y = np.asarray(window.gradient_plot.zero_markers.data["x"])
-    # Truncated BPTT: nothing flows back more than 5 steps, those norms are exactly 0.
+    y = np.asarray(window.gradient_plot.truncated_markers.data["x"])
+    # Truncated BPTT: nothing flows back more than 5 steps, those norms are 0 by construction,
+    # and the legend says so (not "underflow").
     assert y.size == 15
-    assert any("exactly 0" in text for text in window.gradient_plot.legend_text())
+    assert window.gradient_plot.zero_markers.data.size == 0
+    texts = window.gradient_plot.legend_text()
+    assert any("0 (truncated)" in text for text in texts)
+    assert not any("underflow" in text for text in texts)
 
 
 def test_an_exploding_float32_run_shows_the_alert_and_stays_responsive(window, qtbot):
