@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -219,7 +220,14 @@ def predicted_point_slope(config: Config) -> float:
     scales = mean_field_scales(config)
     if scales is None:
         return math.nan
-    return predicted_slope(*scales)
+    return _predicted_slope(*scales)
+
+
+@lru_cache(maxsize=4096)
+def _predicted_slope(activation: str, sigma_w: float, sigma_b: float) -> float:
+    # ~1 ms each (a bisection over quadratures), and a map's rows often share their scales (an
+    # axis the theory does not see, such as the sequence length or the learning rate).
+    return predicted_slope(activation, sigma_w, sigma_b)
 
 
 @dataclass(frozen=True)
@@ -306,7 +314,7 @@ class PhaseRow:
 
 @dataclass(frozen=True)
 class _Task:
-    """What a worker process needs for a few rows (a plain value: it is pickled)."""
+    """What a worker process needs for a few rows, or for a part of one (a plain value: it is pickled)."""
 
     base: dict[str, Any]
     x_field: str
@@ -315,13 +323,26 @@ class _Task:
     rows: tuple[tuple[int, float], ...]  # (index, y value)
     seeds: int
     trainability: int | None
+    start: int = 0  # the first column: x_values are columns start, start + 1, …
 
 
-def _compute_task(task: _Task) -> list[PhaseRow]:
-    """Run in a worker: the rows of one task."""
+@dataclass(frozen=True)
+class _Part:
+    """Columns start … start + len − 1 of one row."""
+
+    index: int
+    start: int
+    slope: np.ndarray
+    predicted_slope: np.ndarray
+    total_log10_ratio: np.ndarray
+    loss_ratio: np.ndarray | None
+
+
+def _compute_task(task: _Task) -> list[_Part]:
+    """Run in a worker: the rows (or the part of a row) of one task."""
     base = Config.from_dict(task.base)
     workspace = Workspace()
-    rows = []
+    parts = []
     for index, y_value in task.rows:
         points = [
             measure_point(
@@ -329,37 +350,41 @@ def _compute_task(task: _Task) -> list[PhaseRow]:
             )
             for x_value in task.x_values
         ]
-        rows.append(
-            PhaseRow(
+        parts.append(
+            _Part(
                 index=index,
+                start=task.start,
                 slope=np.array([p.slope for p in points]),
                 predicted_slope=np.array([p.predicted_slope for p in points]),
                 total_log10_ratio=np.array([p.total_log10_ratio for p in points]),
                 loss_ratio=np.array([p.loss_ratio for p in points]) if task.trainability is not None else None,
             )
         )
-    return rows
+    return parts
 
 
 def _tasks(spec: PhaseMapSpec, workers: int) -> list[_Task]:
+    """A few rows per task; the first row split into one part per worker, so that the first row
+    is on screen after 1/workers of a row's time (plus the pool's start)."""
     ny, nx = spec.shape
     rows_for_size = max(1, math.ceil(MIN_POINTS_PER_TASK / nx))
     rows_for_balance = max(1, ny // (TASKS_PER_WORKER * max(1, workers)))
     per_task = min(rows_for_size, rows_for_balance) if ny > workers else 1
     indexed = list(enumerate(spec.y.values))
     base = spec.base.to_dict()
-    return [
-        _Task(
-            base,
-            spec.x.field,
-            spec.x.values,
-            spec.y.field,
-            tuple(indexed[i : i + per_task]),
-            spec.seeds,
-            spec.trainability,
-        )
-        for i in range(0, ny, per_task)
-    ]
+    x, y = spec.x, spec.y
+
+    def task(rows: list[tuple[int, float]], start: int = 0, stop: int = nx) -> _Task:
+        return _Task(base, x.field, x.values[start:stop], y.field, tuple(rows), spec.seeds, spec.trainability, start)
+
+    tasks = []
+    first_parts = min(max(1, workers), nx // 8) if ny > 1 else 1  # parts of at least 8 points
+    if first_parts > 1:
+        bounds = np.linspace(0, nx, first_parts + 1).round().astype(int)
+        tasks += [task(indexed[:1], int(lo), int(hi)) for lo, hi in zip(bounds[:-1], bounds[1:])]
+        indexed = indexed[1:]
+    tasks += [task(indexed[i : i + per_task]) for i in range(0, len(indexed), per_task)]
+    return tasks
 
 
 def _worker_setup(nice: int = 0) -> None:
@@ -410,7 +435,9 @@ def iter_rows(
     own_pool = executor is None
     pool: Executor = make_pool(workers) if executor is None else executor
     count = workers or getattr(pool, "_max_workers", None) or default_workers()
-    pending: set[Future[list[PhaseRow]]] = set()
+    pending: set[Future[list[_Part]]] = set()
+    nx = len(spec.x)
+    partial: dict[int, tuple[list[np.ndarray | None], int]] = {}  # row → (its arrays, columns filled)
     try:
         pending = {pool.submit(_compute_task, task) for task in _tasks(spec, count)}
         while pending:
@@ -418,7 +445,10 @@ def iter_rows(
                 return
             done, pending = concurrent.futures.wait(pending, timeout=CANCEL_POLL_S, return_when="FIRST_COMPLETED")
             for future in done:
-                yield from future.result()
+                for part in future.result():
+                    row = _assemble(partial, part, nx)
+                    if row is not None:
+                        yield row
     finally:
         for future in pending:
             future.cancel()
@@ -426,6 +456,26 @@ def iter_rows(
             # Waits for the tasks already running (a few rows: well under a second) and for the
             # processes to exit, so that nothing is left behind.
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _assemble(partial: dict[int, tuple[list[np.ndarray | None], int]], part: _Part, nx: int) -> PhaseRow | None:
+    """Add a part to its row; the row once it is whole."""
+    values = (part.slope, part.predicted_slope, part.total_log10_ratio, part.loss_ratio)
+    if part.start == 0 and len(part.slope) == nx:
+        return PhaseRow(part.index, *values)
+    arrays, filled = partial.get(part.index) or ([None if v is None else np.full(nx, np.nan) for v in values], 0)
+    stop = part.start + len(part.slope)
+    for whole, piece in zip(arrays, values):
+        if whole is not None and piece is not None:
+            whole[part.start : stop] = piece
+    filled += len(part.slope)
+    if filled < nx:
+        partial[part.index] = (arrays, filled)
+        return None
+    partial.pop(part.index, None)
+    slope, predicted, total, loss_ratio = arrays
+    assert slope is not None and predicted is not None and total is not None
+    return PhaseRow(part.index, slope, predicted, total, loss_ratio)
 
 
 # ---------------------------------------------------------------------------------------- the map

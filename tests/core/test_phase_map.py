@@ -178,3 +178,18 @@ def test_bad_specs_are_refused() -> None:
         PhaseMapSpec(Config(batch_size=1024), axis, parse_axis("seq_len=100:10000:3"))
     with pytest.raises(PhaseMapError, match="seeds"):
         PhaseMapSpec(Config(), axis, parse_axis("lr=0.1"), seeds=0)
+
+
+def test_rows_assembled_from_parts_hold_each_point_where_it_belongs() -> None:
+    from gradlab.core.phase_map import measure_point
+
+    base = Config(seq_len=15, hidden_size=6, batch_size=2)
+    spec = PhaseMapSpec(base, make_axis("w_rec_scale", 0.5, 2.0, 17), make_axis("seq_len", 5, 15, 3))
+    with _threads() as pool:  # two workers: the first row is computed in two parts
+        result = compute_phase_map(spec, executor=pool, cache_dir=None)
+    assert result is not None
+    for j, y_value in enumerate(spec.y.values):
+        for i, x_value in enumerate(spec.x.values):
+            point = measure_point(spec.point_config(x_value, y_value))
+            assert result.slope[j, i] == point.slope
+            assert result.predicted_slope[j, i] == point.predicted_slope
