@@ -524,7 +524,8 @@ class PhaseMap:
         return out
 
     def save_npz(self, path: str | os.PathLike[str]) -> Path:
-        return _atomic_write(Path(path), lambda f: np.savez_compressed(f, **self.arrays()))
+        arrays: dict[str, Any] = self.arrays()  # (NumPy's stubs read ** as its allow_pickle flag)
+        return _atomic_write(Path(path), lambda f: np.savez_compressed(f, **arrays))
 
     def csv_text(self) -> str:
         """One row per point: x, y, slope, predicted_slope, total_log10_ratio[, loss_ratio]."""

@@ -32,7 +32,6 @@ from gradlab.core.phase_map import (
     make_axis,
     make_pool,
 )
-from gradlab.ui.plot_common import format_number
 from gradlab.ui.theme import DEFAULT_THEME, Theme
 
 # ColorBrewer's RdBu (Brewer 2003: marked safe for the common colour-vision deficiencies),
@@ -106,13 +105,13 @@ def axis_label(field: str) -> str:
 
 
 def nice_limit(value: float, minimum: float = 0.02) -> float:
-    """|value| rounded up to 1, 2 or 5 × 10^k (at least ``minimum``, so that a nearly neutral map
+    """|value| rounded up to 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k (at least ``minimum``, so that a nearly neutral map
     is not painted as if it were strongly coloured)."""
     top = max(abs(value) if math.isfinite(value) else minimum, minimum)
     exponent = math.floor(math.log10(top))
-    for step in (1.0, 2.0, 5.0, 10.0):
+    for step in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
         if step * 10.0**exponent >= top * (1 - 1e-12):
-            return step * 10.0**exponent
+            return float(f"{step * 10.0**exponent:.12g}")  # 0.3, not 0.30000000000000004
     return top  # pragma: no cover
 
 
@@ -156,21 +155,37 @@ def bar_colour_map(levels: tuple[float, float]) -> pg.ColorMap:
 
 
 def zero_contour(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The line where ``values`` (Ny, Nx) crosses 0, in data coordinates, pieces separated by nan."""
-    if values.shape[0] < 2 or values.shape[1] < 2 or not np.isfinite(values).any():
+    """The line where ``values`` (Ny, Nx) crosses 0, in data coordinates, pieces separated by nan.
+
+    Only between rows that are computed (finite throughout): a map that is still filling in has
+    no line along the edge of what is known.
+    """
+    if values.shape[0] < 2 or values.shape[1] < 2:
         # One row (or column): the crossings along it as points on a vertical (horizontal) tick.
         return _crossings_1d(x, y, values)
-    filled = np.where(np.isfinite(values), values, np.nanmax(np.abs(values)))
-    pieces = pg.functions.isocurve(filled.T, 0.0, connected=True)
     xs: list[float] = []
     ys: list[float] = []
-    ix, iy = np.arange(len(x)), np.arange(len(y))
-    for piece in pieces:
-        for i, j in piece:
-            xs.append(float(np.interp(i - 0.5, ix, x)))  # isocurve works on pixel corners
-            ys.append(float(np.interp(j - 0.5, iy, y)))
-        xs.append(math.nan)
-        ys.append(math.nan)
+    ix = np.arange(len(x))
+    known = np.isfinite(values).all(axis=1)
+    j = 0
+    while j < len(y):
+        if not known[j]:
+            j += 1
+            continue
+        end = j
+        while end + 1 < len(y) and known[end + 1]:
+            end += 1
+        if end > j:  # rows j … end: a block with no gaps
+            block = values[j : end + 1]
+            iy = np.arange(j, end + 1)
+            for piece in pg.functions.isocurve(block.T, 0.0, connected=True):
+                for i, k in piece:
+                    # isocurve's coordinates are pixel corners: point (i, k) is the centre of pixel (i − ½, k − ½)
+                    xs.append(float(np.interp(i - 0.5, ix, x)))
+                    ys.append(float(np.interp(k - 0.5 + j, iy, y[j : end + 1])))
+                xs.append(math.nan)
+                ys.append(math.nan)
+        j = end + 1
     return np.array(xs), np.array(ys)
 
 
@@ -262,8 +277,8 @@ class PhaseMapPanel(QWidget):
         top.setContentsMargins(4, 2, 4, 2)
         self.axes_label = QLabel("Axes")
         top.addWidget(self.axes_label)
-        top.addWidget(self.preset_combo, 1)
-        top.addWidget(self.progress_label)
+        top.addWidget(self.preset_combo)
+        top.addWidget(self.progress_label, 1)
 
         self.plot_widget = pg.GraphicsLayoutWidget()
         plot = self.plot_widget.addPlot(0, 0)
@@ -307,6 +322,7 @@ class PhaseMapPanel(QWidget):
         bar_axis.label.setFont(theme.font(theme.label_font_pt))
         # Room for the tick labels and the label beside them (the bar's axis does not make it).
         bar_axis.setWidth(int(theme.px(90)))
+        bar_axis.enableAutoSIPrefix(False)  # the ticks are labelled in decades, not in thousandths
         self.critical_line.setPen(
             pg.mkPen(theme.foreground, width=theme.line_px(theme.line_width), style=Qt.PenStyle.DashLine)
         )
@@ -529,8 +545,8 @@ class PhaseMapPanel(QWidget):
         if self._config is not None:
             cfg = self._config
             here = (
-                f"Dot: the live run ({self._spec.x.field} = {format_number(getattr(cfg, self._spec.x.field))}, "
-                f"{self._spec.y.field} = {format_number(getattr(cfg, self._spec.y.field))}). "
+                f"Dot: the live run ({self._spec.x.field} = {getattr(cfg, self._spec.x.field):g}, "
+                f"{self._spec.y.field} = {getattr(cfg, self._spec.y.field):g}). "
             )
         self.caption.setText(
             "Untrained network, one batch per point: blue vanishes, red explodes, white is neutral. "

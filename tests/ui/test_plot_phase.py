@@ -35,7 +35,7 @@ def panel(qtbot, tmp_path):  # type: ignore[no-untyped-def]
 def test_white_is_exactly_zero_and_the_ends_are_the_two_phases() -> None:
     values = np.array([[-0.3, 0.0, 0.05, np.nan]])
     levels = colour_levels(values)
-    assert levels == (-0.5, 0.05)
+    assert levels == (-0.3, 0.05)
     rgba = colour_image(values, levels)
     assert tuple(rgba[0, 1]) == (255, 255, 255, 255)
     assert rgba[0, 0, 2] > rgba[0, 0, 0]  # blue for vanishing
@@ -120,3 +120,14 @@ def test_cli_png_is_the_panel_drawing(tmp_path, monkeypatch, capsys) -> None:  #
     assert main([*args, "--x", "w_rec_scale=0.5:1.5:5", "--y", "seq_len=5:20:4", "--out", str(out)]) == 0
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1280, 720)
+
+
+def test_no_line_along_the_edge_of_a_map_still_filling_in() -> None:
+    x = np.linspace(0.0, 2.0, 21)
+    y = np.arange(5.0)
+    values = np.tile(x - 1.2, (5, 1))
+    values[3:] = np.nan  # rows not computed yet
+    xs, ys = zero_contour(x, y, values)
+    finite = np.isfinite(xs)
+    np.testing.assert_allclose(xs[finite], 1.2, atol=1e-9)
+    assert ys[finite].max() <= 2.0
