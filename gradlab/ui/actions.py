@@ -75,6 +75,13 @@ class WindowActions:
         self.hide_controls = a(
             parent, "&Hide controls", ["H"], "Hide the control panel and toolbar: plots fill the window", checkable=True
         )
+        self.phase_map = a(
+            parent,
+            "Phase &map",
+            ["M"],
+            "Switch between the live plots and the phase map (order to chaos)",
+            checkable=True,
+        )
         self.theme_group = QActionGroup(parent)
         self.theme_group.setExclusive(True)
         self.theme_projector = a(parent, "&Projector theme (light)", [], checkable=True)
@@ -113,6 +120,7 @@ class WindowActions:
                 [
                     self.full_screen,
                     self.hide_controls,
+                    self.phase_map,
                     None,
                     self.bigger,
                     self.smaller,

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -47,6 +48,7 @@ from gradlab.ui.controls import ControlPanel, TransportBar
 from gradlab.ui.export import PlotPiece, export_png, export_svg
 from gradlab.ui.pins import Pin, PinBoard, pin_label
 from gradlab.ui.plot_gradient_time import GradientTimePlot
+from gradlab.ui.plot_phase import PhaseMapPanel
 from gradlab.ui.plot_spectrum import SpectrumPlot
 from gradlab.ui.plot_training import TrainingPlot
 from gradlab.ui.plot_weights import WeightsPlot
@@ -200,7 +202,12 @@ class MainWindow(QMainWindow):
         right_layout.addWidget(self.caption)
         right_layout.addWidget(self.notice)
         right_layout.addWidget(self.banner)
-        right_layout.addWidget(self.plots_area, 1)
+        # The phase map is a view of its own in place of the four plots (Phase map, key M).
+        self.phase_panel = PhaseMapPanel(self.theme)
+        self.views = QStackedWidget()
+        self.views.addWidget(self.plots_area)
+        self.views.addWidget(self.phase_panel)
+        right_layout.addWidget(self.views, 1)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(scroll)
@@ -233,6 +240,7 @@ class MainWindow(QMainWindow):
             acts.bigger,
             acts.hide_controls,
             acts.full_screen,
+            acts.phase_map,
             None,
             acts.help,
         ):
@@ -303,6 +311,8 @@ class MainWindow(QMainWindow):
         acts.clear_pins.triggered.connect(self.clear_pins)
         acts.escape.triggered.connect(self._escape)
         acts.help.triggered.connect(self.help_overlay_toggle)
+        acts.phase_map.toggled.connect(self.show_phase_map)
+        self.phase_panel.point_chosen.connect(lambda values: self.set_config(self.config.replace(**values)))
 
     def _resize_to_screen(self) -> None:
         self.setMinimumSize(MINIMUM_SIZE)
@@ -466,7 +476,7 @@ class MainWindow(QMainWindow):
         if self.styleSheet() != window_sheet:
             self.setStyleSheet(window_sheet)
         theme.style_widgets(self)
-        for plot in (self.gradient_plot, self.training_plot, self.weights_plot, self.spectrum_plot):
+        for plot in (self.gradient_plot, self.training_plot, self.weights_plot, self.spectrum_plot, self.phase_panel):
             plot.apply_theme(theme)
         self.caption.fit_widths()
         self._fit_control_width()
@@ -614,7 +624,17 @@ class MainWindow(QMainWindow):
         self._update_caption()
         self.controller.start(config)
 
+    def show_phase_map(self, visible: bool) -> None:
+        """Show the phase map (computed while it is shown, for the live config) or the live plots."""
+        self.views.setCurrentWidget(self.phase_panel if visible else self.plots_area)
+        if self.commands.phase_map.isChecked() != visible:
+            self.commands.phase_map.setChecked(visible)
+        if visible:
+            self.phase_panel.set_config(self.config)
+
     def _on_run_started(self, run_id: int, config: Config) -> None:
+        if self.views.currentWidget() is self.phase_panel:
+            self.phase_panel.set_config(config)  # the dot moves; a changed activation or cell recomputes
         self.gradient_plot.clear_history()
         self.training_plot.clear_history()
         self.spectrum_plot.clear()
@@ -701,6 +721,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         self.controller.shutdown()
+        self.phase_panel.shutdown()
         super().closeEvent(event)
 
 

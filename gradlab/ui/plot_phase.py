@@ -53,6 +53,7 @@ DIVERGING = (
 COLOUR_MAP = pg.ColorMap(np.linspace(0.0, 1.0, len(DIVERGING)), [pg.mkColor(c) for c in DIVERGING])
 NOT_YET = (0, 0, 0, 0)  # points not computed yet (or not finite): transparent, the background shows
 DRAIN_INTERVAL_MS = 50
+TRAINABILITY_CAP = 2.0  # log10 of loss / baseline shown at most (100×)
 FIELD_LABELS = {
     "w_rec_scale": "W_rec scale s",
     "hidden_size": "hidden size H",
@@ -89,13 +90,6 @@ PRESETS: tuple[AxisPreset, ...] = (
         ("w_rec_scale", 0.25, 2.0, 41),
         ("seq_len", 10, 400, 40),
         quantity="total",
-    ),
-    AxisPreset(
-        "W_rec scale × learning rate (loss after 30 updates)",
-        ("w_rec_scale", 0.25, 2.0, 15),
-        ("lr", 0.001, 0.1, 12),
-        quantity="trainability",
-        trainability=30,
     ),
 )
 
@@ -242,7 +236,8 @@ class PhaseMapPanel(QWidget):
         self._theme = theme
         # One core is left to the live run and the window (on a 2-core machine: one process).
         self._workers = workers or max(1, (os.cpu_count() or 2) - 1)
-        self._cache_dir = (Path(cache_dir) if cache_dir else default_cache_dir()) if use_cache else None
+        self._cache_dir = Path(cache_dir) if cache_dir else None
+        self._use_cache = use_cache
         self._pool: concurrent.futures.Executor | None = None
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
@@ -286,6 +281,8 @@ class PhaseMapPanel(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=False, y=False)
+        for name in ("left", "bottom"):
+            plot.getAxis(name).enableAutoSIPrefix(False)  # "learning rate (x0.001)" reads as a different number
         self.image = pg.ImageItem(axisOrder="row-major")
         plot.addItem(self.image)
         self.critical_line = pg.PlotDataItem(connect="finite", antialias=True)
@@ -422,6 +419,8 @@ class PhaseMapPanel(QWidget):
             self._pool = make_pool(self._workers, nice=5)
         self._cancel = threading.Event()
         generation, cancel, pool, rows = self._generation, self._cancel, self._pool, self._rows
+        # Resolved now, not when the panel was made: the user cache folder (or $XDG_CACHE_HOME) as it is.
+        folder = (self._cache_dir or default_cache_dir()) if self._use_cache else None
 
         def work() -> None:
             try:
@@ -430,7 +429,7 @@ class PhaseMapPanel(QWidget):
                     executor=pool,
                     cancel=cancel,
                     on_row=lambda row: rows.put((generation, row)),
-                    cache_dir=self._cache_dir,
+                    cache_dir=folder,
                 )
                 rows.put((generation, result))
             except Exception as error:  # noqa: BLE001 - shown on the panel, never lost
@@ -477,7 +476,9 @@ class PhaseMapPanel(QWidget):
             return row.total_log10_ratio
         if self._preset.quantity == "trainability" and row.loss_ratio is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
-                return np.log10(row.loss_ratio)
+                ratio = np.log10(row.loss_ratio)
+            # A run that diverged (inf) or ended 100× above the baseline: the darkest red, not a hole.
+            return np.where(np.isnan(row.loss_ratio), np.nan, np.minimum(ratio, TRAINABILITY_CAP))
         return row.slope
 
     # ---- drawing ----------------------------------------------------------------------------
@@ -548,9 +549,16 @@ class PhaseMapPanel(QWidget):
                 f"Dot: the live run ({self._spec.x.field} = {getattr(cfg, self._spec.x.field):g}, "
                 f"{self._spec.y.field} = {getattr(cfg, self._spec.y.field):g}). "
             )
+        if self._preset.quantity == "trainability":
+            what = (
+                f"Trained {self._preset.trainability} updates per point: blue ends below the baseline loss (learned), "
+                "red above it (darkest: diverged or ≥ 100× the baseline). "
+            )
+        else:
+            what = "Untrained network, one batch per point: blue vanishes, red explodes, white is neutral. "
         self.caption.setText(
-            "Untrained network, one batch per point: blue vanishes, red explodes, white is neutral. "
-            "Dashed: the mean-field edge of chaos (χ₁ = 1, predicted slope 0). "
+            what
+            + "Dashed: the mean-field edge of chaos (χ₁ = 1, predicted slope 0). "
             + here
             + ("Click the map to run there." if self._interactive else "")
         )

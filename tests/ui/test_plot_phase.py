@@ -131,3 +131,27 @@ def test_no_line_along_the_edge_of_a_map_still_filling_in() -> None:
     finite = np.isfinite(xs)
     np.testing.assert_allclose(xs[finite], 1.2, atol=1e-9)
     assert ys[finite].max() <= 2.0
+
+
+def test_the_window_shows_the_map_and_a_click_on_it_restarts_the_run_there(
+    window, qtbot, focused, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    focused(window)
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    panel = window.phase_panel
+    assert window.views.currentWidget() is panel and window.commands.phase_map.isChecked()
+    qtbot.waitUntil(lambda: panel.rows_done > 0, timeout=60_000)  # fills while the live run goes on
+    assert panel.spec is not None and panel.spec.base.seq_len == window.config.seq_len
+
+    panel.point_chosen.emit({"w_rec_scale": 1.3, "hidden_size": 20})
+    assert window.config.w_rec_scale == 1.3 and window.config.hidden_size == 20
+    qtbot.waitUntil(lambda: list(panel.here.getData()[0]) == [1.3])
+
+    window.set_config(window.config.replace(activation="relu"))
+    qtbot.waitUntil(lambda: panel.spec.base.activation == "relu")
+
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    assert window.views.currentWidget() is window.plots_area
+    window.close()
+    assert not panel.computing
