@@ -36,7 +36,7 @@ def tick_text_px(axis: pg.AxisItem, text: str) -> tuple[float, float]:
 
 
 # Decades between labels, and between unlabelled ticks under them.
-_DECADE_STEPS = (1, 2, 3, 5, 10, 20, 25, 50, 100, 200, 500, 1000)
+_DECADE_STEPS = (1, 2, 3, 4, 5, 10, 20, 25, 50, 100, 200, 500, 1000)
 
 
 class DecadeAxis(pg.AxisItem):
@@ -56,24 +56,40 @@ class DecadeAxis(pg.AxisItem):
         low, high = min(minVal, maxVal), max(minVal, maxVal)
         span = high - low
         self._major_step: float | None = None
-        if not math.isfinite(span) or span < 2.0 or size <= 0:
-            return super().tickValues(minVal, maxVal, size)
+        if not math.isfinite(span) or span <= 0 or size <= 0:
+            return []
         vertical = self.orientation in ("left", "right")
         width, height = tick_text_px(self, "1e-300")
-        label_px = (height * 1.05) if vertical else (width + height)
+        # Labels with air between them; where that leaves fewer than three, they move closer
+        # (pyqtgraph itself takes a label as 0.8 of the font's line height: 0.8 apart never touch).
+        label_px = (height * 1.4) if vertical else (width + height)
         fitting = max(1.0, size / label_px)  # labels that fit along the axis
-        step = _DECADE_STEPS[-1]
-        for candidate in _DECADE_STEPS:
-            if span / candidate + 1 <= fitting:
-                step = candidate
-                break
-        labelled = [float(v) for v in range(math.ceil(low / step) * step, math.floor(high) + 1, step)]
-        levels = [(float(step), labelled)]
+
+        def labels(step: float) -> list[float]:
+            first = math.ceil(low / step - 1e-9)
+            return [round(i * step, 6) for i in range(first, math.floor(high / step + 1e-9) + 1)]
+
+        steps = [s for s in _DECADE_STEPS if s >= 1] if span >= 2 else [0.1, 0.2, 0.5, 1.0]
+        fits = [s for s in steps if len(labels(s)) <= fitting]
+        # The finest step that fits; but three labels rather than two where three fit at all.
+        step = fits[0] if fits else steps[-1]
+        chosen = labels(step)
+        if len(chosen) < 3:
+            three = [s for s in steps if len(labels(s)) >= 3 and len(labels(s)) * height * 0.8 <= size]
+            if three:
+                step = three[-1]
+                chosen = labels(step)
+            elif span >= 2 and 3 * height * 0.8 <= size:
+                # No even step has room for three: the two end decades and the middle one.
+                whole = labels(1)
+                chosen = [whole[0], whole[len(whole) // 2], whole[-1]]
+                step = 1
+        levels = [(float(step), chosen)]
         self._major_step = float(step)
-        if step > 1 and span <= 400:
+        if span <= 400 and (step > 1 or len(chosen) < len(labels(1))):
             minor = 1 if step <= 10 else step // 5
             ticks = [float(v) for v in range(math.ceil(low), math.floor(high) + 1) if v % minor == 0]
-            levels.append((float(minor), [v for v in ticks if v % step != 0]))
+            levels.append((float(minor) / 2 if minor == step else float(minor), [v for v in ticks if v not in chosen]))
         return levels
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
@@ -132,17 +148,23 @@ def _short_e(value: float) -> str:
 
 
 class CountAxis(FittingAxis):
-    """A linear axis that labels only as many ticks as its length has room for. pyqtgraph always
-    labels its major ticks, at least two intervals of them, which on a short panel (a histogram
-    at 1280×720 is ~45 px high) writes 0, 200, … 1000 on top of each other."""
+    """A count axis from 0: as many labels as its length has room for, and on a panel too short
+    for two (a histogram at 1280×720 with large fonts) only the top one. pyqtgraph always labels
+    its major ticks, at least two intervals of them, which writes 0, 200, … 1000 on top of each other."""
 
-    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
-        span = maxVal - minVal
-        if not math.isfinite(span) or span <= 0 or size <= 0:
-            return super().tickSpacing(minVal, maxVal, size)
-        label_px = QFontMetricsF(self.style["tickFont"] or self.font()).height()
-        intervals = max(1.0, size / (2.0 * label_px))  # a label, then a label's height of space
-        return [(nice_ceiling(span / intervals), 0.0)]
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        levels = super().tickValues(minVal, maxVal, size)
+        if not levels or size <= 0:
+            return levels
+        spacing, values = levels[0]
+        _, height = tick_text_px(self, "0")
+        gap_px = height * 0.9
+        span = abs(maxVal - minVal) or 1.0
+        kept: list[float] = []
+        for value in sorted(values, reverse=True):  # the top label first: it tells the scale
+            if all(abs(value - other) * size / span >= gap_px for other in kept):
+                kept.append(value)
+        return [(spacing, sorted(kept))]
 
 
 def finite_or_nan(values: np.ndarray) -> np.ndarray:

@@ -146,6 +146,8 @@ class SpectrumPlot(QWidget):
             second += f", dashed |λ| = 1/γ = {inverse_gamma:g}"
         if missing:
             second = f"{missing} eigenvalues inf/nan"
+        if self.readout.fontMetrics().horizontalAdvance(first) + 8 > self.readout.width() > 0:
+            first = first.replace("    ", "\n")  # large numbers on a narrow panel: one a line
         text = f"{first}\n{second}"
         if text != self.readout.text():
             self.readout.setText(text)

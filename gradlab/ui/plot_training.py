@@ -38,6 +38,7 @@ from gradlab.ui.worker import UpdateHistory
 MAX_UPDATES = 20_000  # bounded so that memory stays flat over hours of streaming
 LEGEND_REFRESH_S = 0.25
 FIRST_X_RANGE = 50
+MAX_EVENT_MARKS = 2000
 DOTS_UP_TO = 60  # updates: below this many the points are drawn as dots as well as a line
 
 
@@ -162,6 +163,12 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._texts: dict[int, str] = {}
         self._clip_entries = False  # the "after clipping" and "threshold" entries are shown
         self._dots = False
+        # Updates whose norm or loss was inf/nan: no point on a log axis, so a mark at the top.
+        self._nonfinite_x: dict[str, np.ndarray] = {"grad": np.empty(0), "loss": np.empty(0)}
+        self._grad_events, self._loss_events = pg.ScatterPlotItem(), pg.ScatterPlotItem()
+        for events, plot in ((self._grad_events, self.grad_plot), (self._loss_events, self.loss_plot)):
+            events.setZValue(7)
+            plot.addItem(events)
         self._grad_dots, self._grad_clipped_dots = pg.ScatterPlotItem(), pg.ScatterPlotItem()
         self._loss_dots = pg.ScatterPlotItem()
         for dots, plot in (
@@ -187,7 +194,9 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
     def apply_theme(self, theme: Theme) -> None:
         self._theme = theme
         self.setBackground(theme.background)
-        theme.style_plot(self.grad_plot, title="Training")
+        # No title row: at 1280×720 with large fonts its height is what three decade labels
+        # need; the axis titles and the legend say what is drawn.
+        theme.style_plot(self.grad_plot)
         theme.style_plot(self.loss_plot)
         for legend in (self._grad_legend, self._loss_legend):
             theme.style_legend(legend)
@@ -202,6 +211,11 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             grad.setPen(theme.pin_pen(pin.slot))
             loss.setPen(theme.pin_pen(pin.slot))
         self._set_dots(self._dots, force=True)
+        for events in (self._grad_events, self._loss_events):
+            events.setSymbol("x")
+            events.setSize(theme.px(theme.marker_size))
+            events.setBrush(pg.mkBrush(theme.colour("nan_marker")))
+            events.setPen(pg.mkPen(theme.colour("nan_marker"), width=1))
         left_width = max(_left_axis_width(plot.getAxis("left")) for plot in (self.grad_plot, self.loss_plot))
         for plot in (self.grad_plot, self.loss_plot):
             # The same width for both, so that the two plots line up.
@@ -269,6 +283,8 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._threshold = self._baseline = None
         self.zoom_reset.reset()
         self._set_dots(False)
+        self._nonfinite_x = {"grad": np.empty(0), "loss": np.empty(0)}
+        self._place_events()
         self._include_pins()
         self._set_x_max(max([FIRST_X_RANGE] + [self._pin_x_max()]), force=True)
         self._apply_y_ranges()
@@ -281,6 +297,13 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             return
         x = history.iteration
         clipping = config.clip != "none"
+        events = False
+        for key, values in (("grad", chunk.grad_norm), ("loss", chunk.loss)):
+            bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
+            if bad.any():
+                marked = np.concatenate([self._nonfinite_x[key], chunk.iteration[bad].astype(np.float64)])
+                self._nonfinite_x[key] = marked[-MAX_EVENT_MARKS:]
+                events = True
         self._set_clip_entries(clipping)
 
         self.grad_curve.setData(x, history.log10_grad, connect="finite")
@@ -322,6 +345,8 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             changed |= self._loss_limits.include(baseline)
         if changed:
             self._apply_y_ranges()
+        elif events:
+            self._place_events()
         last = float(x[-1])
         if last > self._x_max:
             self._set_x_max(nice_ceiling(last * 1.25))
@@ -405,9 +430,22 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         if self.zoom_reset.zoomed:
             return
         for plot, limits in ((self.grad_plot, self._grad_limits), (self.loss_plot, self._loss_limits)):
-            view = limits.view()
-            if view is not None:
-                plot.setYRange(*view, padding=0)
+            # Nothing finite yet (a run that overflowed at once): three decades around 1.
+            view = limits.view() or (-1.08, 1.08)
+            plot.setYRange(*view, padding=0)
+        self._place_events()
+
+    def _place_events(self) -> None:
+        """The inf/nan marks along the top of each plot, above the data."""
+        for key, events, limits in (
+            ("grad", self._grad_events, self._grad_limits),
+            ("loss", self._loss_events, self._loss_limits),
+        ):
+            xs = self._nonfinite_x[key]
+            view = limits.view() or (-1.08, 1.08)
+            top = view[1] - 0.02 * (view[1] - view[0])
+            if xs.size or events.data.size:
+                events.setData(x=xs, y=np.full(xs.size, top))
 
     def _set_clip_entries(self, on: bool) -> None:
         """The "after clipping" and "threshold" entries only while clipping is on."""

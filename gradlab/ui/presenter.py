@@ -52,6 +52,10 @@ class BigReadout(QWidget):
     def set_value(self, text: str) -> None:
         if text != self.value_label.text():
             self.value_label.setText(text)
+            if self.value_label.fontMetrics().horizontalAdvance(text) + 8 > self.width():
+                # Wider than any value expected: widen (once), never cut "12.311" to ".2.311".
+                self._widest = text
+                self.fit_width()
 
     @property
     def value(self) -> str:
@@ -75,7 +79,7 @@ class CaptionBand(QFrame):
         self.caption_label.setTextFormat(Qt.TextFormat.PlainText)
         # Short names and typical widths: at 1280×720 with the controls shown the caption needs
         # the room (a rare wider value just widens its readout).
-        self.radius = BigReadout("ρ", "0.000")
+        self.radius = BigReadout("ρ", "00.000")
         self.radius.setToolTip("spectral radius of W_hh")
         self.slope = BigReadout("slope/step", "+0.000")
         self.slope.setToolTip("fitted slope of log10 ‖∂L/∂h‖, decades per step back")

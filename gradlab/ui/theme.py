@@ -246,6 +246,7 @@ class Theme:
             plot.layout.setRowFixedHeight(0, height)
             plot.titleLabel.setMaximumHeight(height)
             plot.titleLabel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            plot.titleLabel.setMinimumWidth(0)  # pyqtgraph makes the text's width the minimum
         plot.showGrid(x=False, y=y_grid, alpha=0.3 if self.dark else 0.2)
 
     def style_legend(self, legend: pg.LegendItem) -> None:
