@@ -10,9 +10,9 @@
 The monkey finds its targets in the window as it is (so that controls, menus and actions added
 later are abused too): every visible, enabled spin box, slider, combo box and button, every
 QAction of the window, its menus and tool bars, key presses, resizes and window states. Each
-action, with the events it causes, must be processed within ``ACTION_LIMIT_S`` of the machine's
-running time (``helpers.ActionClock``: time the hypervisor took from the virtual machine is
-reported, not held against the app); any uncaught
+action, with the events it causes, must stay within the GUI thread's CPU limit and never block
+the window (``helpers.ActionClock.over_limits``: a busy machine delays, it does not fail the
+session; the wall-clock stall figures are the benchmark's); any uncaught
 exception, Qt warning or ERROR log record fails the session with the seed and the last actions.
 """
 
@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 from helpers import (
+    ACTION_CPU_LIMIT_S,
+    HANG_LIMIT_S,
     SMALL,
     ActionClock,
     ErrorRecorder,
@@ -60,12 +62,11 @@ from gradlab.ui.worker import Delivery, live_workers
 SEED = int(os.environ.get("GRADLAB_MONKEY_SEED", "6"))
 ACTIONS = int(os.environ.get("GRADLAB_MONKEY_ACTIONS", "1000"))
 FULL_ACTIONS = 10_000
-ACTION_LIMIT_S = 1.0
 LAST_ACTIONS_SHOWN = 40
 # After the session the window must still run a small scene, its first frame within this time
 # (a fresh simulation process included, on a loaded 2-core machine), whatever the monkey left
 # running before — a huge update included: a run nobody wants any more must not be waited for.
-FINAL_FRAME_TIMEOUT_S = 10.0
+FINAL_FRAME_TIMEOUT_S = HANG_LIMIT_S
 
 QUIT_WORDS = ("quit", "exit", "close window")
 KEYS = [
@@ -261,7 +262,7 @@ class Monkey:
         idle_s = float(description.split("idle ")[1].split(" ")[0]) / 1000 if description.startswith("idle ") else 0.0
         seconds = clock.running_s - idle_s
         line = f"{self.count:6d} {seconds:6.3f}s {description} (events {events_s:.3f}s)"
-        if clock.stolen_s or seconds > ACTION_LIMIT_S / 2:
+        if clock.stolen_s or seconds > 0.5:
             line += f" ({clock.describe()})"
         config = self.window.controller.config
         if config != self._config:
@@ -277,7 +278,7 @@ class Monkey:
         if seconds > self.slowest[0]:
             self.slowest = (seconds, line)
         self.errors.check(f"after action {self.count}")
-        if seconds > ACTION_LIMIT_S:
+        if clock.over_limits(idle_s):
             # Recorded, and the session goes on: the other checks still cover every action.
             self.too_slow.append(line)
         assert self.window.isVisible(), f"an action closed or hid the window:\n{self.context()}"
@@ -461,9 +462,10 @@ def run_monkey_session(window, qtbot, errors: ErrorRecorder, guard: ModalGuard, 
     errors.check("during the monkey session")
     assert_still_responds(window, qtbot, errors, monkey.context)
     # Last, so that a slow action does not hide any other failure of the session.
-    if monkey.too_slow or stalls.longest_s > ACTION_LIMIT_S:
+    if monkey.too_slow or stalls.longest_s > HANG_LIMIT_S:
         raise ActionTooSlow(
-            f"{len(monkey.too_slow)} action(s) not processed within {ACTION_LIMIT_S} s (seed {SEED}):\n  "
+            f"{len(monkey.too_slow)} action(s) over {ACTION_CPU_LIMIT_S} s of GUI-thread CPU or blocked"
+            f" {HANG_LIMIT_S} s (seed {SEED}):\n  "
             + "\n  ".join(monkey.too_slow[:30])
             + f"\nlongest event-loop gap {stalls.longest_s:.2f} s at: {stalls.longest_at}\nfull log: {monkey.log_path}"
         )
