@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from .config import Config
+from .files import atomic_write, atomic_write_text
 from .frame import Frame
 
 FORMATS = (".json", ".csv", ".npz")
@@ -97,13 +99,20 @@ def save(history: History, path: str | Path) -> Path:
     if suffix not in FORMATS:
         raise ValueError(f"--out: {path.name!r} has an unknown extension; allowed: {', '.join(FORMATS)}")
     if suffix == ".json":
-        path.write_text(json.dumps(to_json_dict(history), allow_nan=False) + "\n", encoding="utf-8")
+        atomic_write_text(path, json.dumps(to_json_dict(history), allow_nan=False) + "\n")
     elif suffix == ".csv":
-        with path.open("w", newline="", encoding="utf-8") as handle:
+
+        def write_csv(binary: IO[bytes]) -> None:
+            handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             for row in zip(*(history.rows[name] for name in COLUMNS)):
                 writer.writerow([int(v) if isinstance(v, bool) else v for v in row])
+            handle.flush()
+            handle.detach()
+
+        # Atomic: a full disk must not leave a shorter CSV that still parses as a history.
+        atomic_write(path, write_csv)
     else:
         last = history.last_frame
         arrays: dict[str, np.ndarray] = {
@@ -119,6 +128,5 @@ def save(history: History, path: str | Path) -> Path:
                 arrays[name] = np.asarray(history.rows[name], dtype=np.float64)
         if last is not None and last.log10_dc_norm is not None:
             arrays["log10_dc_norm"] = np.asarray(last.log10_dc_norm, dtype=np.float64)
-        with path.open("wb") as handle:
-            np.savez(handle, **arrays)
+        atomic_write(path, lambda handle: np.savez(handle, **arrays))
     return path

@@ -8,15 +8,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .config import Config
+from .config import FIELDS, Config
+from .files import FileKindError, atomic_write_text, bounded, describe_path, quote, read_bytes
 
 MAX_BYTES = 256 * 1024  # a scenario is a few hundred bytes; anything this large is not one
 KEYS = ("title", "caption", "config")
 MAX_TEXT = {"title": 120, "caption": 400}
+# Lines as well as characters: 60 newlines are within 120 characters but fill the screen.
+MAX_LINES = {"title": 1, "caption": 3}
 
 
 class ScenarioError(ValueError):
-    """A scenario file that cannot be used; the message says what is wrong."""
+    """A scenario file that cannot be used; the message says what is wrong, in one bounded line
+    (a 200,000-character value must not become a 200,000-character notice)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(bounded(message))
 
 
 @dataclass(frozen=True)
@@ -62,15 +69,22 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
         raise ScenarioError(f"{source}: missing field(s): {', '.join(missing)}")
     unknown = sorted(str(k) for k in data if k not in KEYS)
     if unknown:
-        raise ScenarioError(f"{source}: unknown field(s): {', '.join(unknown)}; allowed: {', '.join(KEYS)}")
+        raise ScenarioError(f"{source}: unknown field(s): {_keys(unknown)}; allowed: {', '.join(KEYS)}")
     for key, limit in MAX_TEXT.items():
         value = data[key]
         if not isinstance(value, str) or not value.strip():
             raise ScenarioError(f"{source}: {key} must be a non-empty string")
         if len(value) > limit:
             raise ScenarioError(f"{source}: {key} is {len(value)} characters long; at most {limit}")
+        lines = len(value.strip().splitlines())
+        if lines > MAX_LINES[key]:
+            allowed = "one line" if MAX_LINES[key] == 1 else f"at most {MAX_LINES[key]} lines"
+            raise ScenarioError(f"{source}: {key} has {lines} lines; {allowed}")
     if not isinstance(data["config"], dict):
         raise ScenarioError(f"{source}: config must be an object of fields")
+    unknown = sorted(str(k) for k in data["config"] if k not in FIELDS)
+    if unknown:
+        raise ScenarioError(f"{source}: config: unknown field(s): {_keys(unknown)}")
     try:
         config = Config.from_dict(data["config"])
     except (ValueError, TypeError) as error:
@@ -79,16 +93,33 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
-    path = Path(path)
+    """Read and validate a scenario file. Only a regular file is opened: a FIFO would block
+    until something writes to it (freezing the window), a device would never end."""
+    if not str(path):
+        raise ScenarioError("the scenario's file name is empty")
+    source = describe_path(path)
     try:
-        if path.is_dir():
-            raise ScenarioError(f"{path}: is a folder, not a scenario file")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
+        data = read_bytes(path, MAX_BYTES)
+    except FileKindError as error:
+        raise ScenarioError(f"{error}; a scenario is a JSON file") from None
     except OSError as error:
-        raise ScenarioError(f"{path}: cannot be read ({error.strerror or error})") from None
-    return parse_scenario(data, source=str(path))
+        raise ScenarioError(f"{source}: cannot be read ({error.strerror or error})") from None
+    return parse_scenario(data, source=source)
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> Path:
+    """Write ``scenario`` to ``path`` atomically (a full disk leaves the old file as it was),
+    after checking that what is written opens again. Raises OSError (FileKindError for a FIFO,
+    a device or a folder)."""
+    text = scenario.to_json()
+    parse_scenario(text, source=describe_path(path))
+    return atomic_write_text(path, text)
+
+
+def _keys(names: list[str], shown: int = 5) -> str:
+    """Unknown keys for a message: a few of them, each quoted and elided."""
+    listed = ", ".join(quote(name, 40) for name in names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def _refuse_constant(name: str) -> Any:

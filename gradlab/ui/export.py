@@ -20,10 +20,12 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
+
+from gradlab.core.files import atomic_write_bytes, check_regular
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,17 @@ def export_png(pieces: Sequence[PlotPiece], size: tuple[int, int], background: s
             painter.drawImage(QPoint(piece.rect.x(), piece.rect.y()), image)
     finally:
         painter.end()
-    if not picture.save(str(path), "PNG"):
-        raise OSError(f"{path}: could not be written")
-    return path
+    # Encoded in memory, then written atomically: a failure gives the system's reason (full disk,
+    # no permission) and leaves an existing file as it was.
+    return atomic_write_bytes(path, _encoded(picture))
+
+
+def _encoded(picture: QImage) -> bytes:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not picture.save(buffer, "PNG"):
+        raise OSError("the PNG encoder failed (is the picture too large?)")
+    return bytes(buffer.data().data())
 
 
 @contextmanager
@@ -88,15 +98,18 @@ def export_svg(
     """Write the plots as one SVG document (vector curves and text)."""
     path = Path(path)
     width, height = size
+    check_regular(path, for_writing=True)  # before the work, not after
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     generator = QSvgGenerator()
-    generator.setFileName(str(path))
+    generator.setOutputDevice(buffer)
     generator.setSize(QSize(width, height))
     generator.setViewBox(QRect(0, 0, width, height))
     generator.setTitle(title)
     generator.setDescription("Plots exported from gradlab")
     painter = QPainter()
     if not painter.begin(generator):
-        raise OSError(f"{path}: could not be written")
+        raise OSError("the SVG generator could not start")
     try:
         painter.fillRect(QRectF(0, 0, width, height), QColor(background))
         with _export_mode([piece.view for piece in pieces]):
@@ -104,6 +117,7 @@ def export_svg(
                 piece.view.render(painter, QRectF(piece.rect), piece.view.viewport().rect())
     finally:
         painter.end()
-    if not path.is_file() or path.stat().st_size == 0:
-        raise OSError(f"{path}: could not be written")
-    return path
+    data = bytes(buffer.data().data())
+    if not data:
+        raise OSError("the SVG generator wrote nothing")
+    return atomic_write_bytes(path, data)

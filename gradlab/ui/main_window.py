@@ -40,8 +40,9 @@ from PySide6.QtWidgets import (
 )
 
 from gradlab.core import Config
+from gradlab.core.files import bounded
 from gradlab.core.record import save as save_history
-from gradlab.core.scenario import MAX_TEXT, Scenario, ScenarioError, load_scenario, parse_scenario
+from gradlab.core.scenario import MAX_TEXT, Scenario, ScenarioError, load_scenario, save_scenario
 from gradlab.presets import Preset, presets
 from gradlab.ui.actions import WindowActions
 from gradlab.ui.controls import ControlPanel, TransportBar
@@ -408,11 +409,8 @@ class MainWindow(QMainWindow):
 
     # ---- public: files --------------------------------------------------------------------------
     def save_scene(self, path: str | Path) -> Path:
-        path = Path(path)
-        text = self.current_scenario().to_json()
-        parse_scenario(text, source=path.name)  # what is written must open again
-        path.write_text(text, encoding="utf-8")
-        return path
+        # Checked to open again, then written atomically: a full disk keeps the old file.
+        return save_scenario(self.current_scenario(), path)
 
     def plot_pieces(self) -> tuple[list[PlotPiece], tuple[int, int]]:
         """The four plots and where they are inside the plots area."""
@@ -454,7 +452,8 @@ class MainWindow(QMainWindow):
         try:
             written = write(target)
         except (OSError, ValueError) as error:
-            self.notice.show_message(f"Could not write {target.name}: {error}")
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+            self.notice.show_message(bounded(f"Could not write {target.name}: {reason}"))
             return
         self.status.showMessage(f"Wrote {written}", 8000)
 
@@ -671,9 +670,11 @@ class MainWindow(QMainWindow):
     def _on_error(self, run_id: int, message: str) -> None:
         if run_id != self.controller.run_id:
             return
-        self.banner.setText(
-            f"The simulation stopped with an error: {message}\nChange a control or press Reset (R) to start again."
+        # One sentence of what happened (bounded), one of what to do: never two instructions.
+        text = (
+            bounded(message) if message.startswith("The simulation") else f"The simulation stopped: {bounded(message)}"
         )
+        self.banner.setText(f"{text}\nChange a control or press Reset (R) to start again.")
         self.banner.show()
         self.status.set_alert("⚠ simulation error")
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from gradlab.core.files import FileKindError, check_regular
 from gradlab.core.scenario import Scenario, ScenarioError, parse_scenario
 from gradlab.presets import presets
 from gradlab.ui.theme import MAX_SCALE, MIN_SCALE, THEME_NAMES
@@ -25,8 +27,26 @@ APPLICATION = "gradlab"
 
 
 def settings_store() -> QSettings:
-    """The QSettings object of the app (INI format, user scope)."""
+    """The QSettings object of the app (INI format, user scope).
+
+    QSettings reads its files when it is made: a FIFO there would block it (and the window would
+    never appear). So the files are checked first, and FileKindError (an OSError) says which one
+    is not a regular file. (Qt writes the INI file through a temporary and a rename: atomic.)"""
+    for path in _store_files():
+        check_regular(path, for_writing=True)
     return QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANISATION, APPLICATION)
+
+
+def _store_files() -> list[str]:
+    """The files QSettings reads for the app: its own and the organisation's, user and system.
+    Asked of a QSettings for an organisation that has no files, so that asking cannot block."""
+    probe_name = "gradlab-settings-path-probe"
+    paths = []
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        probe = Path(QSettings(QSettings.Format.IniFormat, scope, probe_name, probe_name).fileName())
+        folder = probe.parent.parent
+        paths += [str(folder / ORGANISATION / f"{APPLICATION}.ini"), str(folder / f"{ORGANISATION}.ini")]
+    return paths
 
 
 @dataclass(frozen=True)
@@ -59,9 +79,9 @@ class WindowSettings:
 
 def load_settings(store: QSettings | None = None) -> WindowSettings:
     """The stored settings, each value checked; anything unusable falls back to its default."""
-    store = store or settings_store()
     defaults = WindowSettings()
     try:
+        store = store or settings_store()
         if store.status() != QSettings.Status.NoError:
             log.debug("settings store %s unreadable (%s): defaults", store.fileName(), store.status())
             return defaults
@@ -77,14 +97,17 @@ def load_settings(store: QSettings | None = None) -> WindowSettings:
         controls_visible = _bool(store.value("window/controls_visible"), defaults.controls_visible)
         scene = _scene(store.value("scene/preset"), store.value("scene/scenario_json"))
         return WindowSettings(geometry, str(theme), font_scale, controls_visible, scene)
+    except FileKindError as error:  # a FIFO, a device, a folder: said, not silently dropped
+        log.warning("settings not read: %s; using the defaults", error)
+        return defaults
     except Exception:  # a settings store must never stop the window from opening
         log.debug("settings unreadable: defaults", exc_info=True)
         return defaults
 
 
 def save_settings(settings: WindowSettings, store: QSettings | None = None) -> None:
-    store = store or settings_store()
     try:
+        store = store or settings_store()
         if settings.geometry is not None:
             store.setValue("window/geometry", settings.geometry)
         store.setValue("window/theme", settings.theme)
@@ -98,6 +121,8 @@ def save_settings(settings: WindowSettings, store: QSettings | None = None) -> N
             else "",
         )
         store.sync()
+    except FileKindError as error:
+        log.warning("settings not saved: %s", error)
     except Exception:  # not being able to remember is no reason to fail
         log.warning("could not save the settings", exc_info=True)
 

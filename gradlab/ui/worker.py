@@ -522,7 +522,7 @@ class SimulationController(QObject):
             code = worker.process.exitcode
         self._retire_worker(kill=True)
         self._running = False
-        message = f"The simulation process stopped unexpectedly (exit code {code}). Press Reset to start again."
+        message = f"The simulation process stopped unexpectedly (exit code {code})."
         log.error(message)
         self.errored.emit(self._run_id, message)
         self.finished.emit(self._run_id)
