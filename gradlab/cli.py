@@ -7,6 +7,8 @@ Bad arguments get one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import logging
 import math
 import multiprocessing
@@ -19,13 +21,17 @@ from typing import IO, Any, NoReturn
 
 from . import __version__
 from ._blas import limit_blas_threads
+from ._interrupt import exit_status, ignore_interrupts, raise_on_termination
 from .cli_phase import add_phase_parser, run_phase
 from .core.config import FIELDS, Config, FieldSpec
+from .core.files import FileKindError, bounded, check_regular, quote
 from .core.frame import Frame
 from .core.record import FORMATS, History, save
 from .core.scenario import ScenarioError, load_scenario
 
 CLI_DEFAULT_ITERATIONS = 200  # a headless run needs an end; the window runs until stopped
+# A flag not given, as opposed to one given as "none" (which overrides the scenario's value).
+_UNSET: Any = type("Unset", (), {"__repr__": lambda self: "unset"})()
 
 
 class UsageError(Exception):
@@ -46,7 +52,7 @@ def _typed(spec: FieldSpec):
         try:
             return int(text) if spec.kind == "int" else float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {spec.describe()}") from None
+            raise argparse.ArgumentTypeError(f"{quote(text)} is not {spec.describe()}") from None
 
     convert.__name__ = spec.kind
     return convert
@@ -79,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_parser.add_argument("--scenario", metavar="FILE", help="start from this scenario's config (JSON)")
     for name, spec in FIELDS.items():
-        kwargs: dict[str, Any] = {"dest": name, "default": None, "help": f"{spec.help}: {spec.describe()}"}
+        kwargs: dict[str, Any] = {"dest": name, "default": _UNSET, "help": f"{spec.help}: {spec.describe()}"}
         if spec.kind == "choice":
             kwargs["choices"] = spec.choices
         else:
@@ -98,16 +104,17 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer") from None
+        raise argparse.ArgumentTypeError(f"{quote(text)} is not a positive integer") from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+        raise argparse.ArgumentTypeError(f"{quote(text)} is not a positive integer")
     return value
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """The scenario's config (or the defaults) with every given flag applied; validated."""
-    base = load_scenario(args.scenario).config if args.scenario else Config()
-    changes = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
+    check_scenario_name(args.scenario, "gradlab run")
+    base = load_scenario(args.scenario).config if args.scenario is not None else Config()
+    changes = {name: getattr(args, name) for name in FIELDS if getattr(args, name, _UNSET) is not _UNSET}
     if base.iterations is None and "iterations" not in changes:
         changes["iterations"] = CLI_DEFAULT_ITERATIONS
     try:
@@ -122,23 +129,50 @@ def _option_message(message: str) -> str:
     return f"{_option(field_name)}:{rest}" if sep and field_name in FIELDS else message
 
 
-def check_out_path(out: str) -> None:
-    """Refuse an --out that cannot be written before running, not after."""
+def check_scenario_name(scenario: str | None, prog: str) -> None:
+    if scenario is not None and not scenario.strip():
+        raise UsageError(f"{prog}: --scenario: the file name is empty")
+
+
+def check_out_path(out: str, scenario: str | None = None) -> None:
+    """Refuse an --out that cannot be written before running, not after: an unknown extension, a
+    missing or unwritable folder, a FIFO, device or folder, a name too long, the scenario itself."""
     path = Path(out)
+    if not out.strip():
+        raise UsageError("gradlab run: --out: the file name is empty")
     if path.suffix.lower() not in FORMATS:
-        raise UsageError(f"gradlab run: --out: {out!r} has an unknown extension; allowed: {', '.join(FORMATS)}")
+        raise UsageError(f"gradlab run: --out: {quote(out)} has an unknown extension; allowed: {', '.join(FORMATS)}")
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"gradlab run: --out: the folder {str(folder)!r} does not exist")
-    if path.is_dir():
-        raise UsageError(f"gradlab run: --out: {out!r} is a folder")
+    try:
+        if not folder.is_dir():
+            raise UsageError(f"gradlab run: --out: the folder {quote(str(folder))} does not exist")
+        check_regular(path, for_writing=True)
+    except OSError as error:  # FileKindError (a FIFO, device, folder), or a name too long
+        raise UsageError(f"gradlab run: --out: {_os_reason(error, out)}") from None
     if not os.access(folder, os.W_OK):
-        raise UsageError(f"gradlab run: --out: the folder {str(folder)!r} is not writable")
+        raise UsageError(f"gradlab run: --out: the folder {quote(str(folder))} is not writable")
+    if scenario is not None and _same_file(out, scenario):
+        raise UsageError(f"gradlab run: --out: {quote(out)} is the scenario file; it would be overwritten")
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return os.path.realpath(a) == os.path.realpath(b)
+
+
+def _os_reason(error: OSError, name: str) -> str:
+    """An OSError as "NAME: reason", bounded (FileKindError already names its path)."""
+    if isinstance(error, FileKindError):
+        return str(error)
+    return f"{quote(name)}: {error.strerror or error}"
 
 
 def one_line(text: str) -> str:
-    """The message as one printable line: control characters from the input are shown escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """The message as one printable line of bounded length: control characters from the input
+    are shown escaped, a long value elided."""
+    return bounded(text)
 
 
 def _format(value: float) -> str:
@@ -162,8 +196,9 @@ def _run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str],
     total = config.iterations
     started = time.perf_counter()
     last_print = 0.0
-    interactive = stream.isatty()
+    interactive = _isatty(stream)
     first_event = ""
+    status = 0
     try:
         for frame in frames:
             history.append(frame)
@@ -176,22 +211,59 @@ def _run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str],
                     f"update {frame.iteration}/{total}  loss {_format(frame.loss)}"
                     f" (baseline {_format(frame.baseline_loss)})  |grad| {_format(frame.grad_norm)}"
                 )
-                stream.write(("\r" + line + "\033[K") if interactive else line + "\n")
-                stream.flush()
-    except KeyboardInterrupt:
-        stream.write("\ninterrupted; summarising what ran\n")
+                _write(stream, ("\r" + line + "\033[K") if interactive else line + "\n")
+    except KeyboardInterrupt as interrupt:
+        # Ctrl+C, SIGTERM or SIGHUP: summarise and save what ran. A second signal meanwhile
+        # would break that half-way (and print a traceback from wherever it lands): ignored.
+        ignore_interrupts()
+        status = exit_status(interrupt)
+        _write(stream, f"\ninterrupted ({interrupt}); summarising what ran\n")
     if interactive and not quiet:
-        stream.write("\n")
+        _write(stream, "\n")
     elapsed = time.perf_counter() - started
-    _print_summary(history, elapsed, first_event)
+    try:
+        _print_summary(history, elapsed, first_event)
+    except (OSError, ValueError) as error:  # stdout full or gone: the file is still saved
+        status = _output_failed(error)
     if out is not None and len(history):
         try:
             path = save(history, out)
         except OSError as error:
-            print(one_line(f"gradlab run: cannot write {out}: {error.strerror or error}"), file=sys.stderr)
+            _error(f"gradlab run: cannot write {_os_reason(error, out)}")
             return 1
-        print(f"saved {len(history)} updates to {path}")
-    return 0
+        try:
+            print(f"saved {len(history)} updates to {path}")
+        except (OSError, ValueError) as error:
+            status = _output_failed(error)
+    return status
+
+
+def _output_failed(error: BaseException) -> int:
+    """stdout cannot be written (a full disk, a pipe whose reader has gone): said once on stderr;
+    stdout is pointed at the null device so that nothing more (Python's flush at exit) fails."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    _error(f"gradlab: cannot write the output: {reason}")
+    return 1
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _write(stream: IO[str], text: str) -> None:
+    """Progress on stderr: a closed or broken stderr must not stop the run or the save."""
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def _print_summary(history: History, elapsed: float, first_event: str) -> None:
@@ -229,6 +301,25 @@ def _print_summary(history: History, elapsed: float, first_event: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command: every way it can end is a status and at most one line on stderr."""
+    _standard_streams()
+    raise_on_termination()
+    try:
+        status = _main(argv)
+    except KeyboardInterrupt as interrupt:  # Ctrl+C or a termination signal outside the run loop
+        ignore_interrupts()
+        _error("gradlab: interrupted")
+        status = exit_status(interrupt)
+    except MemoryError:
+        _error("gradlab: not enough memory; make --hidden-size, --seq-len or --batch-size smaller")
+        status = 1
+    except Exception as error:  # a bug: still one line, never a traceback in front of a class
+        _error(f"gradlab: unexpected error: {type(error).__name__}: {error}")
+        status = 1
+    return _flush_stdout(status)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     # In a frozen (PyInstaller) app the simulation process is this same executable: let it
     # become that process instead of parsing its arguments.
     multiprocessing.freeze_support()
@@ -239,31 +330,165 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             config = config_from_args(args)
             if args.out is not None:
-                check_out_path(args.out)
+                check_out_path(args.out, args.scenario)
+            check_memory(config)
             return run_headless(config, args.out, args.quiet, sys.stderr)
         if args.command == "phase":
             return run_phase(args, sys.stderr)
-        scenario = load_scenario(args.scenario) if args.scenario else None
+        check_scenario_name(args.scenario, "gradlab")
+        exit_after_frames = args.exit_after_frames
+        if exit_after_frames is None:
+            exit_after_frames = _exit_after_frames_from_environment()
+        _check_shown_time_file()
+        scenario = load_scenario(args.scenario) if args.scenario is not None else None
     except UsageError as error:
-        print(one_line(str(error)), file=sys.stderr)
+        _error(str(error))
         return 2
     except ScenarioError as error:
-        print(one_line(f"gradlab: {error}"), file=sys.stderr)
+        _error(f"gradlab: {error}")
         return 2
     problem = display_problem()
     if problem:
-        print(f"gradlab: {problem}; 'gradlab run' runs the simulation without a window", file=sys.stderr)
+        _error(f"gradlab: {problem}; 'gradlab run' runs the simulation without a window")
         return 2
     from .ui.app import launch
 
-    status = launch(exit_after_frames=args.exit_after_frames, scenario=scenario)
+    status = launch(exit_after_frames=exit_after_frames, scenario=scenario)
     # The window is closed, its settings written and the simulation processes stopped. Tearing
     # down the interpreter (Qt, pyqtgraph and NumPy objects) would keep the process alive another
     # 0.3-0.8 s after the window disappeared; nothing is left that needs it.
-    sys.stdout.flush()
-    sys.stderr.flush()
+    status = _flush_stdout(status)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.flush()
     logging.shutdown()
     os._exit(status)
+
+
+EXIT_AFTER_FRAMES_ENV = "GRADLAB_EXIT_AFTER_FRAMES"
+SHOWN_TIME_FILE_ENV = "GRADLAB_SHOWN_TIME_FILE"
+
+
+def _exit_after_frames_from_environment() -> int | None:
+    text = os.environ.get(EXIT_AFTER_FRAMES_ENV, "")
+    if not text.strip():
+        return None
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError as error:
+        raise UsageError(f"gradlab: {EXIT_AFTER_FRAMES_ENV}: {error}") from None
+
+
+def _check_shown_time_file() -> None:
+    """The window writes the time of its first paint there: refuse a path it could not write
+    now, not with a traceback once the window is up."""
+    name = os.environ.get(SHOWN_TIME_FILE_ENV, "")
+    if not name:
+        return
+    folder = os.path.dirname(name) or "."
+    try:
+        if not os.path.isdir(folder):
+            raise UsageError(f"gradlab: {SHOWN_TIME_FILE_ENV}: the folder {quote(folder)} does not exist")
+        check_regular(name, for_writing=True)
+    except OSError as error:
+        raise UsageError(f"gradlab: {SHOWN_TIME_FILE_ENV}: {_os_reason(error, name)}") from None
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"gradlab: {SHOWN_TIME_FILE_ENV}: the folder {quote(folder)} is not writable")
+
+
+def check_memory(config: Config) -> None:
+    """Refuse a run the machine cannot hold: one update's estimated peak against the memory this
+    process may still use (its address-space limit, ``ulimit -v``) and, on Linux, the memory
+    available with swap. Under the config's own cap is not enough: the cap is for a large machine."""
+    need = config.update_bytes()
+    room = available_memory()
+    if room is not None and need > room:
+        raise UsageError(
+            f"gradlab run: H={config.hidden_size}, T={config.seq_len}, B={config.batch_size} needs about "
+            f"{need / 2**20:,.0f} MiB per update; this machine has about {room / 2**20:,.0f} MiB available, "
+            "so make one of them smaller"
+        )
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate, as far as can be told cheaply (None: unknown)."""
+    limits: list[int] = []
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            used = _proc_status_kib("VmSize")
+            limits.append(soft - (used or 0) * 1024)
+    except (ImportError, OSError, ValueError):
+        pass
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in handle if line.split()[1:2]}
+        if "MemAvailable" in info:
+            limits.append(info["MemAvailable"] + info.get("SwapFree", 0))
+    except (OSError, ValueError, IndexError):
+        pass
+    return max(0, min(limits)) if limits else None
+
+
+def _proc_status_kib(key: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _standard_streams() -> None:
+    """Give the program usable standard streams whatever it was started with.
+
+    A closed descriptor (``2>&-``) would be reused by the next file opened, so output meant for
+    the terminal could land in a saved file: each closed one of 0, 1, 2 is opened on the null
+    device. ``sys.stdout``/``sys.stderr`` are None in a windowed app (Windows, macOS) or with the
+    descriptor closed: they become a stream on the null device. A file name or value the
+    terminal's encoding cannot show is printed escaped instead of raising."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, _null_stream())
+        else:
+            with contextlib.suppress(AttributeError, ValueError, OSError):
+                stream.reconfigure(errors="backslashreplace")
+
+
+@functools.cache
+def _null_stream() -> IO[str]:
+    """One stream on the null device, kept for the life of the process."""
+    return open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (never closed on purpose)
+
+
+def _error(message: str) -> None:
+    """One bounded line on stderr; a stderr that cannot be written to is no reason to fail."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(one_line(message), file=sys.stderr, flush=True)
+
+
+def _flush_stdout(status: int) -> int:
+    """Flush the summary now, where a failure can still be reported: stdout on a full disk or a
+    pipe whose reader has gone (``| head``) is one line on stderr and status 1, not a traceback
+    at exit."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError) as error:
+        return _output_failed(error)
+    return status
 
 
 def display_problem(environ: Mapping[str, str] | None = None) -> str:

@@ -11,17 +11,22 @@ Two environment variables exist for automation (smoke tests and the launch bench
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from gradlab.core import Config
+from gradlab.core.files import atomic_write_text
 from gradlab.core.scenario import Scenario
 from gradlab.ui.main_window import MainWindow
 from gradlab.ui.settings import load_settings
@@ -62,6 +67,56 @@ def application(theme: Theme = DEFAULT_THEME) -> QApplication:
     return app
 
 
+# Ctrl+C in the launching terminal, closing that terminal, `kill`: each closes the window (which
+# saves the settings and stops the simulation) and ends the event loop with 128 + the signal.
+QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class SignalBridge(QObject):
+    """Unix signals delivered inside Qt's event loop.
+
+    Python runs a signal handler only between two bytecodes of the main thread; while Qt waits in
+    C++ for events that may be never (Ctrl+C did nothing until the mouse moved), and when Python
+    code is running, the default handler raises KeyboardInterrupt in whatever it was (a traceback
+    from the controller's poll). Here the handlers do nothing but let the C-level handler write
+    the signal's number to a socket (``signal.set_wakeup_fd``); a QSocketNotifier wakes the loop
+    and the number is read and acted on there, once, between two events.
+    """
+
+    def __init__(self, on_signal: Callable[[int], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._on_signal = on_signal
+        self._reader, self._writer = socket.socketpair()
+        for end in (self._reader, self._writer):
+            end.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._previous = {signum: signal.signal(signum, _note_signal) for signum in QUIT_SIGNALS}
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._read)
+
+    def _read(self) -> None:
+        try:
+            data = self._reader.recv(64)
+        except (BlockingIOError, InterruptedError):
+            return
+        for signum in data:
+            self._on_signal(signum)
+
+    def close(self) -> None:
+        """Give the signals back to Python's handling (after the event loop)."""
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(self._previous_fd)
+        for signum, handler in self._previous.items():
+            with contextlib.suppress(TypeError, ValueError):
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        self._reader.close()
+        self._writer.close()
+
+
+def _note_signal(signum: int, frame: object) -> None:
+    """Nothing to do here: the number already went to the wake-up socket."""
+
+
 def create_window(
     config: Config | None = None,
     *,
@@ -90,11 +145,25 @@ def launch(
         if remembered is not None:
             preset_name, scenario = remembered
     if exit_after_frames is None and os.environ.get(EXIT_AFTER_FRAMES_ENV):
-        exit_after_frames = int(os.environ[EXIT_AFTER_FRAMES_ENV])
+        try:
+            exit_after_frames = int(os.environ[EXIT_AFTER_FRAMES_ENV])
+        except ValueError:  # the command refuses it with a message; here it is only ignored
+            log.warning("%s is not a whole number: ignored", EXIT_AFTER_FRAMES_ENV)
     shown_time_file = os.environ.get(SHOWN_TIME_FILE_ENV)
 
     theme = Theme.named(settings.theme, settings.font_scale)
     app = application(theme)
+    quit_status: list[int] = []
+
+    def quit_on_signal(signum: int) -> None:
+        if quit_status:  # already closing: a second Ctrl+C changes nothing
+            return
+        quit_status.append(128 + signum)
+        log.info("%s: closing the window", signal.Signals(signum).name)
+        window.close()  # saves the settings, stops the simulation
+        app.exit(quit_status[0])
+
+    bridge = SignalBridge(quit_on_signal)
     window = create_window(config, theme=theme, scenario=scenario, preset_name=preset_name)
     if settings.geometry is not None:
         window.restoreGeometry(settings.geometry)
@@ -103,7 +172,10 @@ def launch(
     if shown_time_file:
 
         def write_shown_time() -> None:
-            Path(shown_time_file).write_text(f"{time.time():.6f}\n", encoding="utf-8")
+            try:
+                atomic_write_text(shown_time_file, f"{time.time():.6f}\n")
+            except OSError as error:  # automation's file, not the lecturer's: a log line, not a crash
+                log.warning("could not write %s: %s", SHOWN_TIME_FILE_ENV, error)
 
         window.first_painted.connect(write_shown_time)
 
@@ -134,6 +206,7 @@ def launch(
     window.first_painted.connect(start_once)
     QTimer.singleShot(1000, start_once)  # in case no paint event ever comes (hidden, minimised)
     status = app.exec()
+    bridge.close()
     window.controller.shutdown()
     log.debug("event loop ended with status %d", status)
     return int(status)
