@@ -18,6 +18,7 @@ from typing import IO, Any
 
 QUOTE_CHARS = 80  # at most this much of a user's value or key is quoted in a message
 MESSAGE_CHARS = 300  # and a whole message is at most this long
+PATH_CHARS = 160  # a file's path is not a bad value: more of it is shown, to tell it apart
 
 
 class FileKindError(OSError):
@@ -58,7 +59,7 @@ def bounded(message: str, limit: int = MESSAGE_CHARS) -> str:
 
 def describe_path(path: str | os.PathLike[str]) -> str:
     """A path for a message: printable and elided, not quoted (messages start with it)."""
-    return elide(printable(os.fsdecode(os.fspath(path))), QUOTE_CHARS)
+    return elide(printable(os.fsdecode(os.fspath(path))), PATH_CHARS)
 
 
 # ---- what a path is ----------------------------------------------------------------------------
