@@ -118,7 +118,7 @@ def save_scenario(scenario: Scenario, path: str | Path) -> Path:
 
 def _keys(names: list[str], shown: int = 5) -> str:
     """Unknown keys for a message: a few of them, each quoted and elided."""
-    listed = ", ".join(quote(name, 40) for name in names[:shown])
+    listed = ", ".join(name if len(name) <= 40 and name.isprintable() else quote(name, 40) for name in names[:shown])
     return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
