@@ -13,6 +13,7 @@ import logging
 import math
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -217,7 +218,7 @@ def _run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str],
         # would break that half-way (and print a traceback from wherever it lands): ignored.
         ignore_interrupts()
         status = exit_status(interrupt)
-        _write(stream, f"\ninterrupted ({interrupt}); summarising what ran\n")
+        _write(stream, f"\ninterrupted ({signal.Signals(status - 128).name}); summarising what ran\n")
     if interactive and not quiet:
         _write(stream, "\n")
     elapsed = time.perf_counter() - started
