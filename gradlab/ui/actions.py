@@ -46,7 +46,7 @@ class WindowActions:
         self.open_scenario = a(parent, "&Open scenario…", ["Ctrl+O"], "Open a scenario file (JSON)")
         self.save_scene = a(parent, "&Save scene as…", ["Ctrl+Shift+S"], "Save the current scene as a scenario file")
         self.export_png = a(parent, "Export plots as &PNG…", ["Ctrl+E"])
-        self.export_svg = a(parent, "Export plots as S&VG…", ["Ctrl+Shift+E"])
+        self.export_pdf = a(parent, "Export plots as P&DF…", ["Ctrl+Shift+E"])
         self.export_csv = a(parent, "Export data as &CSV…", ["Ctrl+D"], "Export every update of the run as CSV")
         self.export_npz = a(parent, "Export data as &NPZ…", ["Ctrl+Shift+D"], "Export every update of the run as NPZ")
         self.quit = a(parent, "&Quit", ["Ctrl+Q"])
@@ -106,7 +106,7 @@ class WindowActions:
                     self.save_scene,
                     None,
                     self.export_png,
-                    self.export_svg,
+                    self.export_pdf,
                     self.export_csv,
                     self.export_npz,
                     None,

@@ -1,84 +1,163 @@
-"""Export the four plots as one picture, PNG or SVG.
+"""Export the plots as a slide: PNG (1920×1080 pixels) or PDF (1920×1080 points, vector).
 
-PNG: each plot through pyqtgraph's ``ImageExporter``, painted into one image where it sits on
-screen. SVG: pyqtgraph's ``SVGExporter`` fails on this Qt (6.11): its post-processing splits
-every path command at commas and raises on a close-path "Z" (pyqtgraph issue #3485, open), so
-each plot's view is rendered by Qt's own ``QSvgGenerator`` (which pyqtgraph's exporter also
-draws with) into one document: curves and text stay vectors. Like pyqtgraph's exporters, it puts
-the items in export mode meanwhile, so that scatter symbols are drawn as vector paths: on screen
-they are fragments of a cached symbol pixmap, which the SVG generator would embed as a PNG image
-for every point (0.7-5 s for one export, growing with the cache, and blurred); items cached as
-pixmaps (the spectrum's circles) are drawn uncached for the same reason.
+Both formats are painted by one function, ``paint_slide``: a heading band (scene title, the key
+parameters, the readouts and the iteration) above the plots area rendered exactly as it is laid
+out on screen, scaled uniformly to fill the rest of the slide. The PDF is therefore the PNG's
+geometry in vector form. It replaces the SVG export: Qt's ``QSvgGenerator`` writes pyqtgraph's
+clipped, transformed items so that QtSvg and browsers place axes and symbols differently from
+the screen, while Qt's PDF engine and poppler draw them where the screen does (the tests render
+the PDF with ``pdftoppm`` and compare it with the PNG).
+
+The plots are rendered as QWidget.render draws them, with every pyqtgraph item in export mode
+(scatter symbols as vector paths, not fragments of a cached pixmap) and with any mouse zoom
+undone for the time of the export and put back afterwards: a slide shows the plots' own views.
+
+Files are written atomically (``atomic_write``): the bytes are made in memory, written to a
+temporary file in the target's folder, flushed, fsynced and moved over the target, so a failed
+export leaves the previous file as it was. Every failure is an ``ExportError`` whose text is one
+line saying why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+import contextlib
+import math
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyqtgraph as pg
-from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QBuffer, QIODevice, QPoint, QRect, QRectF, QSize
-from PySide6.QtGui import QColor, QImage, QPainter
-from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPoint, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
-from gradlab.core.files import atomic_write_bytes, check_regular
+from gradlab.core import Config
+from gradlab.core.frame import Frame
+from gradlab.ui.pins import field_words
+from gradlab.ui.plot_common import ZoomReset, format_number
+
+SLIDE_SIZE = (1920, 1080)  # a 16:9 slide at full HD: what a projector and a slide deck show
+_MARGIN = 0.022  # of the slide's height, around the heading and the plots
+
+
+class ExportError(OSError):
+    """An export that could not be written; ``str()`` is one line saying why."""
 
 
 @dataclass(frozen=True)
-class PlotPiece:
-    """One plot to export: the pyqtgraph item and where it sits in the picture (pixels)."""
+class Heading:
+    """What the slide says above the plots."""
 
-    item: pg.GraphicsObject
-    view: QGraphicsView
-    rect: QRect
-
-
-def _image(item: pg.GraphicsObject, width: int, height: int) -> QImage:
-    exporter = ImageExporter(item)
-    exporter.parameters()["width"] = width
-    exporter.parameters()["height"] = height
-    image = exporter.export(toBytes=True)
-    if not isinstance(image, QImage):  # pragma: no cover (pyqtgraph's contract)
-        raise RuntimeError("pyqtgraph's ImageExporter returned no image")
-    return image
+    title: str
+    parameters: str = ""  # the key settings in the words of the screen
+    readouts: tuple[tuple[str, str], ...] = ()  # (name, value), e.g. ("ρ", "0.982")
 
 
-def export_png(pieces: Sequence[PlotPiece], size: tuple[int, int], background: str, path: str | Path) -> Path:
-    """Write the plots as one PNG of ``size`` (width, height) pixels."""
+# The settings a viewer needs to read a slide; the rest are in the saved scene.
+_KEY_FIELDS = ("cell", "activation", "hidden_size", "seq_len", "w_rec_scale", "init", "task", "optimizer", "lr")
+
+
+def key_parameters(config: Config) -> str:
+    """The key settings of a run in the words of the screen, e.g. "RNN, tanh, H 64, T 100, …"."""
+    parts = [field_words(name, getattr(config, name)) for name in _KEY_FIELDS]
+    if config.clip != "none":
+        parts.append(f"clipping by {config.clip} at {config.clip_threshold:g}")
+    if config.truncation is not None:
+        parts.append(field_words("truncation", config.truncation))
+    return ", ".join(parts)
+
+
+def heading_for(title: str, config: Config, frame: Frame | None) -> Heading:
+    """The slide's heading for a run showing ``frame`` (None before its first update)."""
+    if frame is None:
+        return Heading(title, key_parameters(config), (("iteration", "–"),))
+    slope = frame.fitted_slope
+    slope_text = f"{slope:+.3f}" if math.isfinite(slope) and abs(slope) < 1e4 else format_number(slope)
+    readouts = (
+        ("ρ", format_number(frame.spectral_radius)),
+        ("σ_max", format_number(frame.sigma_max)),
+        ("slope/step", slope_text),
+        ("iteration", f"{frame.iteration:,}"),
+    )
+    return Heading(title, key_parameters(config), readouts)
+
+
+# ---- writing files --------------------------------------------------------------------------------
+def _check_target(path: Path) -> None:
+    folder = path.parent
+    if not folder.exists():
+        raise ExportError(f"the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ExportError(f"{folder} is not a folder")
+    if path.exists() and not path.is_file():
+        raise ExportError(f"{path.name} exists and is not a regular file")
+
+
+def atomic_write(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder (flush, fsync,
+    os.replace), so a reader sees the old file or the new one, never a part; on any failure the
+    temporary file is removed, the old file is untouched, and an ``ExportError`` says why."""
     path = Path(path)
-    picture = QImage(size[0], size[1], QImage.Format.Format_ARGB32)
-    picture.fill(QColor(background))
-    painter = QPainter(picture)
+    _check_target(path)
+    with atomic_target(path) as temporary, open(temporary, "wb") as handle:
+        handle.write(data)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_target(path: str | Path) -> Iterator[Path]:
+    """A temporary path in ``path``'s folder for a writer that needs a file name (an encoder);
+    it replaces ``path`` when the block ends normally and is removed otherwise."""
+    path = Path(path)
+    _check_target(path)
     try:
-        for piece in pieces:
-            image = _image(piece.item, max(1, piece.rect.width()), max(1, piece.rect.height()))
-            painter.drawImage(QPoint(piece.rect.x(), piece.rect.y()), image)
-    finally:
-        painter.end()
-    # Encoded in memory, then written atomically: a failure gives the system's reason (full disk,
-    # no permission) and leaves an existing file as it was.
-    return atomic_write_bytes(path, _encoded(picture))
+        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as error:
+        raise ExportError(f"cannot create a file in {path.parent}: {error.strerror or error}") from error
+    os.close(descriptor)
+    temporary = Path(name)
+    try:
+        yield temporary
+        with open(temporary, "rb+") as handle:
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        if isinstance(error, ExportError):
+            raise
+        raise ExportError(f"{error.strerror or error}") from error
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    # The folder's entry is durable too (where the platform allows opening a folder).
+    with contextlib.suppress(OSError):
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
-def _encoded(picture: QImage) -> bytes:
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not picture.save(buffer, "PNG"):
-        raise OSError("the PNG encoder failed (is the picture too large?)")
-    return bytes(buffer.data().data())
-
-
-@contextmanager
-def _export_mode(views: Sequence[QGraphicsView]) -> Iterator[None]:
-    """Every item of the views' scenes in pyqtgraph's export mode (as its exporters do) and
-    without its pixmap cache (which would reach the SVG as an image)."""
-    items = [item for view in views for item in view.scene().items()]
+# ---- painting ----------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _export_mode(area: QWidget) -> Iterator[None]:
+    """Every item of the area's plots in pyqtgraph's export mode (as its exporters do) and
+    without its pixmap cache: symbols and circles are painted as vector paths, not as cached
+    screen pixmaps (which a PDF would embed as blurred images)."""
+    views = area.findChildren(QGraphicsView)
+    items = [item for view in views if view.scene() is not None for item in view.scene().items()]
     cached = [(item, item.cacheMode()) for item in items if item.cacheMode() != QGraphicsItem.CacheMode.NoCache]
     exported = [item for item in items if hasattr(item, "setExportMode")]
+    # The views cache their background as a pixmap, which a PDF would embed as a JPEG per plot.
+    view_caches = [(view, view.cacheMode()) for view in views]
+    for view, _ in view_caches:
+        view.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
+        view.resetCachedContent()
     for item, _ in cached:
         item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
     for item in exported:
@@ -90,34 +169,234 @@ def _export_mode(views: Sequence[QGraphicsView]) -> Iterator[None]:
             item.setExportMode(False)
         for item, mode in cached:
             item.setCacheMode(mode)
+        for view, view_mode in view_caches:
+            view.setCacheMode(view_mode)
 
 
-def export_svg(
-    pieces: Sequence[PlotPiece], size: tuple[int, int], background: str, path: str | Path, *, title: str = "gradlab"
-) -> Path:
-    """Write the plots as one SVG document (vector curves and text)."""
-    path = Path(path)
-    width, height = size
-    check_regular(path, for_writing=True)  # before the work, not after
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    generator = QSvgGenerator()
-    generator.setOutputDevice(buffer)
-    generator.setSize(QSize(width, height))
-    generator.setViewBox(QRect(0, 0, width, height))
-    generator.setTitle(title)
-    generator.setDescription("Plots exported from gradlab")
-    painter = QPainter()
-    if not painter.begin(generator):
-        raise OSError("the SVG generator could not start")
+@contextlib.contextmanager
+def _unzoomed(area: QWidget) -> Iterator[None]:
+    """The plots' own views while exporting: a mouse zoom is undone, and put back afterwards (the
+    lecturer zoomed to look at something; exporting must not take that away)."""
+    buttons = [button for button in area.findChildren(ZoomReset) if button.zoomed]
+    if not buttons:
+        yield
+        return
+    boxes = [
+        item
+        for view in area.findChildren(QGraphicsView)
+        if view.scene() is not None
+        for item in view.scene().items()
+        if isinstance(item, pg.ViewBox)
+    ]
+    saved = [(box, box.viewRange(), list(box.state["autoRange"])) for box in boxes]
+    for button in buttons:
+        button.reset()
     try:
-        painter.fillRect(QRectF(0, 0, width, height), QColor(background))
-        with _export_mode([piece.view for piece in pieces]):
-            for piece in pieces:
-                piece.view.render(painter, QRectF(piece.rect), piece.view.viewport().rect())
+        yield
+    finally:
+        for box, (x_range, y_range), auto in saved:
+            box.enableAutoRange(x=auto[0], y=auto[1])
+            if not any(auto):
+                box.setRange(xRange=x_range, yRange=y_range, padding=0)
+        for button in buttons:
+            button.zoomed = True
+            button.show()
+
+
+def _prepare(area: QWidget) -> None:
+    """pyqtgraph updates its views' transforms lazily, just before a paint: make them current."""
+    for view in area.findChildren(QGraphicsView):
+        scene = view.scene()
+        if scene is not None and hasattr(scene, "prepareForPaint"):
+            scene.prepareForPaint()
+
+
+def plots_rect(area_size: tuple[int, int], heading_height: float, canvas: tuple[int, int]) -> QRectF:
+    """Where the plots area lands on a slide of ``canvas`` size: scaled uniformly (the screen's
+    geometry) to the largest size below the heading, centred."""
+    width, height = canvas
+    margin = _MARGIN * height
+    room_w = width - 2 * margin
+    room_h = height - heading_height - 2 * margin
+    scale = min(room_w / max(1, area_size[0]), room_h / max(1, area_size[1]))
+    w, h = area_size[0] * scale, area_size[1] * scale
+    return QRectF((width - w) / 2, heading_height + margin + (room_h - h) / 2, w, h)
+
+
+def _font(px: float, *, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPixelSize(max(1, round(px)))
+    font.setBold(bold)
+    return font
+
+
+def _elided(text: str, font: QFont, width: float) -> str:
+    return QFontMetricsF(font).elidedText(text, Qt.TextElideMode.ElideRight, width)
+
+
+@dataclass(frozen=True)
+class _HeadingFonts:
+    title: QFont
+    parameters: QFont
+    name: QFont
+    value: QFont
+
+    @classmethod
+    def for_canvas(cls, canvas: tuple[int, int]) -> _HeadingFonts:
+        unit = canvas[1] / 1080  # sizes are for a 1080-pixel-high slide
+        return cls(_font(46 * unit, bold=True), _font(27 * unit), _font(22 * unit), _font(40 * unit, bold=True))
+
+    def top_row(self) -> float:
+        """The height of the title, or of the readouts (name above value), whichever is taller."""
+        readouts = QFontMetricsF(self.name).height() + QFontMetricsF(self.value).height()
+        return max(QFontMetricsF(self.title).height(), readouts)
+
+
+def heading_height(canvas: tuple[int, int]) -> float:
+    fonts = _HeadingFonts.for_canvas(canvas)
+    return _MARGIN * canvas[1] + fonts.top_row() + QFontMetricsF(fonts.parameters).height()
+
+
+def _paint_heading(painter: QPainter, heading: Heading, canvas: tuple[int, int], colours: tuple[str, str]) -> None:
+    """Title on the left and the readouts (name above value) on the right, then the parameters
+    across the whole width (they are the longest line)."""
+    width, height = canvas
+    margin = _MARGIN * height
+    fonts = _HeadingFonts.for_canvas(canvas)
+    foreground, muted = QColor(colours[0]), QColor(colours[1])
+    value_metrics, name_metrics = QFontMetricsF(fonts.value), QFontMetricsF(fonts.name)
+    gap = 34 * height / 1080
+    columns = [
+        max(value_metrics.horizontalAdvance(value), name_metrics.horizontalAdvance(name))
+        for name, value in heading.readouts
+    ]
+    x = width - margin - sum(columns) - gap * max(0, len(columns) - 1)
+    readouts_left = x
+    for (name, value), column in zip(heading.readouts, columns, strict=True):
+        painter.setFont(fonts.name)
+        painter.setPen(muted)
+        painter.drawText(QRectF(x, margin, column, name_metrics.height()), Qt.AlignmentFlag.AlignRight, name)
+        painter.setFont(fonts.value)
+        painter.setPen(foreground)
+        top = margin + name_metrics.height()
+        painter.drawText(QRectF(x, top, column, value_metrics.height()), Qt.AlignmentFlag.AlignRight, value)
+        x += column + gap
+    title_metrics = QFontMetricsF(fonts.title)
+    painter.setFont(fonts.title)
+    painter.setPen(foreground)
+    title = _elided(heading.title, fonts.title, max(10.0, readouts_left - gap - margin))
+    painter.drawText(QPointF(margin, margin + title_metrics.ascent()), title)
+    painter.setFont(fonts.parameters)
+    painter.setPen(muted)
+    baseline = margin + fonts.top_row() + QFontMetricsF(fonts.parameters).ascent()
+    painter.drawText(QPointF(margin, baseline), _elided(heading.parameters, fonts.parameters, width - 2 * margin))
+
+
+def paint_slide(
+    painter: QPainter, area: QWidget, heading: Heading, canvas: tuple[int, int], colours: tuple[str, str, str]
+) -> QRectF:
+    """Paint the slide (``colours``: background, foreground, muted) and return where the plots
+    area was drawn. The caller holds the area in export mode and unzoomed (``slide_context``)."""
+    width, height = canvas
+    painter.fillRect(QRectF(0, 0, width, height), QColor(colours[0]))
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    _paint_heading(painter, heading, canvas, (colours[1], colours[2]))
+    target = plots_rect((area.width(), area.height()), heading_height(canvas), canvas)
+    painter.save()
+    painter.translate(target.topLeft())
+    painter.scale(target.width() / max(1, area.width()), target.height() / max(1, area.height()))
+    area.render(painter, QPoint(0, 0))
+    painter.restore()
+    return target
+
+
+@contextlib.contextmanager
+def slide_context(area: QWidget) -> Iterator[None]:
+    with _unzoomed(area), _export_mode(area):
+        _prepare(area)
+        yield
+
+
+def slide_image(
+    area: QWidget, heading: Heading, colours: tuple[str, str, str], canvas: tuple[int, int] = SLIDE_SIZE
+) -> QImage:
+    """The slide as an image of ``canvas`` pixels."""
+    image = QImage(canvas[0], canvas[1], QImage.Format.Format_RGB32)
+    image.fill(QColor(colours[0]))
+    painter = QPainter(image)
+    try:
+        with slide_context(area):
+            paint_slide(painter, area, heading, canvas, colours)
     finally:
         painter.end()
-    data = bytes(buffer.data().data())
-    if not data:
-        raise OSError("the SVG generator wrote nothing")
-    return atomic_write_bytes(path, data)
+    return image
+
+
+def export_png(
+    area: QWidget,
+    heading: Heading,
+    colours: tuple[str, str, str],
+    path: str | Path,
+    canvas: tuple[int, int] = SLIDE_SIZE,
+) -> Path:
+    """Write the slide as a PNG of ``canvas`` pixels (1920×1080 by default)."""
+    path = Path(path)
+    _check_target(path)
+    image = slide_image(area, heading, colours, canvas)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise ExportError("the PNG encoder failed")
+    buffer.close()
+    return atomic_write(path, bytes(data.data()))
+
+
+def export_pdf(
+    area: QWidget,
+    heading: Heading,
+    colours: tuple[str, str, str],
+    path: str | Path,
+    canvas: tuple[int, int] = SLIDE_SIZE,
+) -> Path:
+    """Write the slide as a one-page vector PDF of ``canvas`` points (one point per PNG pixel)."""
+    path = Path(path)
+    _check_target(path)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setResolution(72)  # one unit of the painter is one point: the page is the PNG's grid
+    writer.setPageLayout(
+        QPageLayout(
+            QPageSize(QSizeF(*canvas), QPageSize.Unit.Point, "slide", QPageSize.SizeMatchPolicy.ExactMatch),
+            QPageLayout.Orientation.Portrait,
+            QMarginsF(0, 0, 0, 0),
+        )
+    )
+    writer.setTitle(heading.title)
+    writer.setCreator("gradlab")
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise ExportError("Qt's PDF writer could not start")
+    try:
+        with slide_context(area):
+            paint_slide(painter, area, heading, canvas, colours)
+    finally:
+        painter.end()
+    buffer.close()
+    if data.size() == 0:
+        raise ExportError("Qt's PDF writer produced nothing")
+    return atomic_write(path, bytes(data.data()))
+
+
+def export_slide(area: QWidget, heading: Heading, colours: tuple[str, str, str], path: str | Path) -> Path:
+    """PNG or PDF, by the extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        return export_png(area, heading, colours, path)
+    if suffix == ".pdf":
+        return export_pdf(area, heading, colours, path)
+    raise ExportError(f"{path.name}: plots are exported as .png or .pdf")

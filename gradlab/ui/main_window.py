@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
@@ -46,7 +46,7 @@ from gradlab.core.scenario import MAX_TEXT, Scenario, ScenarioError, load_scenar
 from gradlab.presets import Preset, presets
 from gradlab.ui.actions import WindowActions
 from gradlab.ui.controls import ControlPanel, TransportBar
-from gradlab.ui.export import PlotPiece, export_png, export_svg
+from gradlab.ui.export import export_slide, heading_for
 from gradlab.ui.pins import Pin, PinBoard, pin_label
 from gradlab.ui.plot_gradient_time import GradientTimePlot
 from gradlab.ui.plot_phase import PhaseMapPanel
@@ -284,8 +284,8 @@ class MainWindow(QMainWindow):
         acts.export_png.triggered.connect(
             lambda: self._ask_and_save("Export plots as PNG", "PNG image (*.png)", ".png", self.export_plots)
         )
-        acts.export_svg.triggered.connect(
-            lambda: self._ask_and_save("Export plots as SVG", "SVG image (*.svg)", ".svg", self.export_plots)
+        acts.export_pdf.triggered.connect(
+            lambda: self._ask_and_save("Export plots as PDF", "PDF document (*.pdf)", ".pdf", self.export_plots)
         )
         acts.export_csv.triggered.connect(
             lambda: self._ask_and_save("Export data as CSV", "CSV (*.csv)", ".csv", self.export_data)
@@ -412,30 +412,11 @@ class MainWindow(QMainWindow):
         # Checked to open again, then written atomically: a full disk keeps the old file.
         return save_scenario(self.current_scenario(), path)
 
-    def plot_pieces(self) -> tuple[list[PlotPiece], tuple[int, int]]:
-        """The four plots and where they are inside the plots area."""
-        area = self.plots_area
-        pieces = []
-        for widget, item in (
-            (self.gradient_plot, self.gradient_plot.getPlotItem()),
-            (self.spectrum_plot.plot_widget, self.spectrum_plot.plot_widget.getPlotItem()),
-            (self.training_plot, self.training_plot.ci),
-            (self.weights_plot.graphics, self.weights_plot.graphics.ci),
-        ):
-            top_left = widget.mapTo(area, QPoint(0, 0))
-            pieces.append(PlotPiece(item, widget, QRect(top_left, widget.size())))
-        return pieces, (area.width(), area.height())
-
     def export_plots(self, path: str | Path) -> Path:
-        """PNG or SVG, by the extension."""
-        path = Path(path)
-        pieces, size = self.plot_pieces()
-        suffix = path.suffix.lower()
-        if suffix == ".png":
-            return export_png(pieces, size, self.theme.background, path)
-        if suffix == ".svg":
-            return export_svg(pieces, size, self.theme.background, path, title=self.current_scenario().title)
-        raise ValueError(f"{path.name}: plots are exported as .png or .svg")
+        """The plots as a slide with the scene's title, settings and readouts: .png or .pdf."""
+        theme = self.theme
+        heading = heading_for(self.current_scenario().title, self.controls.config, self.recorder.last_frame)
+        return export_slide(self.plots_area, heading, (theme.background, theme.foreground, theme.muted), path)
 
     def export_data(self, path: str | Path) -> Path:
         """Every update of the current run, as the CLI's --out writes it (.csv, .npz, .json)."""

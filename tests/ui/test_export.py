@@ -1,19 +1,23 @@
-"""Exports: plots to PNG and SVG, the run's data to CSV and NPZ like the CLI's --out, the scene to JSON."""
+"""Exports: plots to PNG and PDF slides, the run's data to CSV and NPZ like the CLI's --out, the scene to JSON."""
 
 from __future__ import annotations
 
 import csv
-import xml.etree.ElementTree as ET
+import errno
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 from gradlab.core import Config, run
 from gradlab.core.record import COLUMNS, row_of
 from gradlab.core.scenario import load_scenario
 from gradlab.presets import presets
+from gradlab.ui import export
+from gradlab.ui.export import SLIDE_SIZE, Heading, heading_for, heading_height, slide_image
 from gradlab.ui.recording import RunRecorder
 from gradlab.ui.worker import UpdateHistory
 
@@ -34,35 +38,139 @@ class AnsweringDialogs:
         return str(self.paths.pop(0)) if self.paths else ""
 
 
-def test_png_export_is_a_readable_picture_of_all_plots(window, wait_frames, tmp_path):
+def _pixels(image: QImage) -> np.ndarray:
+    """The image as an (height, width, 3) uint8 array."""
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    rows = np.frombuffer(image.constBits(), np.uint8, count=stride * height).reshape(height, stride)
+    return rows[:, : width * 3].reshape(height, width, 3).copy()
+
+
+def _non_background(pixels: np.ndarray, background: str) -> np.ndarray:
+    colour = QColor(background)
+    reference = np.array([colour.red(), colour.green(), colour.blue()], dtype=np.int16)
+    return np.abs(pixels.astype(np.int16) - reference).sum(axis=2) > 60
+
+
+def test_png_export_is_a_slide_with_the_title_parameters_and_readouts(window, wait_frames, tmp_path):
     wait_frames(window, 3)
+    window.controller.pause()
     path = window.export_plots(tmp_path / "plots.png")
     image = QImage(str(path))
-    assert not image.isNull()
-    assert (image.width(), image.height()) == (window.plots_area.width(), window.plots_area.height())
-    colours = {image.pixel(x, y) for x in range(0, image.width(), 9) for y in range(0, image.height(), 9)}
-    assert len(colours) > 20
+    assert (image.width(), image.height()) == SLIDE_SIZE
+    pixels = _pixels(image)
+    band = int(heading_height(SLIDE_SIZE))
+    drawn = _non_background(pixels[:band], window.theme.background)
+    # Something is written on the left (the title, the parameters) and on the right (readouts).
+    assert drawn[:, : SLIDE_SIZE[0] // 3].mean() > 0.01
+    assert drawn[:, -SLIDE_SIZE[0] // 6 :].mean() > 0.01
+    # Without a title, the title band is empty: what was drawn there is the title.
+    untitled = slide_image(window.plots_area, Heading(""), _colours(window))
+    title_rows = slice(0, band // 2)
+    left = slice(0, SLIDE_SIZE[0] // 3)
+    assert not _non_background(_pixels(untitled)[title_rows, left], window.theme.background).any()
+    assert drawn[title_rows, left].any()
+    # The plots fill the rest of the slide, as many colours as on screen.
+    below = pixels[band:]
+    assert len(np.unique(below[::7, ::7].reshape(-1, 3), axis=0)) > 20
 
 
-def test_svg_export_is_parseable_xml_with_the_four_plots(window, wait_frames, tmp_path):
+def test_the_heading_says_the_scene_its_settings_and_the_last_update():
+    config = Config(hidden_size=8, seq_len=20, batch_size=4)
+    frames = list(run(config.replace(iterations=2)))
+    heading = heading_for("Vanishing in an RNN", config, frames[-1])
+    assert heading.title == "Vanishing in an RNN"
+    assert "H 8" in heading.parameters and "T 20" in heading.parameters
+    names = [name for name, _ in heading.readouts]
+    assert names == ["ρ", "σ_max", "slope/step", "iteration"]
+    assert dict(heading.readouts)["iteration"] == "2"
+    assert dict(heading_for("x", config, None).readouts)["iteration"] == "–"
+
+
+def _colours(window) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
+    return window.theme.background, window.theme.foreground, window.theme.muted
+
+
+def test_a_mouse_zoom_is_not_exported_and_stays_on_screen(window, wait_frames, tmp_path):
     wait_frames(window, 3)
-    path = window.export_plots(tmp_path / "plots.svg")
-    root = ET.parse(path).getroot()
-    assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    assert root.get("viewBox") == f"0 0 {window.plots_area.width()} {window.plots_area.height()}"
-    texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
-    # The training panel has no title row (its height goes to the data): its x axis names it.
-    for title in ("Gradient through time", "update", "Spectrum", "Weights"):
-        assert title in texts
-    curves = list(root.iter("{http://www.w3.org/2000/svg}path")) + list(
-        root.iter("{http://www.w3.org/2000/svg}polyline")
-    )
-    assert len(curves) > 10
-    # The eigenvalues (and any markers) are vector symbols, not an embedded image per point.
-    assert not list(root.iter("{http://www.w3.org/2000/svg}image"))
-    assert len(curves) > window.config.hidden_size
-    # Back from export mode: on screen the symbols are drawn from the cached pixmaps again.
-    assert window.spectrum_plot.eigenvalue_points._exportOpts is False
+    window.controller.pause()
+    plain = _pixels(QImage(str(window.export_plots(tmp_path / "plain.png"))))
+    box = window.gradient_plot.getPlotItem().getViewBox()
+    box.scaleBy((0.3, 0.3))
+    box.sigRangeChangedManually.emit(box.state["mouseEnabled"])
+    zoomed_range = box.viewRange()
+    assert window.gradient_plot.zoom_reset.zoomed
+    exported = _pixels(QImage(str(window.export_plots(tmp_path / "zoomed.png"))))
+    assert np.array_equal(plain, exported)
+    assert window.gradient_plot.zoom_reset.zoomed
+    assert np.allclose(box.viewRange(), zoomed_range)
+
+
+def _best_shift(a: np.ndarray, b: np.ndarray, reach: int = 6) -> tuple[int, int, float]:
+    """The (dx, dy) that makes ``b`` most like ``a``, and the fraction of pixels then differing."""
+    best = (0, 0, 1.0)
+    inner = (slice(reach, -reach), slice(reach, -reach))
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            shifted = np.roll(b, (dy, dx), axis=(0, 1))
+            differing = float((a[inner] != shifted[inner]).mean())
+            if differing < best[2]:
+                best = (dx, dy, differing)
+    return best
+
+
+def test_pdf_export_is_vector_and_renders_where_the_png_is(window, wait_frames, tmp_path):
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    wait_frames(window, 3)
+    window.controller.pause()
+    png = window.export_plots(tmp_path / "plots.png")
+    pdf = window.export_plots(tmp_path / "plots.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert b"/Subtype /Image" not in data  # curves, symbols and text as vectors, no embedded pictures
+    subprocess.run([pdftoppm, "-r", "72", "-png", "-singlefile", str(pdf), str(tmp_path / "rendered")], check=True)
+    rendered = QImage(str(tmp_path / "rendered.png"))
+    assert (rendered.width(), rendered.height()) == SLIDE_SIZE
+    background = window.theme.background
+    expected = _non_background(_pixels(QImage(str(png))), background)
+    got = _non_background(_pixels(rendered), background)
+    # Ink (axes, curves, symbols, text) where the PNG has it: the best alignment is within 1 px
+    # and then almost every pixel agrees (anti-aliasing differs at edges).
+    dx, dy, differing = _best_shift(expected[::2, ::2], got[::2, ::2], reach=4)
+    assert (abs(dx), abs(dy)) <= (1, 1)
+    assert differing < 0.02
+    # The frame of each plot: the rows and columns most covered with ink are the same.
+    for axis in (0, 1):
+        strongest_png = set(np.argsort(expected.sum(axis=axis))[-8:])
+        strongest_pdf = np.argsort(got.sum(axis=axis))[-8:]
+        assert all(min(abs(int(p) - int(q)) for q in strongest_png) <= 3 for p in strongest_pdf)
+
+
+def test_a_failed_export_keeps_the_old_file_and_says_why(window, wait_frames, tmp_path, monkeypatch):
+    wait_frames(window, 2)
+    target = tmp_path / "plots.png"
+    target.write_bytes(b"the old picture")
+
+    def full_disk(_descriptor: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(export.os, "fsync", full_disk)
+    window.dialogs = AnsweringDialogs(target)
+    window.commands.export_png.trigger()
+    assert target.read_bytes() == b"the old picture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plots.png"]  # no temporary file left
+    assert window.notice.text == "Could not write plots.png: No space left on device"
+    monkeypatch.undo()
+    window.dialogs = AnsweringDialogs(tmp_path / "missing-folder" / "plots.pdf")
+    window.commands.export_pdf.trigger()
+    assert window.notice.text == f"Could not write plots.pdf: the folder {tmp_path / 'missing-folder'} does not exist"
+    (tmp_path / "a-folder.png").mkdir()
+    with pytest.raises(export.ExportError, match="is not a regular file"):
+        window.export_plots(tmp_path / "a-folder.png")
+    with pytest.raises(export.ExportError, match=r"exported as \.png or \.pdf"):
+        window.export_plots(tmp_path / "plots.svg")
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -112,7 +220,7 @@ def test_the_scene_is_saved_as_a_scenario_that_opens_again(window, tmp_path):
 
 FILE_ACTIONS = [
     ("export_png", "a.png", lambda p: not QImage(str(p)).isNull()),
-    ("export_svg", "a.svg", lambda p: ET.parse(p).getroot() is not None),
+    ("export_pdf", "a.pdf", lambda p: p.read_bytes().startswith(b"%PDF")),
     ("export_csv", "a.csv", lambda p: p.read_text().startswith("iteration,")),
     ("export_npz", "a.npz", lambda p: "iteration" in np.load(p).files),
     ("save_scene", "a.json", lambda p: load_scenario(p) is not None),

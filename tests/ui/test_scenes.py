@@ -123,7 +123,7 @@ EXPECTED_KEYS = {
     "open_scenario": ["Ctrl+O"],
     "save_scene": ["Ctrl+Shift+S"],
     "export_png": ["Ctrl+E"],
-    "export_svg": ["Ctrl+Shift+E"],
+    "export_pdf": ["Ctrl+Shift+E"],
     "export_csv": ["Ctrl+D"],
     "export_npz": ["Ctrl+Shift+D"],
     "quit": ["Ctrl+Q"],
