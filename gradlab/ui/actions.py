@@ -47,6 +47,7 @@ class WindowActions:
         self.save_scene = a(parent, "&Save scene as…", ["Ctrl+Shift+S"], "Save the current scene as a scenario file")
         self.export_png = a(parent, "Export plots as &PNG…", ["Ctrl+E"])
         self.export_pdf = a(parent, "Export plots as P&DF…", ["Ctrl+Shift+E"])
+        self.record_clip = a(parent, "&Record clip…", ["Ctrl+Shift+R"], "Record the plots as an animated GIF or MP4")
         self.export_csv = a(parent, "Export data as &CSV…", ["Ctrl+D"], "Export every update of the run as CSV")
         self.export_npz = a(parent, "Export data as &NPZ…", ["Ctrl+Shift+D"], "Export every update of the run as NPZ")
         self.quit = a(parent, "&Quit", ["Ctrl+Q"])
@@ -107,6 +108,7 @@ class WindowActions:
                     None,
                     self.export_png,
                     self.export_pdf,
+                    self.record_clip,
                     self.export_csv,
                     self.export_npz,
                     None,

@@ -85,7 +85,8 @@ def heading_for(title: str, config: Config, frame: Frame | None) -> Heading:
 
 
 # ---- writing files --------------------------------------------------------------------------------
-def _check_target(path: Path) -> None:
+def check_target(path: Path) -> None:
+    """Refuse, with the reason, a target that cannot be written (before any work is done)."""
     folder = path.parent
     if not folder.exists():
         raise ExportError(f"the folder {folder} does not exist")
@@ -100,7 +101,7 @@ def atomic_write(path: str | Path, data: bytes) -> Path:
     os.replace), so a reader sees the old file or the new one, never a part; on any failure the
     temporary file is removed, the old file is untouched, and an ``ExportError`` says why."""
     path = Path(path)
-    _check_target(path)
+    check_target(path)
     with atomic_target(path) as temporary, open(temporary, "wb") as handle:
         handle.write(data)
     return path
@@ -111,9 +112,9 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
     """A temporary path in ``path``'s folder for a writer that needs a file name (an encoder);
     it replaces ``path`` when the block ends normally and is removed otherwise."""
     path = Path(path)
-    _check_target(path)
+    check_target(path)
     try:
-        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".part{path.suffix}", dir=path.parent)
     except OSError as error:
         raise ExportError(f"cannot create a file in {path.parent}: {error.strerror or error}") from error
     os.close(descriptor)
@@ -342,12 +343,12 @@ def export_png(
 ) -> Path:
     """Write the slide as a PNG of ``canvas`` pixels (1920×1080 by default)."""
     path = Path(path)
-    _check_target(path)
+    check_target(path)
     image = slide_image(area, heading, colours, canvas)
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
+    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]  # the stubs want bytes, Qt wants str
         raise ExportError("the PNG encoder failed")
     buffer.close()
     return atomic_write(path, bytes(data.data()))
@@ -362,7 +363,7 @@ def export_pdf(
 ) -> Path:
     """Write the slide as a one-page vector PDF of ``canvas`` points (one point per PNG pixel)."""
     path = Path(path)
-    _check_target(path)
+    check_target(path)
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)

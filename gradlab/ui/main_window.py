@@ -45,8 +45,9 @@ from gradlab.core.record import save as save_history
 from gradlab.core.scenario import MAX_TEXT, Scenario, ScenarioError, load_scenario, save_scenario
 from gradlab.presets import Preset, presets
 from gradlab.ui.actions import WindowActions
+from gradlab.ui.clip import CLIP_SIZE, ClipPlan, ClipRecorder, record_clip
 from gradlab.ui.controls import ControlPanel, TransportBar
-from gradlab.ui.export import export_slide, heading_for
+from gradlab.ui.export import Heading, export_slide, heading_for, slide_image
 from gradlab.ui.pins import Pin, PinBoard, pin_label
 from gradlab.ui.plot_gradient_time import GradientTimePlot
 from gradlab.ui.plot_phase import PhaseMapPanel
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self.frames_displayed = 0
         self.stale_deliveries_dropped = 0
         self.dialogs = FileDialogs()
+        self.clip: ClipRecorder | None = None
         self.pins = PinBoard()
         self.recorder = RunRecorder()
         self.scene: Scenario | None = None
@@ -284,6 +286,7 @@ class MainWindow(QMainWindow):
         acts.export_png.triggered.connect(
             lambda: self._ask_and_save("Export plots as PNG", "PNG image (*.png)", ".png", self.export_plots)
         )
+        acts.record_clip.triggered.connect(lambda: self.record_clip())
         acts.export_pdf.triggered.connect(
             lambda: self._ask_and_save("Export plots as PDF", "PDF document (*.pdf)", ".pdf", self.export_plots)
         )
@@ -412,11 +415,29 @@ class MainWindow(QMainWindow):
         # Checked to open again, then written atomically: a full disk keeps the old file.
         return save_scenario(self.current_scenario(), path)
 
+    def _slide(self) -> tuple[Heading, tuple[str, str, str]]:
+        """What an exported slide says above the plots, and its colours."""
+        heading = heading_for(self.current_scenario().title, self.controls.config, self.recorder.last_frame)
+        return heading, (self.theme.background, self.theme.foreground, self.theme.muted)
+
     def export_plots(self, path: str | Path) -> Path:
         """The plots as a slide with the scene's title, settings and readouts: .png or .pdf."""
-        theme = self.theme
-        heading = heading_for(self.current_scenario().title, self.controls.config, self.recorder.last_frame)
-        return export_slide(self.plots_area, heading, (theme.background, theme.foreground, theme.muted), path)
+        return export_slide(self.plots_area, *self._slide(), path)
+
+    def record_clip(self, plan: ClipPlan | None = None) -> None:
+        """Ctrl+Shift+R: the plots as a GIF or MP4 clip, recorded while the run goes on."""
+        if self.clip is not None and not self.clip.done:
+            self.notice.show_message("A clip is being recorded: stop or cancel it first.")
+            return
+        self.clip = record_clip(
+            self,
+            lambda: slide_image(self.plots_area, *self._slide(), CLIP_SIZE),
+            lambda suggested: self.dialogs.save_path(self, "Record clip", "GIF (*.gif);;MP4 video (*.mp4)", suggested),
+            self.frame_displayed,
+            lambda text: self.status.showMessage(text, 8000),
+            self.notice.show_message,
+            plan,
+        )
 
     def export_data(self, path: str | Path) -> Path:
         """Every update of the current run, as the CLI's --out writes it (.csv, .npz, .json)."""
@@ -702,6 +723,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
+        if self.clip is not None:  # its encoder thread must not outlive the window
+            self.clip.cancel()
+            self.clip.wait()
         self.controller.shutdown()
         self.phase_panel.shutdown()
         super().closeEvent(event)

@@ -17,6 +17,7 @@ from gradlab.core.record import COLUMNS, row_of
 from gradlab.core.scenario import load_scenario
 from gradlab.presets import presets
 from gradlab.ui import export
+from gradlab.ui.clip import CLIP_SIZE, ClipPlan
 from gradlab.ui.export import SLIDE_SIZE, Heading, heading_for, heading_height, slide_image
 from gradlab.ui.recording import RunRecorder
 from gradlab.ui.worker import UpdateHistory
@@ -289,3 +290,87 @@ def test_the_recorder_is_bounded():
         )
     history = recorder.history()
     assert history.rows["iteration"] == list(range(41, 51))
+
+
+# The progress dialog is a top-level window, which the offscreen platform cannot size-hint.
+OFFSCREEN_DIALOG = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
+
+
+def _record(window, qtbot, plan: ClipPlan, target: Path):  # type: ignore[no-untyped-def]
+    window.dialogs = AnsweringDialogs(target)
+    window.record_clip(plan)
+    assert window.clip is not None
+    return window.clip
+
+
+@OFFSCREEN_DIALOG
+def test_a_gif_clip_per_update_has_one_picture_per_update(window, wait_frames, qtbot, tmp_path):
+    from PIL import Image
+
+    wait_frames(window, 1)
+    clip = _record(window, qtbot, ClipPlan.updates(5, fps=5), tmp_path / "clip.gif")
+    seen: list[tuple[str, int, int]] = []
+    clip.progress.connect(lambda *args: seen.append(args))
+    assert clip.progress_dialog is not None and clip.progress_dialog.isVisible()
+    qtbot.waitUntil(lambda: clip.done, timeout=30_000)
+    assert str(tmp_path / "clip.gif") in window.status.currentMessage()
+    with Image.open(tmp_path / "clip.gif") as gif:
+        assert gif.n_frames == 5  # each picture shows another iteration: none are merged
+        assert gif.size == CLIP_SIZE
+        assert gif.info["duration"] == 200
+    assert ("encoding", 5, 5) in seen
+    assert not clip.progress_dialog.isVisible()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.gif"]
+
+
+@OFFSCREEN_DIALOG
+def test_a_cancelled_clip_writes_nothing_and_keeps_the_old_file(window, wait_frames, qtbot, tmp_path):
+    wait_frames(window, 1)
+    target = tmp_path / "clip.gif"
+    target.write_bytes(b"the old clip")
+    clip = _record(window, qtbot, ClipPlan.seconds(60), target)
+    qtbot.waitUntil(lambda: clip.captured >= 3, timeout=30_000)
+    clip.progress_dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: clip.done, timeout=30_000)
+    assert target.read_bytes() == b"the old clip"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.gif"]  # no partial file
+    assert "cancelled" in window.status.currentMessage()
+    assert clip.captured < 600
+
+
+@OFFSCREEN_DIALOG
+def test_stop_keeps_what_was_recorded_and_the_window_closes_during_a_clip(window, wait_frames, qtbot, tmp_path):
+    from PIL import Image
+
+    wait_frames(window, 1)
+    clip = _record(window, qtbot, ClipPlan.updates(600), tmp_path / "short.gif")
+    qtbot.waitUntil(lambda: clip.captured >= 2, timeout=30_000)
+    clip.progress_dialog.stop_button.click()
+    qtbot.waitUntil(lambda: clip.done, timeout=30_000)
+    with Image.open(tmp_path / "short.gif") as gif:
+        assert gif.n_frames == clip.captured
+    # A clip still recording when the window closes is cancelled (the fixture closes it).
+    _record(window, qtbot, ClipPlan.seconds(60), tmp_path / "left.gif")
+
+
+def test_a_clip_that_cannot_be_written_says_why(window, wait_frames, tmp_path):
+    wait_frames(window, 1)
+    window.dialogs = AnsweringDialogs(tmp_path / "missing" / "clip.gif")
+    window.record_clip(ClipPlan.updates(3))
+    assert window.notice.text == f"Could not record clip.gif: the folder {tmp_path / 'missing'} does not exist"
+    assert window.clip is None
+    with pytest.raises(ValueError, match="1 to 600 pictures"):
+        ClipPlan.seconds(100, fps=10)
+
+
+@OFFSCREEN_DIALOG
+def test_an_mp4_clip_has_its_frames(window, wait_frames, qtbot, tmp_path):
+    pytest.importorskip("imageio")
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    wait_frames(window, 1)
+    clip = _record(window, qtbot, ClipPlan.updates(4), tmp_path / "clip.mp4")
+    qtbot.waitUntil(lambda: clip.done, timeout=60_000)
+    data = (tmp_path / "clip.mp4").read_bytes()
+    assert data[4:8] == b"ftyp"  # an MP4 container
+    frames, _seconds = imageio_ffmpeg.count_frames_and_secs(str(tmp_path / "clip.mp4"))
+    assert frames == 4

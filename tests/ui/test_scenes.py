@@ -124,6 +124,7 @@ EXPECTED_KEYS = {
     "save_scene": ["Ctrl+Shift+S"],
     "export_png": ["Ctrl+E"],
     "export_pdf": ["Ctrl+Shift+E"],
+    "record_clip": ["Ctrl+Shift+R"],
     "export_csv": ["Ctrl+D"],
     "export_npz": ["Ctrl+Shift+D"],
     "quit": ["Ctrl+Q"],
