@@ -47,10 +47,11 @@ def _pixels(image: QImage) -> np.ndarray:
     return rows[:, : width * 3].reshape(height, width, 3).copy()
 
 
-def _non_background(pixels: np.ndarray, background: str) -> np.ndarray:
+def _non_background(pixels: np.ndarray, background: str, threshold: int = 60) -> np.ndarray:
+    """Where ``pixels`` differ from the background by more than ``threshold`` (sum over R, G, B)."""
     colour = QColor(background)
     reference = np.array([colour.red(), colour.green(), colour.blue()], dtype=np.int16)
-    return np.abs(pixels.astype(np.int16) - reference).sum(axis=2) > 60
+    return np.abs(pixels.astype(np.int16) - reference).sum(axis=2) > threshold
 
 
 def test_png_export_is_a_slide_with_the_title_parameters_and_readouts(window, wait_frames, tmp_path):
@@ -142,11 +143,16 @@ def test_pdf_export_is_vector_and_renders_where_the_png_is(window, wait_frames, 
     dx, dy, differing = _best_shift(expected[::2, ::2], got[::2, ::2], reach=4)
     assert (abs(dx), abs(dy)) <= (1, 1)
     assert differing < 0.02
-    # The frame of each plot: the rows and columns most covered with ink are the same.
+    # The axis lines (the rows and columns with the most dark ink in the PNG) are in the PDF
+    # too, within 2 px, as long: axes attached to the data as on screen. (Faint grid lines are
+    # left out: their anti-aliased grey differs between the two renderers.)
+    dark_png = _non_background(_pixels(QImage(str(png))), background, 300)
+    dark_pdf = _non_background(_pixels(rendered), background, 300)
     for axis in (0, 1):
-        strongest_png = set(np.argsort(expected.sum(axis=axis))[-8:])
-        strongest_pdf = np.argsort(got.sum(axis=axis))[-8:]
-        assert all(min(abs(int(p) - int(q)) for q in strongest_png) <= 3 for p in strongest_pdf)
+        png_profile, pdf_profile = dark_png.sum(axis=axis), dark_pdf.sum(axis=axis)
+        for line in np.argsort(png_profile)[-6:]:
+            nearby = pdf_profile[max(0, line - 2) : line + 3]
+            assert nearby.max() >= 0.8 * png_profile[line], (axis, int(line))
 
 
 def test_a_failed_export_keeps_the_old_file_and_says_why(window, wait_frames, tmp_path, monkeypatch):
