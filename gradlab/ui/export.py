@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +31,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPoint, QP
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QWidget
 
-from gradlab.core import Config
+from gradlab.core import Config, files
 from gradlab.core.frame import Frame
 from gradlab.ui.pins import field_words
 from gradlab.ui.plot_common import ZoomReset, format_number
@@ -97,11 +95,10 @@ def check_target(path: Path) -> None:
 
 
 def atomic_write(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder (flush, fsync,
-    os.replace), so a reader sees the old file or the new one, never a part; on any failure the
-    temporary file is removed, the old file is untouched, and an ``ExportError`` says why."""
+    """Write ``data`` to ``path`` atomically (``gradlab.core.files``: a temporary file in the same
+    folder, flushed, fsynced, then os.replace), so a reader sees the old file or the new one,
+    never a part; on any failure the old file is untouched and an ``ExportError`` says why."""
     path = Path(path)
-    check_target(path)
     with atomic_target(path) as temporary, open(temporary, "wb") as handle:
         handle.write(data)
     return path
@@ -110,38 +107,17 @@ def atomic_write(path: str | Path, data: bytes) -> Path:
 @contextlib.contextmanager
 def atomic_target(path: str | Path) -> Iterator[Path]:
     """A temporary path in ``path``'s folder for a writer that needs a file name (an encoder);
-    it replaces ``path`` when the block ends normally and is removed otherwise."""
+    it replaces ``path`` when the block ends normally and is removed otherwise. Its name does not
+    end like ``path``: a writer that guesses the format from the name must be told it."""
     path = Path(path)
     check_target(path)
     try:
-        descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".part{path.suffix}", dir=path.parent)
-    except OSError as error:
-        raise ExportError(f"cannot create a file in {path.parent}: {error.strerror or error}") from error
-    os.close(descriptor)
-    temporary = Path(name)
-    try:
-        yield temporary
-        with open(temporary, "rb+") as handle:
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        if isinstance(error, ExportError):
-            raise
-        raise ExportError(f"{error.strerror or error}") from error
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+        with files.atomic_path(path) as temporary:
+            yield temporary
+    except ExportError:
         raise
-    # The folder's entry is durable too (where the platform allows opening a folder).
-    with contextlib.suppress(OSError):
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+    except OSError as error:
+        raise ExportError(error.strerror or str(error)) from error
 
 
 # ---- painting ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
-from gradlab.core import Config, run
+from gradlab.core import Config, files, run
 from gradlab.core.record import COLUMNS, row_of
 from gradlab.core.scenario import load_scenario
 from gradlab.presets import presets
@@ -163,7 +163,7 @@ def test_a_failed_export_keeps_the_old_file_and_says_why(window, wait_frames, tm
     def full_disk(_descriptor: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(export.os, "fsync", full_disk)
+    monkeypatch.setattr(files.os, "fsync", full_disk)
     window.dialogs = AnsweringDialogs(target)
     window.commands.export_png.trigger()
     assert target.read_bytes() == b"the old picture"
@@ -371,7 +371,6 @@ def test_a_clip_that_cannot_be_written_says_why(window, wait_frames, tmp_path):
 
 @OFFSCREEN_DIALOG
 def test_an_mp4_clip_has_its_frames(window, wait_frames, qtbot, tmp_path):
-    pytest.importorskip("imageio")
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     wait_frames(window, 1)
     clip = _record(window, qtbot, ClipPlan.updates(4), tmp_path / "clip.mp4")
