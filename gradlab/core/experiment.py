@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -18,7 +17,7 @@ from .numerics import global_norm, nonfinite_kind
 from .optim import make_optimizer
 from .parallel import BatchHelper, worth_splitting
 from .tasks import TASK_INFO, make_batch
-from .theory import fitted_slope, gamma, theory_slope
+from .theory import SigmaMaxTracker, fitted_slope, gamma, spectrum_every, theory_slope
 from .workspace import Workspace
 
 # The block of W_hh whose spectrum is shown: for gated cells, the candidate (the path that a
@@ -26,22 +25,16 @@ from .workspace import Workspace
 SPECTRUM_BLOCK = {"rnn": (0, "W_hh"), "lstm": (2, "W_hg (cell candidate)"), "gru": (2, "W_hn (candidate)")}
 
 
-# The eigen-decomposition and σ_max of W_hh (O(H³)) may take at most this share of the time:
-# with large H and short sequences they are recomputed only every few updates.
-SPECTRUM_TIME_SHARE = 0.2
-
-
-def _spectrum(block: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Eigenvalues, spectral radius and σ_max of a recurrent block (empty / nan if not finite)."""
+def _eigenvalues(block: np.ndarray) -> tuple[np.ndarray, float]:
+    """Eigenvalues and spectral radius of a recurrent block (empty / nan if not finite)."""
     block = np.asarray(block, dtype=np.float64)
     if not np.isfinite(block).all():
-        return np.empty(0, dtype=np.complex128), float("nan"), float("nan")
+        return np.empty(0, dtype=np.complex128), float("nan")
     try:
         eigenvalues = np.linalg.eigvals(block).astype(np.complex128)
-        sigma = float(np.linalg.norm(block, 2))
     except np.linalg.LinAlgError:
-        return np.empty(0, dtype=np.complex128), float("nan"), float("nan")
-    return eigenvalues, float(np.max(np.abs(eigenvalues))), sigma
+        return np.empty(0, dtype=np.complex128), float("nan")
+    return eigenvalues, float(np.max(np.abs(eigenvalues)))
 
 
 def run(
@@ -72,8 +65,11 @@ def run(
     edges = histogram_edges if histogram_edges is not None else HistogramEdges()
     H = config.hidden_size
     block_index, block_name = SPECTRUM_BLOCK[config.cell]
-    every = 1
-    spectrum: tuple[np.ndarray, float, float] | None = None
+    # σ_max (and so the bound) is from this update's weights in every frame; the eigenvalues
+    # (O(H³)) at large H only every ``every`` updates, a number fixed by the Config.
+    every = spectrum_every(H, config.seq_len, config.batch_size, config.gates)
+    sigma_tracker = SigmaMaxTracker(config.seed)
+    spectrum: tuple[np.ndarray, float] | None = None
     spectrum_iteration = 0
     is_rnn = config.cell == "rnn"
     activation_gamma = gamma(config.activation) if is_rnn else float("nan")
@@ -83,7 +79,6 @@ def run(
     iteration = 0
     while config.iterations is None or iteration < config.iterations:
         iteration += 1
-        started = time.perf_counter()
         with np.errstate(all="ignore"):
             x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
             options = {"activation": config.activation, "loss": task.loss, "truncation": config.truncation}
@@ -102,15 +97,13 @@ def run(
                 grad_norm_clipped = result.grad_norm
             clipped = config.clip != "none" and grad_norm_clipped != result.grad_norm
 
-            update_s = time.perf_counter() - started
-            w_hh = params["W_hh"]
-            if spectrum is None or iteration - spectrum_iteration >= every:
-                spectrum_started = time.perf_counter()
-                spectrum = _spectrum(w_hh[block_index * H : (block_index + 1) * H])
+            w_hh = params["W_hh"]  # the weights this update's pass used (the step below changes them)
+            block = w_hh[block_index * H : (block_index + 1) * H]
+            sigma = sigma_tracker(block)
+            if spectrum is None or (iteration - 1) % every == 0 or not math.isfinite(sigma):
+                spectrum = _eigenvalues(block)
                 spectrum_iteration = iteration
-                spectrum_s = time.perf_counter() - spectrum_started
-                every = max(1, math.ceil(spectrum_s / (SPECTRUM_TIME_SHARE * max(update_s, 1e-9))))
-            eigenvalues, radius, sigma = spectrum
+            eigenvalues, radius = spectrum
             w_hist = edges.histogram("W_hh", w_hh)
             g_hist = edges.histogram("grad W_hh", result.grads["W_hh"])
 
