@@ -287,6 +287,7 @@ def _print_summary(history: History, elapsed: float, first_event: str) -> None:
     )
     print(
         f"gradient through time: fitted slope {_format(frame.fitted_slope)} log10/step"
+        + (f", predicted {_format(frame.predicted_slope)} ({frame.predicted_kind})" if frame.predicted_kind else "")
         + (f", theory bound log10(gamma*sigma_max) = {_format(frame.theory_slope)}" if config.cell == "rnn" else "")
         + f"; spectral radius {_format(frame.spectral_radius)}, sigma_max {_format(frame.sigma_max)}"
     )

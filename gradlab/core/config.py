@@ -19,6 +19,7 @@ Task = Literal["probe", "adding"]
 Optimizer = Literal["sgd", "adam"]
 Clip = Literal["none", "norm", "value"]
 DType = Literal["float64", "float32"]
+ForgetBiasInit = Literal["one", "zero", "chrono"]
 
 CELLS: tuple[str, ...] = ("rnn", "lstm", "gru")
 ACTIVATIONS: tuple[str, ...] = ("tanh", "sigmoid", "relu", "linear")
@@ -27,6 +28,7 @@ TASKS: tuple[str, ...] = ("probe", "adding")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 CLIPS: tuple[str, ...] = ("none", "norm", "value")
 DTYPES: tuple[str, ...] = ("float64", "float32")
+FORGET_BIAS_INITS: tuple[str, ...] = ("one", "zero", "chrono")
 
 MAX_SEED = 2**32 - 1
 # What one update may hold in memory (forward states and gradients): beyond this a run would
@@ -150,6 +152,13 @@ FIELDS: dict[str, FieldSpec] = {
             high=10**9,
             optional=True,
         ),
+        FieldSpec(
+            "forget_bias_init",
+            "choice",
+            "gate bias at initialisation: one (LSTM forget gate +1), zero (PyTorch's), chrono (Tallec & Ollivier"
+            " 2018: b_f ~ log U[1, T-1], b_i = -b_f; GRU: on the update gate)",
+            choices=FORGET_BIAS_INITS,
+        ),
     )
 }
 
@@ -175,6 +184,7 @@ class Config:
     dtype: DType = "float64"
     seed: int = 0
     iterations: int | None = None
+    forget_bias_init: ForgetBiasInit = "one"
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

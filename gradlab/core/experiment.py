@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from .clipping import clip_grad_norm, clip_grad_value
 from .config import Config
 from .frame import Frame, NonFinite
-from .gradients import gradients
+from .gradients import Gradients, gradients
 from .histogram import HistogramEdges
 from .inits import init_params
 from .numerics import global_norm, nonfinite_kind
 from .optim import make_optimizer
-from .parallel import BatchHelper, worth_splitting
+from .parallel import BatchGradients, BatchHelper, worth_splitting
+from .prediction import predict_gated, predict_rnn
 from .tasks import TASK_INFO, make_batch
 from .theory import SigmaMaxTracker, fitted_slope, gamma, spectrum_every, theory_slope
 from .workspace import Workspace
@@ -35,6 +37,43 @@ def _eigenvalues(block: np.ndarray) -> tuple[np.ndarray, float]:
     except np.linalg.LinAlgError:
         return np.empty(0, dtype=np.complex128), float("nan")
     return eigenvalues, float(np.max(np.abs(eigenvalues)))
+
+
+def _predict(
+    config: Config, result: Gradients | BatchGradients, w_hh: np.ndarray | None, radius: float, log10_dh: np.ndarray
+) -> dict[str, Any]:
+    """The Frame's predicted curve and step factors, from the update's own forward pass (none when
+    the batch was split with the helper process, whose answer carries no forward states)."""
+    if not isinstance(result, Gradients):
+        return {}
+    if w_hh is not None:
+        prediction, factors = predict_rnn(
+            w_hh,
+            result.hidden,
+            config.activation,
+            log10_dh,
+            init=config.init,
+            spectral_radius=radius,
+            dh_last=result.dh[-1],
+            truncation=config.truncation,
+        )
+        return {
+            "predicted_log10_dh": prediction.log10_dh,
+            "predicted_slope": prediction.slope,
+            "predicted_kind": prediction.kind,
+            "log10_weight_factor": factors.log10_weight_factor,
+            "log10_activation_factor": factors.log10_activation_factor,
+            "saturated_share": factors.saturated_share,
+            "saturated_label": factors.saturated_label,
+        }
+    assert result.gate is not None
+    prediction = predict_gated(config.cell, result.gate, log10_dh, config.truncation)
+    return {
+        "predicted_log10_dh": prediction.log10_dh,
+        "predicted_slope": prediction.slope,
+        "predicted_kind": prediction.kind,
+        "gate_mean": np.mean(result.gate, axis=(0, 1), dtype=np.float64),
+    }
 
 
 def run(
@@ -59,6 +98,8 @@ def run(
         init=config.init,
         seed=config.seed,
         dtype=config.dtype,
+        forget_bias_init=config.forget_bias_init,
+        seq_len=config.seq_len,
     )
     optimizer = make_optimizer(config.optimizer, config.lr, config.weight_decay)
     data_rng = np.random.default_rng([config.seed, 1])
@@ -98,6 +139,7 @@ def run(
             clipped = config.clip != "none" and grad_norm_clipped != result.grad_norm
 
             w_hh = params["W_hh"]  # the weights this update's pass used (the step below changes them)
+            params_before = w_hh.copy() if is_rnn else None
             block = w_hh[block_index * H : (block_index + 1) * H]
             sigma = sigma_tracker(block)
             if spectrum is None or (iteration - 1) % every == 0 or not math.isfinite(sigma):
@@ -125,6 +167,8 @@ def run(
         elif nonfinite:
             message = f"Non-finite values at update {iteration}: {nonfinite.describe()}"
         log10_dh = result.log10_dh_norm[::-1].copy()
+        with np.errstate(all="ignore"):
+            theory = _predict(config, result, params_before, radius, log10_dh)
         frame = Frame(
             iteration=iteration,
             loss=result.loss,
@@ -144,6 +188,7 @@ def run(
             gamma=activation_gamma,
             theory_slope=theory_slope(config.activation, sigma) if is_rnn else float("nan"),
             fitted_slope=fitted_slope(log10_dh),
+            **theory,
             nonfinite=nonfinite,
             message=message,
             final=final,

@@ -64,6 +64,16 @@ class Frame:
     gamma: float  # sup of the activation's derivative (nan for gated cells)
     theory_slope: float  # log10(gamma * sigma_max) per step back (nan for gated cells)
     fitted_slope: float  # least-squares slope of the finite part of log10_dh_norm
+    # The theory line that predicts the curve (``gradlab.core.prediction``), from this update's pass.
+    predicted_log10_dh: np.ndarray | None = None  # (T,), like log10_dh_norm, equal to it at k = 0
+    predicted_slope: float = float("nan")  # its least-squares slope, decades per step back
+    predicted_kind: str = ""  # which theory, e.g. "mean field ⟨φ′²⟩·‖W‖²/H", "cell path Π f"
+    # The two factors of the vanilla RNN's step (nan / None for gated cells).
+    log10_weight_factor: float = float("nan")  # log10(‖W_hh‖_F/√H)
+    log10_activation_factor: np.ndarray | None = None  # (T,): log10 RMS φ′(a_{T−k})
+    saturated_share: float = float("nan")  # share of saturated (tanh, sigmoid) or dead (relu) units
+    saturated_label: str = ""  # "saturated" or "dead"
+    gate_mean: np.ndarray | None = None  # (H,), gated cells: per-unit mean forget gate f (LSTM) / update gate z (GRU)
     nonfinite: NonFinite = field(default_factory=NonFinite)
     message: str = ""  # a human-readable event, e.g. why the run ended
     final: bool = False  # the generator ends after this frame

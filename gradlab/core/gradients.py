@@ -27,6 +27,7 @@ class Gradients:
     grad_norm: float  # global 2-norm over all gradients, overflow-safe
     dc: np.ndarray | None = None  # LSTM only: total ∂L/∂c_t, (T, B, H)
     log10_dc_norm: np.ndarray | None = None  # LSTM only, (T,)
+    gate: np.ndarray | None = None  # (T, B, H): the LSTM's forget gate f_t, the GRU's update gate z_t; else None
 
 
 def truncation_cuts(seq_len: int, truncation: int | None) -> np.ndarray:
@@ -117,6 +118,9 @@ def gradients(
             grad_W_out = dy.T @ hidden
             grad_b_out = dy.sum(axis=0)
 
+        # The gate that carries the gradient straight back (a view of the forward pass's factors,
+        # valid until the workspace's next use, like ``hidden``).
+        gate = cache.extra[:, 1] if cell == "lstm" else cache.extra[:, 0] if cell == "gru" else None
         dc = None
         if cell == "lstm":
             _, grads, dc = module.backward(params, cache, dh, has_loss, cut, workspace=workspace)
@@ -135,4 +139,5 @@ def gradients(
         grad_norm=global_norm(grads.values()),
         dc=dc,
         log10_dc_norm=None if dc is None else log10_norm_per_step(dc),
+        gate=gate,
     )

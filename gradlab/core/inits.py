@@ -9,6 +9,11 @@ Recurrent blocks (each H×H block of W_hh), for s = ``w_rec_scale``:
 Everything else as torch.nn.RNN/LSTM/GRU and nn.Linear: U(−1/√H, 1/√H), except that the LSTM's
 forget-gate bias starts at +1 ("unit forget bias": Gers et al. 2000, Jozefowicz et al. 2015, and
 Keras's default), so that the cell state starts out remembering (σ(1) ≈ 0.73 per step, not 0.5).
+``forget_bias_init``: "one" is that (the GRU unchanged), "zero" PyTorch's plain uniform biases,
+"chrono" the chrono initialisation of Tallec & Ollivier 2018 ("Can recurrent neural networks warp
+time?"): the forget gate's total bias b_f ~ log U[1, T−1] and the input gate's b_i = −b_f, so that
+the units' time constants τ ≈ 1/(1 − σ(b_f)) spread over the sequence's range of lags; for the GRU
+the update gate z (h_t = (1 − z)·n + z·h_{t−1}) gets b_z ~ log U[1, T−1].
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ def init_params(
     init: str = "gaussian",
     seed: int = 0,
     dtype: str = "float64",
+    forget_bias_init: str = "one",
+    seq_len: int = 100,
 ) -> dict[str, np.ndarray]:
     """Parameters ``W_ih (G·H, D)``, ``W_hh (G·H, H)``, ``b_ih``, ``b_hh (G·H,)``, ``W_out (O, H)``, ``b_out (O,)``."""
     if cell not in GATES:
@@ -67,6 +74,7 @@ def init_params(
             raise ValueError(f"{name}: {value!r} must be a positive integer")
     FIELDS["w_rec_scale"].check(w_rec_scale)
     FIELDS["seed"].check(seed)
+    FIELDS["forget_bias_init"].check(forget_bias_init)
     g, h = GATES[cell], hidden_size
     rng = np.random.default_rng(seed)
     bound = 1.0 / np.sqrt(h)
@@ -78,6 +86,13 @@ def init_params(
         "W_out": rng.uniform(-bound, bound, (output_size, h)),
         "b_out": rng.uniform(-bound, bound, output_size),
     }
-    if cell == "lstm":
+    if forget_bias_init == "one" and cell == "lstm":
         params["b_ih"][h : 2 * h] += LSTM_FORGET_BIAS
+    elif forget_bias_init == "chrono" and cell != "rnn":
+        # Drawn after everything else, so that the other parameters equal the other settings'.
+        chrono = np.log(rng.uniform(1.0, max(seq_len - 1, 1.0 + 1e-9), h))
+        gate = slice(h, 2 * h)  # LSTM [i|f|g|o]: f; GRU [r|z|n]: z
+        params["b_ih"][gate], params["b_hh"][gate] = chrono, 0.0
+        if cell == "lstm":
+            params["b_ih"][:h], params["b_hh"][:h] = -chrono, 0.0
     return {name: np.ascontiguousarray(value, dtype=dtype) for name, value in params.items()}

@@ -27,6 +27,7 @@ COLUMNS = (
     "spectral_radius",
     "sigma_max",
     "fitted_slope",
+    "predicted_slope",
     "nonfinite",
 )
 

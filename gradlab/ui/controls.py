@@ -51,6 +51,7 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
     "task": {"probe": "probe (loss at the end)", "adding": "adding problem"},
     "optimizer": {"sgd": "SGD", "adam": "Adam"},
     "dtype": {"float64": "float64", "float32": "float32"},
+    "forget_bias_init": {"one": "+1 (forget gate)", "zero": "0 (PyTorch)", "chrono": "chrono (log U[1, T-1])"},
 }
 
 # ---- slider scales -------------------------------------------------------------------------
@@ -171,6 +172,7 @@ class ControlPanel(QWidget):
         self.truncation.valueChanged.connect(self._truncation_changed)
         self.widgets["truncation"] = self.truncation
         self.dtype = self._combo("dtype")
+        self.forget_bias_init = self._combo("forget_bias_init")
         self.seed = QLargeIntSpinBox()
         self.seed.setRange(0, int(FIELDS["seed"].high or 0))
         self.seed.setToolTip(FIELDS["seed"].help)
@@ -193,7 +195,7 @@ class ControlPanel(QWidget):
         self._last_emitted = config
         self._updating = True
         try:
-            for name in ("cell", "activation", "clip", "init", "task", "optimizer", "dtype"):
+            for name in ("cell", "activation", "clip", "init", "task", "optimizer", "dtype", "forget_bias_init"):
                 combo = self.widgets[name]
                 assert isinstance(combo, QComboBox)
                 combo.setCurrentIndex(combo.findData(getattr(config, name)))
@@ -273,6 +275,7 @@ class ControlPanel(QWidget):
         advanced_form.addRow("Weight decay", self.weight_decay)
         advanced_form.addRow("Truncation", self.truncation)
         advanced_form.addRow("Precision", self.dtype)
+        advanced_form.addRow("Gate bias", self.forget_bias_init)
         advanced_form.addRow("Seed", self.seed)
         advanced_widget = QWidget()
         advanced_widget.setLayout(advanced_form)
@@ -352,6 +355,7 @@ class ControlPanel(QWidget):
         gated = self._config.cell != "rnn"
         self.activation.setEnabled(not gated)
         self.activation_note.setVisible(gated)
+        self.forget_bias_init.setEnabled(gated)  # the vanilla RNN has no gate
         self.clip_threshold.setEnabled(self._config.clip != "none")
 
 

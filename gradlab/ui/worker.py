@@ -88,6 +88,7 @@ class UpdateHistory:
     spectral_radius: np.ndarray
     sigma_max: np.ndarray
     fitted_slope: np.ndarray
+    predicted_slope: np.ndarray
     nonfinite: np.ndarray  # str: NonFinite.describe(), "" when all finite
 
     @staticmethod

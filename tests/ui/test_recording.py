@@ -10,7 +10,9 @@ from gradlab.ui.worker import UpdateHistory
 
 
 def _chunk(first: int, size: int) -> UpdateHistory:
-    return UpdateHistory.from_rows([(i, 1.0, 2.0, 2.0, False, 0.5, 0.5, -0.3, "") for i in range(first, first + size)])
+    return UpdateHistory.from_rows(
+        [(i, 1.0, 2.0, 2.0, False, 0.5, 0.5, -0.3, -0.3, "") for i in range(first, first + size)]
+    )
 
 
 def test_small_deliveries_are_merged_and_nothing_is_lost():

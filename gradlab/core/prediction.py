@@ -1,0 +1,154 @@
+"""A theory line that predicts the gradient curve (not only bounds it), and the factors of each step.
+
+Computed from the update's own forward pass, O(T·B·H) per update:
+
+- vanilla RNN, weights that mix (Gaussian, orthogonal, Xavier, He): the mean-field gain of
+  Poole et al. 2016 and Schoenholz et al. 2017 measured on the network itself: going one step
+  back from h_t, ‖∂L/∂h‖² is multiplied on average by (‖W_hh‖_F²/H)·⟨φ′(a_t)²⟩, ⟨·⟩ over the
+  batch and the units at that step;
+- vanilla RNN, identity init (W ≈ diagonal: the units do not mix, so the average over units of
+  a product is not the product of averages): each unit's own path Π (W_uu·φ′)², weighted by the
+  unit's share of ‖∂L/∂h_T‖², exact at initialisation;
+- linear RNN: log10 ρ(W_hh) per step, the asymptotic rate that decides (Pascanu et al. 2013);
+- LSTM (Chen, Pennington & Schoenholz 2018): the cell-state path ∂c_{t−1} ← f_t ⊙ ∂c_t, so
+  y_k = ½·log10 mean over batch and units of Π_{j<k} f²_{T−j} -- per unit first, then the mean,
+  because learning opens a few units' gates near 1 and those carry the memory; GRU: the same with
+  the update gate z (h_t = (1 − z)·n + z·h_{t−1}).
+
+All curves are indexed like ``Frame.log10_dh_norm`` (k = steps back, 0 = h_T) and anchored to it
+at k = 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import get_activation
+from .theory import fitted_slope
+
+KIND_MEAN_FIELD = "mean field ⟨φ′²⟩·‖W‖²/H"
+KIND_LINEAR = "log10 ρ (linear)"
+KIND_UNIT_PATH = "unit path Π W_uu·φ′ (identity)"
+KIND_CELL_PATH = "cell path Π f"
+KIND_UPDATE_PATH = "update-gate path Π z"
+
+# Saturation thresholds (the "why" panel): tanh beyond 0.97 has tanh′ < 0.06; sigmoid′ below
+# 0.05 is a fifth of its largest value 1/4.
+TANH_SATURATED = 0.97
+SIGMOID_DERIVATIVE_SATURATED = 0.05
+
+
+@dataclass(frozen=True)
+class Prediction:
+    log10_dh: np.ndarray  # (T,), same indexing as Frame.log10_dh_norm, equal to it at k = 0
+    slope: float  # least-squares slope of log10_dh over the steps the measured curve is finite on
+    kind: str  # which theory: one of the KIND_* labels
+
+
+@dataclass(frozen=True)
+class StepFactors:
+    """The two factors of the vanilla RNN's per-step gain, and how saturated the units are."""
+
+    log10_weight_factor: float  # log10(‖W_hh‖_F/√H)
+    log10_activation_factor: np.ndarray  # (T,), k steps back: log10 RMS φ′(a_{T−k}) over batch and units
+    saturated_share: float  # tanh: |h| > 0.97, sigmoid: φ′ < 0.05, relu: units off for the whole batch
+    saturated_label: str  # "saturated" or "dead"
+
+
+def _log10_mean_of_products(log10_factors: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """``log10_factors (T, B, H)`` indexed forward in time; returns y (T,) with y_0 = 0 and
+    y_k = log10 (weighted) mean over (B, H) of Π_{j<k} 10^{log10_factors[T−1−j]}, in the log domain
+    so that products of hundreds of steps neither underflow nor overflow."""
+    T = log10_factors.shape[0]
+    backwards = log10_factors[::-1].reshape(T, -1)  # index j: step T−j
+    paths = np.cumsum(backwards[:-1], axis=0)  # (T−1, B·H): Π_{j<k} for k = 1 … T−1
+    weights = np.full(paths.shape[1], 1.0 / paths.shape[1]) if weights is None else weights.reshape(-1) / weights.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log10_w = np.log10(weights)
+        terms = paths + log10_w
+        top = np.max(terms, axis=1, keepdims=True)
+        finite_top = np.where(np.isfinite(top), top, 0.0)
+        sums = np.sum(10.0 ** (terms - finite_top), axis=1)
+        y = finite_top[:, 0] + np.log10(sums)
+    return np.concatenate([[0.0], y])
+
+
+def _anchor(relative: np.ndarray, measured: np.ndarray, truncation: int | None, kind: str) -> Prediction:
+    """``relative`` (y_0 = 0) anchored to the measured curve at k = 0; exact zeros beyond a
+    truncation window as in the measured curve; the slope over the measured curve's finite steps."""
+    anchor = float(measured[0]) if np.isfinite(measured[0]) else 0.0
+    curve = anchor + relative
+    if truncation is not None:
+        curve[truncation:] = -np.inf
+    finite = np.isfinite(measured)
+    if finite.sum() >= 2:
+        masked = np.where(finite, curve, np.nan)
+        slope = fitted_slope(masked)
+    else:
+        slope = fitted_slope(curve)
+    return Prediction(log10_dh=curve, slope=slope, kind=kind)
+
+
+def predict_rnn(
+    w_hh: np.ndarray,
+    hidden: np.ndarray,
+    activation: str,
+    measured: np.ndarray,
+    *,
+    init: str,
+    spectral_radius: float,
+    dh_last: np.ndarray,
+    truncation: int | None = None,
+) -> tuple[Prediction, StepFactors]:
+    """``hidden (T, B, H)``: h_1 … h_T of the pass; ``measured``: Frame.log10_dh_norm; ``dh_last``
+    (B, H): ∂L/∂h_T, whose per-unit share weights the identity init's unit paths."""
+    T, _, H = hidden.shape
+    act = get_activation(activation)
+    with np.errstate(all="ignore"):
+        w = np.asarray(w_hh, dtype=np.float64)
+        deriv = np.asarray(act.derivative_from_output(hidden), dtype=np.float64)  # φ′(a_t), (T, B, H)
+        mean_sq = np.mean(deriv * deriv, axis=(1, 2))  # (T,)
+        frobenius_sq = float(np.sum(w * w)) / H
+        log10_weight = 0.5 * np.log10(frobenius_sq)
+        log10_activation = 0.5 * np.log10(mean_sq)[::-1].copy()  # k steps back
+        if activation == "linear":
+            step = np.full(T - 1, np.log10(spectral_radius))
+            relative = np.concatenate([[0.0], np.cumsum(step)])
+            kind = KIND_LINEAR
+        elif init == "identity":
+            diagonal = np.diag(w)
+            log10_factors = np.log10(np.abs(deriv * diagonal))
+            weights = np.asarray(dh_last, dtype=np.float64) ** 2
+            if not np.isfinite(weights).all() or weights.sum() <= 0:
+                weights = None
+            relative = 0.5 * _log10_mean_of_products(2 * log10_factors, weights)
+            kind = KIND_UNIT_PATH
+        else:
+            step = 2 * log10_weight + np.log10(mean_sq[::-1][: T - 1])  # ½·log10 of the gain², doubled
+            relative = np.concatenate([[0.0], np.cumsum(0.5 * step)])
+            kind = KIND_MEAN_FIELD
+        if activation == "tanh":
+            share, label = float(np.mean(np.abs(hidden) > TANH_SATURATED)), "saturated"
+        elif activation == "sigmoid":
+            share, label = float(np.mean(deriv < SIGMOID_DERIVATIVE_SATURATED)), "saturated"
+        elif activation == "relu":
+            share, label = float(np.mean(np.all(hidden <= 0, axis=1))), "dead"
+        else:
+            share, label = 0.0, "saturated"
+    factors = StepFactors(
+        log10_weight_factor=float(log10_weight),
+        log10_activation_factor=log10_activation,
+        saturated_share=share,
+        saturated_label=label,
+    )
+    return _anchor(relative, measured, truncation, kind), factors
+
+
+def predict_gated(cell: str, gate: np.ndarray, measured: np.ndarray, truncation: int | None = None) -> Prediction:
+    """``gate (T, B, H)``: the LSTM's forget gate f_t or the GRU's update gate z_t, t = 1 … T."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log10_sq = 2 * np.log10(np.asarray(gate, dtype=np.float64))
+        relative = 0.5 * _log10_mean_of_products(log10_sq)
+    return _anchor(relative, measured, truncation, KIND_CELL_PATH if cell == "lstm" else KIND_UPDATE_PATH)

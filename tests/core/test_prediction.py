@@ -1,0 +1,92 @@
+"""The predicted curve: exact where the theory is exact, close to the measured slope where it is a
+mean-field estimate, and the factors it is built from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradlab.core import Config, run
+from gradlab.core.prediction import (
+    KIND_CELL_PATH,
+    KIND_LINEAR,
+    KIND_MEAN_FIELD,
+    KIND_UNIT_PATH,
+    KIND_UPDATE_PATH,
+    _log10_mean_of_products,
+)
+
+
+def first(**fields):
+    return next(run(Config(iterations=1, **fields)))
+
+
+def test_mean_of_products_is_per_unit_product_then_mean():
+    rng = np.random.default_rng(0)
+    factors = rng.uniform(0.1, 1.0, (6, 3, 4))
+    y = _log10_mean_of_products(np.log10(factors))
+    for k in range(6):
+        direct = np.mean(np.prod(factors[::-1][:k], axis=0)) if k else 1.0
+        assert y[k] == pytest.approx(np.log10(direct), abs=1e-12)
+    # far beyond float64's range the log-domain sum stays finite
+    assert np.isfinite(_log10_mean_of_products(np.full((2000, 2, 2), -1.0))).all()
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+def test_identity_init_unit_paths_are_exact(activation):
+    frame = first(activation=activation, init="identity", w_rec_scale=0.9, hidden_size=32, seq_len=60)
+    assert frame.predicted_kind == KIND_UNIT_PATH
+    finite = np.isfinite(frame.log10_dh_norm)
+    np.testing.assert_allclose(frame.predicted_log10_dh[finite], frame.log10_dh_norm[finite], atol=1e-9)
+
+
+def test_linear_orthogonal_is_log10_rho_exactly():
+    frame = first(activation="linear", init="orthogonal", w_rec_scale=0.8, hidden_size=32, seq_len=50)
+    assert frame.predicted_kind == KIND_LINEAR
+    assert frame.predicted_slope == pytest.approx(np.log10(0.8), abs=1e-12)
+    assert frame.fitted_slope == pytest.approx(np.log10(0.8), abs=1e-12)
+
+
+def test_mean_field_curve_is_the_sum_of_its_two_factors():
+    frame = first(activation="tanh", init="gaussian", w_rec_scale=1.5, hidden_size=64, seq_len=40)
+    assert frame.predicted_kind == KIND_MEAN_FIELD
+    assert frame.predicted_log10_dh.shape == frame.log10_dh_norm.shape
+    assert frame.predicted_log10_dh[0] == frame.log10_dh_norm[0]
+    steps = np.diff(frame.predicted_log10_dh)
+    np.testing.assert_allclose(steps, frame.log10_weight_factor + frame.log10_activation_factor[:-1], atol=1e-12)
+    assert frame.log10_activation_factor.shape == (40,)
+    assert 0.0 <= frame.saturated_share <= 1.0 and frame.saturated_label == "saturated"
+    assert first(activation="relu", hidden_size=16, seq_len=10).saturated_label == "dead"
+
+
+def test_tanh_large_weights_saturate():
+    frame = first(activation="tanh", init="gaussian", w_rec_scale=3.0, hidden_size=128, seq_len=100)
+    assert frame.saturated_share > 0.3
+    assert frame.log10_weight_factor == pytest.approx(np.log10(3.0), abs=0.02)
+    assert frame.fitted_slope < 0 < frame.theory_slope
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
+@pytest.mark.parametrize("init", ["gaussian", "orthogonal", "xavier"])
+def test_mean_field_predicts_the_measured_slope_at_init(activation, init):
+    worst = 0.0
+    for scale in (0.5, 1.0, 2.0):
+        frame = first(activation=activation, init=init, w_rec_scale=scale, hidden_size=256, seq_len=100, seed=2)
+        worst = max(worst, abs(frame.predicted_slope - frame.fitted_slope))
+    assert worst < 0.03
+
+
+def test_truncation_is_drawn_like_the_measured_curve():
+    frame = first(hidden_size=16, seq_len=30, truncation=10)
+    assert np.isneginf(frame.predicted_log10_dh[10:]).all()
+    assert np.isfinite(frame.predicted_log10_dh[:10]).all()
+
+
+@pytest.mark.parametrize("cell, kind", [("lstm", KIND_CELL_PATH), ("gru", KIND_UPDATE_PATH)])
+def test_gated_cells_predict_from_the_gate_path(cell, kind):
+    frame = first(cell=cell, task="adding", hidden_size=64, seq_len=100, w_rec_scale=0.5)
+    assert frame.predicted_kind == kind
+    assert frame.gate_mean.shape == (64,)
+    assert ((frame.gate_mean > 0) & (frame.gate_mean < 1)).all()
+    assert abs(frame.predicted_slope - frame.fitted_slope) < 0.06
+    assert np.isnan(frame.theory_slope)
