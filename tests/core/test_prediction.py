@@ -63,7 +63,7 @@ def test_tanh_large_weights_saturate():
     frame = first(activation="tanh", init="gaussian", w_rec_scale=3.0, hidden_size=128, seq_len=100)
     assert frame.saturated_share > 0.3
     assert frame.log10_weight_factor == pytest.approx(np.log10(3.0), abs=0.02)
-    assert frame.fitted_slope < 0 < frame.theory_slope
+    assert 0 < frame.fitted_slope < frame.theory_slope - 0.5  # far below the bound
 
 
 @pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu"])
