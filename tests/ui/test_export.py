@@ -290,7 +290,7 @@ def test_the_recorder_is_bounded():
     for start in range(0, 50, 5):
         recorder.add(
             UpdateHistory.from_rows(
-                [(i + 1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, "") for i in range(start, start + 5)]
+                [(i + 1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, -0.3, "") for i in range(start, start + 5)]
             ),
             None,
         )

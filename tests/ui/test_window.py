@@ -46,7 +46,7 @@ def test_a_stale_delivery_is_dropped_not_drawn(window, qtbot):
         run_id=window.controller.run_id - 1,
         config=window.config,
         frame=stale_frame,
-        history=UpdateHistory.from_rows([(1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, "")]),
+        history=UpdateHistory.from_rows([(1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, -0.3, "")]),
         produced=1,
     )
     dropped_before = window.stale_deliveries_dropped
