@@ -76,6 +76,23 @@ def _predict(
     }
 
 
+def initial_params(config: Config) -> dict[str, np.ndarray]:
+    """The network ``run(config)`` starts from (what a phase map measures, too)."""
+    task = TASK_INFO[config.task]
+    return init_params(
+        config.cell,
+        task.input_size,
+        config.hidden_size,
+        task.output_size,
+        w_rec_scale=config.w_rec_scale,
+        init=config.init,
+        seed=config.seed,
+        dtype=config.dtype,
+        forget_bias_init=config.forget_bias_init,
+        seq_len=config.seq_len,
+    )
+
+
 def run(
     config: Config, *, histogram_edges: HistogramEdges | None = None, helper: BatchHelper | None = None
 ) -> Iterator[Frame]:
@@ -89,18 +106,7 @@ def run(
     if not isinstance(config, Config):
         raise TypeError(f"config: expected a Config, got {type(config).__name__}")
     task = TASK_INFO[config.task]
-    params = init_params(
-        config.cell,
-        task.input_size,
-        config.hidden_size,
-        task.output_size,
-        w_rec_scale=config.w_rec_scale,
-        init=config.init,
-        seed=config.seed,
-        dtype=config.dtype,
-        forget_bias_init=config.forget_bias_init,
-        seq_len=config.seq_len,
-    )
+    params = initial_params(config)
     optimizer = make_optimizer(config.optimizer, config.lr, config.weight_decay)
     data_rng = np.random.default_rng([config.seed, 1])
     edges = histogram_edges if histogram_edges is not None else HistogramEdges()

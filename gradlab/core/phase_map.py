@@ -36,9 +36,8 @@ import numpy as np
 
 from .. import __version__
 from .config import FIELDS, MAX_SEED, Config
-from .experiment import run
+from .experiment import initial_params, run
 from .gradients import gradients
-from .inits import init_params
 from .mean_field import predicted_slope
 from .tasks import TASK_INFO, make_batch
 from .theory import fitted_slope
@@ -246,16 +245,7 @@ def measure_point(
     task = TASK_INFO[config.task]
     for offset in range(seeds):
         seeded = config.replace(seed=(config.seed + offset) % (MAX_SEED + 1))
-        params = init_params(
-            seeded.cell,
-            task.input_size,
-            seeded.hidden_size,
-            task.output_size,
-            w_rec_scale=seeded.w_rec_scale,
-            init=seeded.init,
-            seed=seeded.seed,
-            dtype=seeded.dtype,
-        )
+        params = initial_params(seeded)
         data_rng = np.random.default_rng([seeded.seed, 1])  # the run's first batch (see experiment.run)
         with np.errstate(all="ignore"):
             x, target = make_batch(seeded.task, data_rng, seeded.seq_len, seeded.batch_size, seeded.dtype)

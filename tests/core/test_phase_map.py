@@ -11,13 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from gradlab.core import Config
+from gradlab.core import Config, run
 from gradlab.core.phase_map import (
     PhaseMap,
     PhaseMapError,
     PhaseMapSpec,
     compute_phase_map,
     make_axis,
+    measure_point,
     parse_axis,
 )
 
@@ -193,3 +194,11 @@ def test_rows_assembled_from_parts_hold_each_point_where_it_belongs() -> None:
             point = measure_point(spec.point_config(x_value, y_value))
             assert result.slope[j, i] == point.slope
             assert result.predicted_slope[j, i] == point.predicted_slope
+
+
+@pytest.mark.parametrize("forget_bias_init", ["one", "zero", "chrono"])
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_a_point_measures_the_network_the_run_starts_from(cell: str, forget_bias_init: str) -> None:
+    config = Config(cell=cell, hidden_size=16, seq_len=30, batch_size=4, forget_bias_init=forget_bias_init)
+    first = next(run(config))
+    assert measure_point(config).slope == pytest.approx(first.fitted_slope, rel=1e-12)
