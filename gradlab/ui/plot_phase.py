@@ -81,7 +81,7 @@ class AxisPreset:
     trainability: int | None = None
 
 
-PRESETS: tuple[AxisPreset, ...] = (
+_PRESETS: tuple[AxisPreset, ...] = (
     AxisPreset(
         "W_rec scale × hidden size (per-step slope)", ("w_rec_scale", 0.25, 2.0, 41), ("hidden_size", 8, 128, 41)
     ),
@@ -92,6 +92,27 @@ PRESETS: tuple[AxisPreset, ...] = (
         quantity="total",
     ),
 )
+# Where the config has a bias scale (depth mode's σ_b), the order-to-chaos plane of Poole et al.
+# and Schoenholz et al. itself: weight scale × bias scale.
+_BIAS_PRESET = AxisPreset(
+    "W_rec scale × bias scale (order to chaos)", ("w_rec_scale", 0.25, 2.5, 41), ("bias_scale", 0.0, 1.0, 41)
+)
+
+
+def _available_presets() -> tuple[AxisPreset, ...]:
+    """The presets whose axes this build's Config has (and whose ranges its fields allow)."""
+    available = []
+    for preset in (*_PRESETS[:1], _BIAS_PRESET, *_PRESETS[1:]):
+        try:
+            make_axis(*preset.x)
+            make_axis(*preset.y)
+        except PhaseMapError:
+            continue
+        available.append(preset)
+    return tuple(available)
+
+
+PRESETS = _available_presets()
 
 
 def axis_label(field: str) -> str:
@@ -513,7 +534,9 @@ class PhaseMapPanel(QWidget):
             self.colour_bar.setColorMap(bar_colour_map(levels))
             self.colour_bar.setLevels(levels)
             low, high = levels
-            ticks = [low, low / 2, 0.0, high / 2, high]
+            # Half-way ticks only on a side long enough for them not to crowd the labels.
+            ticks = [low, 0.0, high]
+            ticks += [end / 2 for end in (low, high) if abs(end) >= 0.25 * (high - low)]
             self.colour_bar.axis.setTicks([[(v, f"{v:+.3g}" if v else "0") for v in ticks]])
         x, y = np.array(self._spec.x.values, float), np.array(self._spec.y.values, float)
         self.critical_line.setData(*zero_contour(x, y, self._predicted))
