@@ -25,6 +25,7 @@ import os
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ MIN_POINTS_PER_TASK = 16
 # ... and there should be at least this many tasks per worker, so that the workers finish together
 # and rows reach the screen early.
 TASKS_PER_WORKER = 4
+# How often a pool process checks that the process that started it is still there (seconds).
+PARENT_POLL_S = 1.0
 # How often a waiting map looks at its cancel event (seconds).
 CANCEL_POLL_S = 0.05
 # The trainability value is the mean loss of the last few updates (one loss is noisy).
@@ -377,7 +380,7 @@ def _tasks(spec: PhaseMapSpec, workers: int) -> list[_Task]:
     return tasks
 
 
-def _worker_setup(nice: int = 0) -> None:
+def _worker_setup(nice: int = 0, parent: int | None = None) -> None:
     """In each pool process: one BLAS thread (the pool already uses every core) and, if asked, a
     lower priority (the window's pool: the live run and the GUI keep their pace)."""
     from .._blas import limit_blas_threads
@@ -389,6 +392,21 @@ def _worker_setup(nice: int = 0) -> None:
     if nice:
         with contextlib.suppress(AttributeError, OSError):  # no nice() on this platform
             os.nice(nice)
+    # A pool's process waits for work on a pipe whose other end it holds itself, so it would
+    # outlive a parent that was killed (not closed): it watches the parent and ends with it. The
+    # parent's pid comes from the parent: one that died while this process was starting is gone
+    # already, and this process's getppid() would name its new parent.
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(0)
+    threading.Thread(target=_end_with_parent, args=(parent,), name="phase-map-parent-watch", daemon=True).start()
+
+
+def _end_with_parent(parent: int) -> None:
+    while True:
+        time.sleep(PARENT_POLL_S)
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 def default_workers() -> int:
@@ -403,7 +421,7 @@ def make_pool(workers: int | None = None, nice: int = 0) -> concurrent.futures.P
         max_workers=workers or default_workers(),
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker_setup,
-        initargs=(nice,),
+        initargs=(nice, os.getpid()),
     )
 
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -202,3 +208,43 @@ def test_a_point_measures_the_network_the_run_starts_from(cell: str, forget_bias
     config = Config(cell=cell, hidden_size=16, seq_len=30, batch_size=4, forget_bias_init=forget_bias_init)
     first = next(run(config))
     assert measure_point(config).slope == pytest.approx(first.fitted_slope, rel=1e-12)
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (field 22 of /proc/PID/stat), None if it is gone or a zombie: a
+    pid can be reused on a busy machine, the pair (pid, start time) cannot."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == "Z" else fields[19]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
+def test_pool_processes_end_when_their_parent_is_killed() -> None:
+    script = (
+        "from gradlab.core.phase_map import make_pool\n"
+        "import time\n"
+        "pool = make_pool(2)\n"
+        "list(pool.map(abs, range(4)))\n"
+        "print(' '.join(str(p) for p in pool._processes), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        workers = [int(p) for p in parent.stdout.readline().split()]
+        started = {pid: _start_time(pid) for pid in workers}
+        assert len(workers) == 2 and all(started.values())
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        parent.stdout.close()
+
+    def left() -> list[int]:
+        return [pid for pid in workers if _start_time(pid) == started[pid]]
+
+    deadline = time.monotonic() + 60
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not left()
