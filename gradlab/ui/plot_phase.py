@@ -341,11 +341,13 @@ class PhaseMapPanel(QWidget):
         # Room for the tick labels and the label beside them (the bar's axis does not make it).
         bar_axis.setWidth(int(theme.px(90)))
         bar_axis.enableAutoSIPrefix(False)  # the ticks are labelled in decades, not in thousandths
+        # Drawn over the map, whose colours are the same in both themes: the edge of chaos runs
+        # through the white (slope 0), so it is black in both; the dot is black ringed with white.
         self.critical_line.setPen(
-            pg.mkPen(theme.foreground, width=theme.line_px(theme.line_width), style=Qt.PenStyle.DashLine)
+            pg.mkPen("#000000", width=theme.line_px(theme.line_width), style=Qt.PenStyle.DashLine)
         )
-        self.here.setPen(pg.mkPen(theme.background, width=theme.line_px(2)))
-        self.here.setBrush(pg.mkBrush(theme.foreground))
+        self.here.setPen(pg.mkPen("#FFFFFF", width=theme.line_px(2)))
+        self.here.setBrush(pg.mkBrush("#000000"))
         self.here.setSize(theme.px(theme.marker_size * 1.4))
         theme.style_widgets(self)
         self._update_labels()
