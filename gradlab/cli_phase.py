@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .core.config import FIELDS, Config
+from .core.files import check_regular
 from .core.phase_map import PhaseMap, PhaseMapError, PhaseMapSpec, compute_phase_map, default_cache_dir, parse_axis
 from .core.scenario import load_scenario
 
@@ -92,6 +93,10 @@ def check_out_path(out: str) -> None:
         raise UsageError(f"gradlab phase: --out: the folder {str(folder)!r} does not exist")
     if path.is_dir():
         raise UsageError(f"gradlab phase: --out: {out!r} is a folder")
+    try:
+        check_regular(path, for_writing=True)  # a FIFO or device is refused before the map is computed
+    except OSError as error:
+        raise UsageError(f"gradlab phase: --out: {error}") from None
     if not os.access(folder, os.W_OK):
         raise UsageError(f"gradlab phase: --out: the folder {str(folder)!r} is not writable")
 

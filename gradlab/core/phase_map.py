@@ -23,7 +23,6 @@ import math
 import multiprocessing
 import os
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,6 +37,7 @@ import numpy as np
 from .. import __version__
 from .config import FIELDS, MAX_SEED, Config
 from .experiment import initial_params, run
+from .files import atomic_write, open_regular
 from .gradients import gradients
 from .mean_field import predicted_slope
 from .tasks import TASK_INFO, make_batch
@@ -533,7 +533,7 @@ class PhaseMap:
 
     def save_npz(self, path: str | os.PathLike[str]) -> Path:
         arrays: dict[str, Any] = self.arrays()  # (NumPy's stubs read ** as its allow_pickle flag)
-        return _atomic_write(Path(path), lambda f: np.savez_compressed(f, **arrays))
+        return atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     def csv_text(self) -> str:
         """One row per point: x, y, slope, predicted_slope, total_log10_ratio[, loss_ratio]."""
@@ -551,11 +551,11 @@ class PhaseMap:
 
     def save_csv(self, path: str | os.PathLike[str]) -> Path:
         text = self.csv_text().encode()
-        return _atomic_write(Path(path), lambda f: f.write(text))
+        return atomic_write(path, lambda f: f.write(text))
 
     @classmethod
     def load_npz(cls, path: str | os.PathLike[str], spec: PhaseMapSpec | None = None) -> PhaseMap:
-        with np.load(path, allow_pickle=False) as data:
+        with open_regular(path) as handle, np.load(handle, allow_pickle=False) as data:
             if spec is None:
                 base = Config.from_dict(json.loads(str(data["config"])))
                 x_field, y_field = str(data["x_field"]), str(data["y_field"])
@@ -579,21 +579,6 @@ class PhaseMap:
 
 def _number(value: float) -> str:
     return str(value) if isinstance(value, int) else repr(float(value))
-
-
-def _atomic_write(path: Path, write: Callable[[Any], object]) -> Path:
-    """Write through a temporary file in the same folder, then rename: a reader never sees half a file."""
-    handle, temporary = tempfile.mkstemp(
-        dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.", suffix=".part"
-    )
-    try:
-        with os.fdopen(handle, "wb") as f:
-            write(f)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def default_cache_dir() -> Path:

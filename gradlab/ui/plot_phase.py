@@ -22,6 +22,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gradlab.core.config import FIELDS, Config
+from gradlab.core.files import atomic_path
 from gradlab.core.phase_map import (
     PhaseMap,
     PhaseMapError,
@@ -628,9 +629,9 @@ def render_png(phase_map: PhaseMap, path: str | os.PathLike[str], size: tuple[in
         panel.show()
         app.processEvents()
         image = panel.grab()
-        out = Path(path)
-        if not image.save(str(out), "PNG"):
-            raise OSError(f"could not write {out}")
-        return out
+        with atomic_path(path) as temporary:
+            if not image.save(str(temporary), "PNG"):
+                raise OSError(f"could not write {path}")
+        return Path(path)
     finally:
         panel.close()

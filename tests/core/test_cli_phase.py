@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -67,3 +68,7 @@ def test_bad_out_is_refused_before_computing(tmp_path, capsys) -> None:  # type:
     assert "unknown extension" in capsys.readouterr().err
     assert main([*args, "--out", str(tmp_path / "missing" / "map.npz")]) == 2
     assert "does not exist" in capsys.readouterr().err
+    fifo = tmp_path / "fifo.npz"
+    os.mkfifo(fifo)
+    assert main([*args, "--out", str(fifo)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
