@@ -116,6 +116,12 @@ class FittingAxis(pg.AxisItem):
     which the widest label (measured with the tick font) fits between two ticks. pyqtgraph
     spaces ticks by a fixed pixel density, which writes "0.0020.004" on a narrow histogram."""
 
+    def __init__(self, orientation: str, **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        # The labels carry their own exponent (2e32): a "(x1e+27)" beside the axis title is
+        # easy to miss and makes the numbers on the axis wrong by itself.
+        self.enableAutoSIPrefix(False)
+
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
         span = abs(maxVal - minVal)
         if not math.isfinite(span) or span <= 0 or size <= 0:

@@ -220,9 +220,6 @@ class GradientTimePlot(pg.PlotWidget):
         finite = y[np.isfinite(y)]
         if cell_y is not None:
             finite = np.concatenate([finite, cell_y[np.isfinite(cell_y)]])
-        bound_end = _bound_end(frame.theory_slope, log10_norm)
-        if bound_end is not None:
-            finite = np.append(finite, bound_end)  # the bound is drawn too: it stays in view
         self._data_limits = (float(finite.min()), float(finite.max())) if finite.size else None
         low, high = self._update_y_range()
         self._update_x_range()
@@ -435,13 +432,3 @@ def _nonfinite_word(values: np.ndarray) -> str:
     if np.isnan(values).any():
         return "nan"
     return "inf" if np.isposinf(values).any() else "0"
-
-
-def _bound_end(slope: float, log10_norm: np.ndarray) -> float | None:
-    """Where the theory line ends (it starts on the curve's first finite step), if it is drawn."""
-    finite_steps = np.flatnonzero(np.isfinite(log10_norm))
-    if not (math.isfinite(slope) and finite_steps.size):
-        return None
-    anchor = int(finite_steps[0])
-    end = float(log10_norm[anchor] + slope * (log10_norm.size - 1 - anchor))
-    return end if math.isfinite(end) else None

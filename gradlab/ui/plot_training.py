@@ -39,7 +39,7 @@ MAX_UPDATES = 20_000  # bounded so that memory stays flat over hours of streamin
 LEGEND_REFRESH_S = 0.25
 FIRST_X_RANGE = 50
 MAX_EVENT_MARKS = 2000
-DOTS_UP_TO = 60  # updates: below this many the points are drawn as dots as well as a line
+DOTS_UP_TO = 12  # updates: up to this many the points are drawn as dots as well as a line
 
 
 class TrainingHistory:
