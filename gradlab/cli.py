@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -44,7 +44,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _typed(spec: FieldSpec):
+def _typed(spec: FieldSpec) -> Callable[[str], Any]:
     """argparse type for a numeric field: 'none' for optional fields, else int/float with the range in the message."""
 
     def convert(text: str) -> Any:

@@ -78,7 +78,7 @@ class Frame:
     message: str = ""  # a human-readable event, e.g. why the run ended
     final: bool = False  # the generator ends after this frame
 
-    def __setstate__(self, state: dict) -> None:
+    def __setstate__(self, state: dict[str, object]) -> None:
         # Unpickled (from the simulation process): the arrays arrive writeable; lock them again.
         self.__dict__.update(state)
         self.__post_init__()

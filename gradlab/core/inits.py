@@ -48,7 +48,7 @@ def recurrent_block(rng: np.random.Generator, hidden_size: int, init: str, scale
         block = rng.standard_normal((h, h)) * np.sqrt(2.0 / h)
     else:
         raise ValueError(f"init: {init!r} is not allowed; allowed: {', '.join(INITS)}")
-    return scale * block
+    return np.asarray(scale * block)
 
 
 def init_params(

@@ -120,10 +120,9 @@ def predict_rnn(
         elif init == "identity":
             diagonal = np.diag(w)
             log10_factors = np.log10(np.abs(deriv * diagonal))
-            weights = np.asarray(dh_last, dtype=np.float64) ** 2
-            if not np.isfinite(weights).all() or weights.sum() <= 0:
-                weights = None
-            relative = 0.5 * _log10_mean_of_products(2 * log10_factors, weights)
+            squares = np.asarray(dh_last, dtype=np.float64) ** 2
+            usable = np.isfinite(squares).all() and squares.sum() > 0
+            relative = 0.5 * _log10_mean_of_products(2 * log10_factors, squares if usable else None)
             kind = KIND_UNIT_PATH
         else:
             step = 2 * log10_weight + np.log10(mean_sq[::-1][: T - 1])  # ½·log10 of the gain², doubled

@@ -98,7 +98,7 @@ def rgb_array(image: QImage) -> np.ndarray:
     image = image.convertToFormat(QImage.Format.Format_RGB888)
     width, height, stride = image.width(), image.height(), image.bytesPerLine()
     rows = np.frombuffer(image.constBits(), np.uint8, count=stride * height).reshape(height, stride)
-    return rows[:, : width * 3].reshape(height, width, 3).copy()
+    return np.array(rows[:, : width * 3].reshape(height, width, 3))
 
 
 class _Cancelled(Exception):
@@ -168,7 +168,7 @@ class ClipEncoder(threading.Thread):
         )
 
     def _write_mp4(self, temporary: Path) -> None:
-        import imageio_ffmpeg
+        import imageio_ffmpeg  # type: ignore[import-not-found, unused-ignore]
 
         writer = None
         try:

@@ -125,7 +125,7 @@ class FittingAxis(pg.AxisItem):
     def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
         span = abs(maxVal - minVal)
         if not math.isfinite(span) or span <= 0 or size <= 0:
-            return super().tickSpacing(minVal, maxVal, size)
+            return list(super().tickSpacing(minVal, maxVal, size))
         vertical = self.orientation in ("left", "right")
         low = min(minVal, maxVal)
         step = nice_ceiling(span / max(1.0, size / 40.0))
@@ -159,7 +159,7 @@ class CountAxis(FittingAxis):
     its major ticks, at least two intervals of them, which writes 0, 200, … 1000 on top of each other."""
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
-        levels = super().tickValues(minVal, maxVal, size)
+        levels: list[tuple[float, list[float]]] = super().tickValues(minVal, maxVal, size)
         if not levels or size <= 0:
             return levels
         spacing, values = levels[0]
@@ -236,7 +236,7 @@ class Legend(pg.LegendItem):
 
     def _GraphicsWidgetAnchor__geometryChanged(self) -> None:
         with contextlib.suppress(RuntimeError):
-            super()._GraphicsWidgetAnchor__geometryChanged()  # type: ignore[misc]
+            super()._GraphicsWidgetAnchor__geometryChanged()
 
     def mouseDragEvent(self, ev: object) -> None:
         ev.ignore()  # type: ignore[attr-defined]  # it has its own row: dragging it onto the data is no option

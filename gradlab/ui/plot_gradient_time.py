@@ -48,7 +48,7 @@ THEORY = "theory bound"
 class GradientTimePlot(pg.PlotWidget):
     """Gradient norm through time for the latest update and a few previous ones."""
 
-    _legend: Legend | None = None
+    _legend: Legend  # built in __init__; resizeEvent can come before it
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent=parent, axisItems={"left": DecadeAxis("left"), "bottom": FittingAxis("bottom")})
@@ -359,7 +359,7 @@ class GradientTimePlot(pg.PlotWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if self._legend is not None:  # also resized while it is built
+        if hasattr(self, "_legend"):  # also resized while it is built
             self._fit_legend()
         if hasattr(self, "zoom_reset"):
             self.zoom_reset.place()

@@ -232,7 +232,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             legend.setMaximumWidth(width + self._theme.px(8))
 
     def resizeEvent(self, event: object) -> None:
-        super().resizeEvent(event)  # type: ignore[arg-type]
+        super().resizeEvent(event)
         if hasattr(self, "zoom_reset"):
             self._fit_legends()
             self.zoom_reset.place()

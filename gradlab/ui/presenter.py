@@ -228,8 +228,9 @@ class HelpOverlay(QFrame):
         """(heading, actions) per menu; laid out in two columns of sections."""
         while self._grid.count():
             item = self._grid.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.rows = []
         title = QLabel("Keyboard shortcuts — any key closes this")
         title.setStyleSheet("font-weight: bold;")

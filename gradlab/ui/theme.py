@@ -197,7 +197,7 @@ class Theme:
         style: Qt.PenStyle | None = None,
         colour: QColor | None = None,
     ) -> QPen:
-        pen = pg.mkPen(
+        pen: QPen = pg.mkPen(
             color=colour if colour is not None else self.colour(role, alpha),
             width=self.line_px(width or self.line_width),
         )
@@ -210,7 +210,8 @@ class Theme:
 
     def pin_pen(self, index: int, *, width: float | None = None) -> QPen:
         """The ghost pen of pin ``index`` (0, 1, 2): its own colour and dash pattern."""
-        role: Role = ("pin0", "pin1", "pin2")[index % 3]  # type: ignore[assignment]
+        roles: tuple[Role, Role, Role] = ("pin0", "pin1", "pin2")
+        role = roles[index % 3]
         return self.pen(role, width=width or self.thin_line_width * 1.25, style=PIN_DASHES[index % 3])
 
     def font(self, size_pt: float, *, bold: bool = False) -> QFont:
