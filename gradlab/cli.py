@@ -182,14 +182,8 @@ def _format(value: float) -> str:
 
 def run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str]) -> int:
     from .core import run
-    from .core.parallel import BatchHelper, worth_splitting
 
-    helper = BatchHelper.start() if worth_splitting(config) else None  # half of each large batch
-    try:
-        return _run_headless(config, out, quiet, stream, run(config, helper=helper))
-    finally:
-        if helper is not None:
-            helper.close()
+    return _run_headless(config, out, quiet, stream, run(config))
 
 
 def _run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str], frames: Iterator[Frame]) -> int:

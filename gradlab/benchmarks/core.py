@@ -4,9 +4,8 @@ The floor is the same matrix products that one ``gradients()`` call performs, ti
 same run on one core: per step the recurrent product forward and backward (one per gate block),
 plus the batched input projection and weight-gradient products; "x floor" compares it with
 gradlab on one core. ``gradients()`` is given a ``Workspace``, as in the app, where the updates of
-a run reuse one. "2 proc" is the pass as the app computes it, half of the batch in a batch
-helper process (``gradlab.core.parallel``) where that pays; it is what is compared with PyTorch,
-which uses both cores of this machine too (2 intra-op threads). Where PyTorch is installed its
+a run reuse one. The one-core pass is what the app computes and what is compared with PyTorch,
+which uses both cores of this machine (2 intra-op threads). Where PyTorch is installed its
 pass (nn.RNN / nn.LSTM / nn.GRU and a linear readout, float64, autograd, its default threads) is
 timed in the same rotation, so that the comparison does not depend on how fast the machine is
 that minute; otherwise the reference table of DESIGN.md §5 (2.13 CPU, this kind of 2-core
@@ -24,9 +23,8 @@ from collections.abc import Callable
 import numpy as np
 
 from .._blas import limit_blas_threads
-from ..core import Config, Workspace, gradients, init_params
+from ..core import Workspace, gradients, init_params
 from ..core.inits import GATES
-from ..core.parallel import BatchHelper, worth_splitting
 
 BATCH, INPUT = 16, 16
 # ms, PyTorch 2.13 CPU nn.RNN/LSTM/GRU forward + backward, float64, batch 16 (DESIGN.md §5)
@@ -123,13 +121,10 @@ def torch_pass(cell: str, hidden: int, seq_len: int) -> Callable[[], None] | Non
     return forward_backward
 
 
-def measure(
-    cell: str, hidden: int, seq_len: int, budget_s: float, helper: BatchHelper
-) -> tuple[float, float, float, float | None, float | None]:
+def measure(cell: str, hidden: int, seq_len: int, budget_s: float) -> tuple[float, float, float, float | None]:
     """Seconds of one pass on one core and of its floor (the fastest runs), the median over rounds
     of their ratio (each round times both back to back: steadier than the ratio of the fastest
-    runs on a machine whose speed drifts), seconds of the pass split with ``helper`` (None where
-    the app does not split a pass of this size) and of PyTorch's pass (None without it)."""
+    runs on a machine whose speed drifts) and seconds of PyTorch's pass (None without it)."""
     params = init_params(cell, INPUT, hidden, 1, w_rec_scale=0.9, init="orthogonal", seed=0)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((seq_len, BATCH, INPUT))
@@ -139,9 +134,6 @@ def measure(
         lambda: gradients(cell, params, x, target, workspace=workspace),
         matmul_floor(cell, hidden, seq_len),
     ]
-    split = worth_splitting(Config(cell=cell, hidden_size=hidden, seq_len=seq_len, batch_size=BATCH))
-    if split:
-        functions.append(lambda: helper.gradients(cell, params, x, target, workspace=workspace))
     torch_function = torch_pass(cell, hidden, seq_len) if hidden <= 128 else None
     if torch_function is not None:
         functions.append(torch_function)
@@ -149,7 +141,7 @@ def measure(
     ratio = float(np.median(np.array(rounds[0]) / np.array(rounds[1])))
     best = iter([min(runs) for runs in rounds])
     one, floor = next(best), next(best)
-    return one, floor, ratio, next(best) if split else None, next(best) if torch_function is not None else None
+    return one, floor, ratio, next(best) if torch_function is not None else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,22 +149,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="H ∈ {32, 128} only, shorter timing budget")
     args = parser.parse_args(argv)
     limit_blas_threads()
-    helper = BatchHelper.start()
-    try:
-        while not helper.ready():
-            if helper.lost:
-                raise RuntimeError("the batch helper process did not start")
-            time.sleep(0.01)
-        return _table((32, 128) if args.quick else (32, 128, 512), 0.3 if args.quick else 1.0, helper)
-    finally:
-        helper.close()
+    return _table((32, 128) if args.quick else (32, 128, 512), 0.3 if args.quick else 1.0)
 
 
-def _table(hiddens: tuple[int, ...], budget: float, helper: BatchHelper) -> int:
+def _table(hiddens: tuple[int, ...], budget: float) -> int:
     print("Core: one gradients() call = forward + BPTT, float64, batch 16, input 16 (ms: best of repeated runs;")
     print("x floor: median over rounds of the pass's time / the floor's, timed back to back)")
     print(
-        "targets: as fast as PyTorch at H <= 128 (2 proc against its 2 threads);"
+        "targets: as fast as PyTorch at H <= 128 (1 core against its 2 threads);"
         " <= 2x the matmul floor at H >= 128 (1 core each)"
     )
     torch_version = _torch_version()
@@ -181,28 +165,26 @@ def _table(hiddens: tuple[int, ...], budget: float, helper: BatchHelper) -> int:
         + (f"{torch_version}, timed in this run" if torch_version else "not installed: figures from DESIGN.md §5")
     )
     print(
-        f"{'cell':5} {'H':>4} {'T':>5} | {'1 core ms':>9} {'floor ms':>9} {'x floor':>7} | {'2 proc ms':>9} |"
+        f"{'cell':5} {'H':>4} {'T':>5} | {'1 core ms':>9} {'floor ms':>9} {'x floor':>7} |"
         f" {'torch ms':>8} {'vs torch':>8} | verdict"
     )
     failures = 0
     for cell in ("rnn", "lstm", "gru"):
         for hidden in hiddens:
             for seq_len in (100, 1000):
-                one, floor, ratio, split, torch_s = measure(cell, hidden, seq_len, budget, helper)
-                ours = split if split is not None else one  # as the app computes it
+                one, floor, ratio, torch_s = measure(cell, hidden, seq_len, budget)
                 torch_ms = torch_s * 1e3 if torch_s is not None else PYTORCH_MS.get((cell, hidden, seq_len))
                 checks = []
                 if torch_ms is not None:
-                    checks.append(ours * 1e3 <= torch_ms)
+                    checks.append(one * 1e3 <= torch_ms)
                 if hidden >= 128:
                     checks.append(ratio <= 2.0)
                 verdict = "ok" if all(checks) else "MISS"
                 failures += verdict == "MISS"
-                split_text = f"{split * 1e3:9.2f}" if split is not None else f"{'-':>9}"
-                torch_text = f"{torch_ms:8.1f} {torch_ms / (ours * 1e3):7.2f}x" if torch_ms else f"{'-':>8} {'-':>8}"
+                torch_text = f"{torch_ms:8.1f} {torch_ms / (one * 1e3):7.2f}x" if torch_ms else f"{'-':>8} {'-':>8}"
                 print(
                     f"{cell:5} {hidden:4d} {seq_len:5d} | {one * 1e3:9.2f} {floor * 1e3:9.2f} {ratio:7.2f} | "
-                    f"{split_text} | {torch_text} | {verdict}",
+                    f"{torch_text} | {verdict}",
                     flush=True,
                 )
     print(f"{failures} of the measured cases miss a target" if failures else "every case meets its targets")

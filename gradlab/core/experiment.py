@@ -16,7 +16,6 @@ from .histogram import HistogramEdges
 from .inits import init_params
 from .numerics import global_norm, nonfinite_kind
 from .optim import make_optimizer
-from .parallel import BatchGradients, BatchHelper, worth_splitting
 from .prediction import predict_gated, predict_rnn
 from .tasks import TASK_INFO, make_batch
 from .theory import SigmaMaxTracker, fitted_slope, gamma, spectrum_every, theory_slope
@@ -40,12 +39,9 @@ def _eigenvalues(block: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _predict(
-    config: Config, result: Gradients | BatchGradients, w_hh: np.ndarray | None, radius: float, log10_dh: np.ndarray
+    config: Config, result: Gradients, w_hh: np.ndarray | None, radius: float, log10_dh: np.ndarray
 ) -> dict[str, Any]:
-    """The Frame's predicted curve and step factors, from the update's own forward pass (none when
-    the batch was split with the helper process, whose answer carries no forward states)."""
-    if not isinstance(result, Gradients):
-        return {}
+    """The Frame's predicted curve and step factors, from the update's own forward pass."""
     if w_hh is not None:
         prediction, factors = predict_rnn(
             w_hh,
@@ -93,15 +89,10 @@ def initial_params(config: Config) -> dict[str, np.ndarray]:
     )
 
 
-def run(
-    config: Config, *, histogram_edges: HistogramEdges | None = None, helper: BatchHelper | None = None
-) -> Iterator[Frame]:
+def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Iterator[Frame]:
     """Train under ``config`` and yield one Frame per update, ``config.iterations`` of them (forever
     if None). A run whose weights become inf or nan yields a last frame saying so, then ends;
     numeric explosions never raise and never print warnings.
-
-    ``helper``: a second process that computes half of each batch once it has started, where the
-    pass is large enough to gain from it (``gradlab.core.parallel``).
     """
     if not isinstance(config, Config):
         raise TypeError(f"config: expected a Config, got {type(config).__name__}")
@@ -120,7 +111,6 @@ def run(
     spectrum_iteration = 0
     is_rnn = config.cell == "rnn"
     activation_gamma = gamma(config.activation) if is_rnn else float("nan")
-    split = worth_splitting(config)
     workspace = Workspace()  # every update of the run has the same shapes
 
     iteration = 0
@@ -129,10 +119,7 @@ def run(
         with np.errstate(all="ignore"):
             x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
             options = {"activation": config.activation, "loss": task.loss, "truncation": config.truncation}
-            if split and helper is not None:  # it computes the whole batch here while it is not free
-                result = helper.gradients(config.cell, params, x, target, workspace=workspace, **options)
-            else:
-                result = gradients(config.cell, params, x, target, workspace=workspace, **options)
+            result = gradients(config.cell, params, x, target, workspace=workspace, **options)
             grads = result.grads
             if config.clip == "norm":
                 grads, _ = clip_grad_norm(grads, config.clip_threshold)

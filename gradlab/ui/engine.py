@@ -34,8 +34,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from gradlab.core import Config, Frame, HistogramEdges, parallel
-from gradlab.core.parallel import BatchHelper
+from gradlab.core import Config, Frame, HistogramEdges
 from gradlab.core.record import row_of
 
 NICENESS = 5  # scheduling priority below the window's: its thread runs first when both want a core
@@ -104,12 +103,6 @@ def settle_process() -> None:
             os.nice(NICENESS)
 
 
-def serve_helper(conn: Connection, cancelled: Any) -> None:
-    """The main loop of a simulation process's batch helper (``gradlab.core.parallel``)."""
-    settle_process()
-    parallel.serve(conn, cancel_signal=INTERRUPT_SIGNAL, cancelled=cancelled)
-
-
 class Superseded(Exception):
     """Raised into an update of a run that the window no longer wants."""
 
@@ -119,39 +112,25 @@ class Interrupter:
 
     The window writes the id of the run it wants into ``wanted`` (shared memory) and sends
     ``INTERRUPT_SIGNAL``; if the update being computed belongs to another run, the handler raises
-    ``Superseded`` into it (between two NumPy calls) and cancels the batch helper's half. Never
-    while a message to the helper is half written or read: then it tries again 2 ms later.
+    ``Superseded`` into it (between two NumPy calls).
     """
 
-    def __init__(self, wanted: Any, helper: BatchHelper | None) -> None:
+    def __init__(self, wanted: Any) -> None:
         self.wanted = wanted
-        self.helper = helper
         self.computing = 0  # the run whose update is being computed; 0: none
         if INTERRUPT_SIGNAL is not None:
             signal.signal(INTERRUPT_SIGNAL, self._on_signal)
-            signal.signal(signal.SIGALRM, self._on_signal)
 
     def _on_signal(self, signum: int, frame: object) -> None:
-        if not self.computing or self.wanted.value == self.computing:
-            return
-        if self.helper is not None:
-            self.helper.cancel()  # its half is not wanted either; it answers at once
-            if self.helper.talking:  # e.g. waiting for that answer: raise once it is read
-                signal.setitimer(signal.ITIMER_REAL, 0.002)
-                return
-        raise Superseded
+        if self.computing and self.wanted.value != self.computing:
+            raise Superseded
 
 
-def serve(
-    conn: Connection, helper_conn: Connection | None = None, wanted: Any = None, helper_cancelled: Any = None
-) -> None:
+def serve(conn: Connection, wanted: Any = None) -> None:
     """The process's main loop; returns on ("quit",) or when the window's end of the pipe closes.
-    ``helper_conn``: this end of the pipe to a batch helper, which the window may start, and
-    ``helper_cancelled`` the integer shared with it (``gradlab.core.parallel.serve``);
     ``wanted``: a shared integer, the run the window wants (see ``Interrupter``)."""
     settle_process()
-    helper = BatchHelper(helper_conn, cancelled=helper_cancelled) if helper_conn is not None else None
-    interrupter = Interrupter(wanted, helper) if wanted is not None else None
+    interrupter = Interrupter(wanted) if wanted is not None else None
     try:
         conn.send({"kind": "hello"})  # imports done: ready for a run
     except (EOFError, OSError):
@@ -184,7 +163,7 @@ def serve(
                             current.frames.close()
                         edges = HistogramEdges()
                         config = Config.from_dict(config_dict)
-                        frames = resolve(run_path)(config, histogram_edges=edges, helper=helper)
+                        frames = resolve(run_path)(config, histogram_edges=edges)
                         current = _Run(run_id, config, frames, edges)
                         # A run started while paused computes one update, so the change is visible.
                         step_credits = 1 if want_paused else 0

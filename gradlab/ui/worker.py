@@ -19,11 +19,6 @@ is still running ``INTERRUPT_GRACE_S`` later (inside one long NumPy call), or wh
 such signal (Windows), the busy process is ended and the standby takes the new run.
 If the process dies (killed, out of memory), the window is told and the next start uses a new
 one. After ``shutdown`` nothing starts again.
-
-Where a run's passes are large enough (``gradlab.core.parallel.worth_splitting``), each process
-also gets a *batch helper*: a second process, started here once the simulation process is ready,
-that computes half of every batch on the other core. The two talk through a pipe made here;
-the helper ends with its simulation process.
 """
 
 from __future__ import annotations
@@ -41,7 +36,6 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from gradlab.core import Config, Frame
-from gradlab.core.parallel import worth_splitting
 from gradlab.core.record import COLUMNS
 from gradlab.ui import engine
 
@@ -62,8 +56,7 @@ _live: set[BaseProcess] = set()
 
 
 def live_workers() -> list[BaseProcess]:
-    """Simulation processes and their batch helpers that are still running (for tests and clean
-    shutdown)."""
+    """Simulation processes that are still running (for tests and clean shutdown)."""
     for process in list(_live):
         if not process.is_alive():
             process.join(0)
@@ -143,45 +136,17 @@ class _Worker:
 
     def __init__(self) -> None:
         self.conn, child_conn = _CONTEXT.Pipe(duplex=True)
-        # The simulation process gets one end of its batch helper's pipe now; the helper, the
-        # other end when it is started (``start_helper``).
-        helper_end, self._helper_conn = _CONTEXT.Pipe(duplex=True)
         self.wanted = _CONTEXT.RawValue("q", 0)  # the run this side wants (engine.Interrupter)
-        self._helper_cancelled = _CONTEXT.RawValue("q", 0)  # shared by the process and its helper
         self.process = _CONTEXT.Process(
-            target=engine.serve,
-            args=(child_conn, helper_end, self.wanted, self._helper_cancelled),
-            name="gradlab-simulation",
-            daemon=True,
+            target=engine.serve, args=(child_conn, self.wanted), name="gradlab-simulation", daemon=True
         )
         self.process.start()
         child_conn.close()
-        helper_end.close()
         _live.add(self.process)
-        self.helper: BaseProcess | None = None
-
-    def start_helper(self) -> None:
-        """Start the batch helper (once; the simulation process uses it when it is ready)."""
-        if self._helper_conn is None:
-            return
-        self.helper = _CONTEXT.Process(
-            target=engine.serve_helper,
-            args=(self._helper_conn, self._helper_cancelled),
-            name="gradlab-batch-helper",
-            daemon=True,
-        )
-        self.helper.start()
-        self._close_helper_conn()
-        _live.add(self.helper)
-
-    def _close_helper_conn(self) -> None:
-        if self._helper_conn is not None:
-            self._helper_conn.close()
-            self._helper_conn = None
 
     @property
     def processes(self) -> list[BaseProcess]:
-        return [p for p in (self.process, self.helper) if p is not None]
+        return [self.process]
 
     def is_ready(self) -> bool:
         """Has the process finished starting? (Reads its hello if it is there; never blocks.)"""
@@ -201,9 +166,8 @@ class _Worker:
             return False
 
     def stop(self, grace_s: float, deadline: float) -> bool:
-        """Wait ``grace_s`` for the process to act on "quit" (already sent; its helper quits with
-        it), then end them. True if they ended before ``deadline`` (a time.monotonic() value)."""
-        self._close_helper_conn()
+        """Wait ``grace_s`` for the process to act on "quit" (already sent), then end it. True if it
+        ended before ``deadline`` (a time.monotonic() value)."""
         grace_end = time.monotonic() + max(0.0, grace_s)
         for process in self.processes:
             process.join(max(0.0, grace_end - time.monotonic()))
@@ -221,16 +185,14 @@ class _Worker:
         return not any(process.is_alive() for process in self.processes)
 
     def interrupt(self) -> None:
-        """Interrupt the update being computed if it is of a run other than ``wanted`` (the
-        process passes it on to its helper). Only once the process is ready: before, the signal
-        would end it."""
+        """Interrupt the update being computed if it is of a run other than ``wanted``. Only once the
+        process is ready: before, the signal would end it."""
         if engine.INTERRUPT_SIGNAL is not None and self.ready and self.process.pid is not None:
             with contextlib.suppress(OSError):  # already gone: the next poll reports it
                 os.kill(self.process.pid, engine.INTERRUPT_SIGNAL)
 
     def kill(self) -> None:
-        """End the process and its helper now (its current update is of a superseded run)."""
-        self._close_helper_conn()
+        """End the process now (its current update is of a superseded run)."""
         for process in self.processes:
             process.terminate()
         self.conn.close()
@@ -423,8 +385,6 @@ class SimulationController(QObject):
             died = True  # what arrived before is still shown
         if not died and not worker.state_in_flight and self._state_dirty:
             self._push_state()
-        if not died and worker.ready and self._config is not None and worth_splitting(self._config):
-            worker.start_helper()
         if not died and self._busy():
             if self._standby is None:
                 self._standby = _Worker()  # ready for a restart that must not wait for this update

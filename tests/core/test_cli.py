@@ -25,33 +25,6 @@ def test_run_prints_a_summary(capsys):
     assert "5 updates" in out and "baseline" in out and "fitted slope" in out and "non-finite events: none" in out
 
 
-def test_a_large_run_splits_its_batches_and_records_what_one_process_would(tmp_path, capsys):
-    from gradlab.core import Config, run
-    from gradlab.core.parallel import worth_splitting
-
-    args = [
-        "run",
-        "--cell",
-        "gru",
-        "--hidden-size",
-        "64",
-        "--seq-len",
-        "400",
-        "--batch-size",
-        "16",
-        "--iterations",
-        "4",
-    ]
-    config = Config(cell="gru", hidden_size=64, seq_len=400, batch_size=16, iterations=4)
-    assert worth_splitting(config)
-    path = tmp_path / "split.json"
-    assert main([*args, "--quiet", "--out", str(path)]) == 0
-    recorded = json.loads(path.read_text())["history"]
-    alone = list(run(config))
-    np.testing.assert_allclose(recorded["loss"], [f.loss for f in alone], rtol=1e-10)
-    np.testing.assert_allclose(recorded["grad_norm"], [f.grad_norm for f in alone], rtol=1e-10)
-
-
 @pytest.mark.parametrize("suffix", [".json", ".csv", ".npz"])
 def test_out_formats(tmp_path, suffix, capsys):
     path = tmp_path / f"history{suffix}"

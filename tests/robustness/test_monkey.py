@@ -507,13 +507,12 @@ def assert_still_responds(window, qtbot, errors: ErrorRecorder, context: Callabl
     window.step_action.trigger()
     qtbot.waitUntil(lambda: window.status._latest.iteration == settled + 1, timeout=5000)  # type: ignore[union-attr]
 
-    # Nothing left behind: only the current process (with its batch helper, if a large scene
-    # started one) and at most a warm standby.
+    # Nothing left behind: only the current process and at most a warm standby.
     def kept() -> set:
         return {p for w in (controller._worker, controller._standby) if w is not None for p in w.processes}
 
     qtbot.waitUntil(lambda: set(live_workers()) <= kept(), timeout=5000)
-    assert len(kept()) <= 3
+    assert len(kept()) <= 2
     errors.check("after the session")
 
 

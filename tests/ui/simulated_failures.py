@@ -7,18 +7,18 @@ from collections.abc import Iterator
 from gradlab.core import Config, Frame, run
 
 
-def failing_run(config: Config, *, histogram_edges=None, helper=None) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
+def failing_run(config: Config, *, histogram_edges=None) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
     """Two frames, then an exception, as a broken simulation would."""
-    frames = run(config, histogram_edges=histogram_edges, helper=helper)
+    frames = run(config, histogram_edges=histogram_edges)
     yield next(frames)
     yield next(frames)
     raise RuntimeError("the simulation broke")
 
 
-def crashing_run(config: Config, *, histogram_edges=None, helper=None) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
+def crashing_run(config: Config, *, histogram_edges=None) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
     """One frame, then the process dies as if killed by the out-of-memory killer."""
     import os
 
-    frames = run(config, histogram_edges=histogram_edges, helper=helper)
+    frames = run(config, histogram_edges=histogram_edges)
     yield next(frames)
     os._exit(137)

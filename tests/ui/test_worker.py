@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from gradlab.core import Config
-from gradlab.core.parallel import worth_splitting
 from gradlab.ui import engine, worker
 from gradlab.ui.worker import Delivery, SimulationController, live_workers
 
@@ -66,20 +65,6 @@ def test_a_restart_interrupts_a_long_update_in_the_same_process(controller, qtbo
     qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=60_000)
     assert controller.worker_pid == pid, "the busy process was replaced instead of interrupted"
     assert all(d.run_id == new_id for d in deliveries)
-
-
-def test_a_large_run_gets_a_batch_helper_that_ends_with_it(qtbot):
-    controller = SimulationController()
-    deliveries = _collect(controller)
-    config = Config(cell="gru", hidden_size=64, seq_len=400, batch_size=16)
-    assert worth_splitting(config)
-    controller.start(config)
-    qtbot.waitUntil(lambda: controller._worker is not None and controller._worker.helper is not None, timeout=30_000)  # type: ignore[union-attr]
-    helper = controller._worker.helper  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: len(deliveries) >= 3, timeout=30_000)
-    assert helper.is_alive() and helper in live_workers()
-    assert controller.shutdown(timeout_s=1.0)
-    assert not helper.is_alive() and not live_workers()
 
 
 def test_pause_step_play(controller, qtbot, small_config):
