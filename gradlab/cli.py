@@ -267,7 +267,7 @@ def _print_summary(history: History, elapsed: float, first_event: str) -> None:
         print("no update ran")
         return
     config = history.config
-    losses = [v for v in history.rows["loss"][-50:] if math.isfinite(v)]
+    losses = [v for v in history.updates.loss[-50:].tolist() if math.isfinite(v)]
     recent = sum(losses) / len(losses) if losses else float("nan")
     print(
         f"{config.cell} {config.activation if config.cell == 'rnn' else ''} H={config.hidden_size} "

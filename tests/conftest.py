@@ -34,8 +34,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 def _worker_threads() -> list[threading.Thread]:
-    worker = sys.modules.get("gradlab.ui.worker")
-    return worker.live_workers() if worker is not None else []
+    worker = sys.modules.get("gradlab.ui.simulation")
+    return worker.live_processes() if worker is not None else []
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
     python -m gradlab.benchmarks.gui            # offscreen unless QT_QPA_PLATFORM says otherwise
 
-- event-loop stalls: lateness of a 5 ms timer on the GUI thread while the worker runs flat out
+- event-loop stalls: lateness of a 5 ms timer on the GUI thread while the simulation runs flat out
   (T=1000 H=128, and T=5000 H=256), p50 / p99 / max; target p99 < 30 ms;
 - displayed frames per second in the same runs, and in the default scene; target >= 30
   (never more than the updates the core produces per second);
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setQuitOnLastWindowClosed(False)
     print(f"gradlab GUI benchmark (QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM')}, {os.cpu_count()} CPUs)")
     print()
-    print("Event-loop stall (lateness of a 5 ms timer) with the worker running flat out:")
+    print("Event-loop stall (lateness of a 5 ms timer) with the simulation running flat out:")
     scenes = [
         ("T=1000 H=128", Config(seq_len=1000, hidden_size=128)),
         ("T=5000 H=256", Config(seq_len=5000, hidden_size=256)),

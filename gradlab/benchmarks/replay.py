@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     process does, at the same priority) until killed, to load the machine."""
     import sys
 
-    from gradlab.ui.engine import settle_process
+    from gradlab.ui.simulation_process import settle_process
 
     seq_len, hidden_size = (int(value) for value in (argv if argv is not None else sys.argv[1:]))
     settle_process()

@@ -73,7 +73,7 @@ def soak(
                 now = time.monotonic()
                 fps = (window.frames_displayed - last_frames) / (now - last_time)
                 last_frames, last_time = window.frames_displayed, now
-                result.samples.append((window.frames_displayed, rss_mb(), rss_mb(window.controller.worker_pid), fps))
+                result.samples.append((window.frames_displayed, rss_mb(), rss_mb(window.controller.process_pid), fps))
                 next_sample += sample_every
     finally:
         window.close()

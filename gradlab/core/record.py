@@ -30,38 +30,136 @@ COLUMNS = (
     "predicted_slope",
     "nonfinite",
 )
+# Every column is float64 but these; "nonfinite" holds NonFinite.describe() ("" when all finite).
+_DTYPES: dict[str, Any] = {"iteration": np.int64, "clipped": np.bool_, "nonfinite": object}
 
 
-def row_of(frame: Frame) -> tuple[Any, ...]:
-    """One update's values, in the order of ``COLUMNS``."""
-    return tuple(frame.nonfinite.describe() if name == "nonfinite" else getattr(frame, name) for name in COLUMNS)
+class Columns:
+    """Named arrays of equal length that grow by appending: amortised O(1) per row, no cap.
+
+    Reading a column (``columns.loss``) gives a read-only view of its filled part. Pickled (to
+    cross a pipe), only the filled part goes.
+    """
+
+    def __init__(self, dtypes: dict[str, Any]) -> None:
+        self._arrays = {name: np.empty(16, dtype) for name, dtype in dtypes.items()}
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        arrays: dict[str, np.ndarray] | None = self.__dict__.get("_arrays")
+        if arrays is None or name not in arrays:
+            raise AttributeError(name)
+        view = arrays[name][: self._size]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._arrays)
+
+    def extend(self, values: dict[str, Any]) -> None:
+        """Append rows: one array (or sequence) per column, all of the same length."""
+        count = len(values[next(iter(self._arrays))])
+        if not count:
+            return
+        self._reserve(self._size + count)
+        for name, array in self._arrays.items():
+            array[self._size : self._size + count] = values[name]
+        self._size += count
+
+    def keep_last(self, count: int) -> None:
+        """Drop all but the last ``count`` rows (a view's window, not a record's)."""
+        if self._size > count:
+            for name, array in self._arrays.items():
+                self._arrays[name] = array[self._size - count : self._size].copy()
+            self._size = count
+
+    def _reserve(self, size: int) -> None:
+        capacity = len(next(iter(self._arrays.values())))
+        if size <= capacity:
+            return
+        capacity = max(size, 2 * capacity)
+        for name, array in self._arrays.items():
+            grown = np.empty(capacity, array.dtype)
+            grown[: self._size] = array[: self._size]
+            self._arrays[name] = grown
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "_arrays": {name: array[: self._size].copy() for name, array in self._arrays.items()},
+            "_size": self._size,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+
+class UpdateLog(Columns):
+    """The record of every update: one column per name of ``COLUMNS``, one row per update.
+
+    The one shape of a run's per-update scalars: the simulation process sends the window the rows
+    of the updates since its last delivery as one, the window's record, training plot and data
+    export and the CLI's ``--out`` keep and write them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({name: _DTYPES.get(name, np.float64) for name in COLUMNS})
+
+    @classmethod
+    def of(cls, frames: list[Frame]) -> UpdateLog:
+        log = cls()
+        for frame in frames:
+            log.append(frame)
+        return log
+
+    def append(self, frame: Frame) -> None:
+        self.extend({name: [_value(frame, name)] for name in COLUMNS})
+
+    def add(self, other: UpdateLog) -> None:
+        """Append every row of ``other``."""
+        self.extend({name: getattr(other, name) for name in COLUMNS})
+
+
+def _value(frame: Frame, name: str) -> Any:
+    return frame.nonfinite.describe() if name == "nonfinite" else getattr(frame, name)
 
 
 @dataclass
 class History:
-    """Per-update scalars of one run, and its latest frame."""
+    """A run's record: its Config, every update's row (``updates``) and its latest frame."""
 
     config: Config
     baseline_loss: float = float("nan")
-    rows: dict[str, list[Any]] = field(default_factory=lambda: {name: [] for name in COLUMNS})
+    updates: UpdateLog = field(default_factory=UpdateLog)
     last_frame: Frame | None = None
 
     def append(self, frame: Frame) -> None:
+        self.updates.append(frame)
+        self.frame_arrived(frame)
+
+    def add(self, updates: UpdateLog, frame: Frame | None) -> None:
+        """Rows of updates that arrived together, and the latest frame among them (if any)."""
+        self.updates.add(updates)
+        if frame is not None:
+            self.frame_arrived(frame)
+
+    def frame_arrived(self, frame: Frame) -> None:
         self.baseline_loss = frame.baseline_loss
-        for name, value in zip(COLUMNS, row_of(frame)):
-            self.rows[name].append(value)
         self.last_frame = frame
 
     def __len__(self) -> int:
-        return len(self.rows["iteration"])
+        return len(self.updates)
 
     @property
     def nonfinite_updates(self) -> int:
-        return sum(1 for value in self.rows["nonfinite"] if value)
+        return int(np.count_nonzero(self.updates.nonfinite != ""))
 
     @property
     def clipped_updates(self) -> int:
-        return sum(1 for value in self.rows["clipped"] if value)
+        return int(np.count_nonzero(self.updates.clipped))
 
 
 def _json_number(value: Any) -> Any:
@@ -85,7 +183,7 @@ def to_json_dict(history: History) -> dict[str, Any]:
     return {
         "config": history.config.to_dict(),
         "baseline_loss": _json_number(history.baseline_loss),
-        "history": {name: [_json_number(v) for v in values] for name, values in history.rows.items()},
+        "history": {name: [_json_number(v) for v in getattr(history.updates, name).tolist()] for name in COLUMNS},
         "log10_dh_norm": [] if last is None else [_json_number(v) for v in last.log10_dh_norm],
         "log10_dc_norm": None
         if last is None or last.log10_dc_norm is None
@@ -107,7 +205,7 @@ def save(history: History, path: str | Path) -> Path:
             handle = io.TextIOWrapper(binary, encoding="utf-8", newline="")
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
-            for row in zip(*(history.rows[name] for name in COLUMNS)):
+            for row in zip(*(getattr(history.updates, name).tolist() for name in COLUMNS)):
                 writer.writerow([int(v) if isinstance(v, bool) else v for v in row])
             handle.flush()
             handle.detach()
@@ -116,17 +214,14 @@ def save(history: History, path: str | Path) -> Path:
         atomic_write(path, write_csv)
     else:
         last = history.last_frame
-        arrays: dict[str, np.ndarray] = {
-            "iteration": np.asarray(history.rows["iteration"], dtype=np.int64),
-            "clipped": np.asarray(history.rows["clipped"], dtype=bool),
-            "nonfinite": np.asarray(history.rows["nonfinite"], dtype=str),
+        arrays: dict[str, Any] = {
+            "nonfinite": np.asarray(history.updates.nonfinite, dtype=str),
             "config_json": np.asarray(json.dumps(history.config.to_dict())),
             "baseline_loss": np.asarray(history.baseline_loss, dtype=np.float64),
             "log10_dh_norm": np.asarray([] if last is None else last.log10_dh_norm, dtype=np.float64),
         }
         for name in COLUMNS:
-            if name not in arrays:
-                arrays[name] = np.asarray(history.rows[name], dtype=np.float64)
+            arrays.setdefault(name, getattr(history.updates, name))
         if last is not None and last.log10_dc_norm is not None:
             arrays["log10_dc_norm"] = np.asarray(last.log10_dc_norm, dtype=np.float64)
         atomic_write(path, lambda handle: np.savez(handle, **arrays))

@@ -1,4 +1,4 @@
-"""The gradlab window: Qt widgets that edit a Config, a worker that runs it, live plots.
+"""The gradlab window: Qt widgets that edit a Config, a simulation process that runs it, live plots.
 
 Everything Qt lives here; ``gradlab.core`` stays free of Qt. Start with ``gradlab.ui.app.launch``.
 """

@@ -207,6 +207,6 @@ def launch(
     QTimer.singleShot(1000, start_once)  # in case no paint event ever comes (hidden, minimised)
     status = app.exec()
     bridge.close()
-    window.controller.shutdown()
+    window.controller.quit()
     log.debug("event loop ended with status %d", status)
     return int(status)

@@ -57,9 +57,9 @@ from gradlab.ui.plot_weights import WeightsPlot
 from gradlab.ui.presenter import CaptionBand, HelpOverlay, Notice
 from gradlab.ui.recording import RunRecorder
 from gradlab.ui.settings import SavedScene, WindowSettings, save_settings
+from gradlab.ui.simulation import Delivery, SimulationController
 from gradlab.ui.status import StatusPanel
 from gradlab.ui.theme import DEFAULT_THEME, Theme
-from gradlab.ui.worker import Delivery, SimulationController
 
 log = logging.getLogger(__name__)
 
@@ -269,14 +269,14 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         acts = self.commands
         self.controls.config_changed.connect(self._on_controls_changed)
-        self.controller.run_started.connect(self._on_run_started)
-        self.controller.delivered.connect(self._show_delivery)
+        self.controller.started.connect(self._on_run_started)
+        self.controller.yielded.connect(self._show_delivery)
         self.controller.errored.connect(self._on_error)
         self.controller.finished.connect(self._on_finished)
         self.controller.paused_changed.connect(self._on_paused_changed)
         self.weights_plot.freeze_toggled.connect(self.controller.set_edges_frozen)
 
-        acts.play.triggered.connect(self.controller.toggle_play)
+        acts.play.triggered.connect(self.controller.toggle_pause)
         acts.step.triggered.connect(self.controller.step)
         acts.reset.triggered.connect(self.reset)
         acts.open_scenario.triggered.connect(self.open_scenario_dialog)
@@ -726,7 +726,7 @@ class MainWindow(QMainWindow):
         if self.clip is not None:  # its encoder thread must not outlive the window
             self.clip.cancel()
             self.clip.wait()
-        self.controller.shutdown()
+        self.controller.quit()
         self.phase_panel.shutdown()
         super().closeEvent(event)
 

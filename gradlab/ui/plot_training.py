@@ -1,6 +1,6 @@
 """Training curves per update: global gradient norm before/after clipping, and the loss.
 
-Both on decade (log10) axes. Every update is kept (up to ``MAX_UPDATES``, then the oldest go),
+Both on decade (log10) axes. Every update is drawn (the last ``MAX_UPDATES`` or more of them),
 even when the display coalesced several updates into one frame.
 
 The view ranges are set here, not by pyqtgraph's auto-range: auto-range moves the axes on every
@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config
+from gradlab.core.record import Columns, UpdateLog
 from gradlab.ui.pins import Pin
 from gradlab.ui.plot_common import (
     DecadeAxis,
@@ -33,25 +34,25 @@ from gradlab.ui.plot_common import (
     tick_text_px,
 )
 from gradlab.ui.theme import Theme
-from gradlab.ui.worker import UpdateHistory
 
-MAX_UPDATES = 20_000  # bounded so that memory stays flat over hours of streaming
+MAX_UPDATES = 20_000  # drawn: the curves of a long run stay cheap to redraw at 60 Hz
 LEGEND_REFRESH_S = 0.25
 FIRST_X_RANGE = 50
 MAX_EVENT_MARKS = 2000
 DOTS_UP_TO = 12  # updates: up to this many the points are drawn as dots as well as a line
 
 
-class TrainingHistory:
-    """The per-update scalars of one run, in preallocated arrays, oldest dropped when full."""
+class TrainingHistory(Columns):
+    """What the training plot draws of the run's record: the update number and log10 of the norms
+    and the loss of the last ``capacity`` updates or more (older ones leave the plot, not the record:
+    ``gradlab.ui.recording``), and counts over every update."""
 
     def __init__(self, capacity: int = MAX_UPDATES) -> None:
+        super().__init__(
+            {name: np.float64 for name in ("iteration", "log10_grad", "log10_grad_clipped", "log10_loss")}
+            | {"clipped": np.bool_}
+        )
         self.capacity = capacity
-        self.iteration = np.empty(0, np.float64)
-        self.log10_grad = np.empty(0)
-        self.log10_grad_clipped = np.empty(0)
-        self.log10_loss = np.empty(0)
-        self.clipped = np.empty(0, bool)
         self.nonfinite_loss = 0
         self.nonfinite_grad = 0
         self.clip_count = 0
@@ -60,23 +61,24 @@ class TrainingHistory:
     def clear(self) -> None:
         self.__init__(self.capacity)  # type: ignore[misc]
 
-    def append(self, chunk: UpdateHistory) -> None:
+    def append(self, chunk: UpdateLog) -> None:
         if not len(chunk):
             return
         self.total += len(chunk)
         self.clip_count += int(np.count_nonzero(chunk.clipped))
         self.nonfinite_loss += int(np.count_nonzero(~np.isfinite(chunk.loss)))
         self.nonfinite_grad += int(np.count_nonzero(~np.isfinite(chunk.grad_norm)))
-        keep = self.capacity
-
-        def grow(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-            return np.concatenate([old, new])[-keep:]
-
-        self.iteration = grow(self.iteration, chunk.iteration.astype(np.float64))
-        self.log10_grad = grow(self.log10_grad, safe_log10(chunk.grad_norm))
-        self.log10_grad_clipped = grow(self.log10_grad_clipped, safe_log10(chunk.grad_norm_clipped))
-        self.log10_loss = grow(self.log10_loss, safe_log10(chunk.loss))
-        self.clipped = grow(self.clipped, chunk.clipped)
+        self.extend(
+            {
+                "iteration": chunk.iteration,
+                "log10_grad": safe_log10(chunk.grad_norm),
+                "log10_grad_clipped": safe_log10(chunk.grad_norm_clipped),
+                "log10_loss": safe_log10(chunk.loss),
+                "clipped": chunk.clipped,
+            }
+        )
+        if len(self) > self.capacity * 5 // 4:  # trimmed now and then, not at every update
+            self.keep_last(self.capacity)
 
 
 class DecadeLimits:
@@ -289,7 +291,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._set_x_max(max([FIRST_X_RANGE] + [self._pin_x_max()]), force=True)
         self._apply_y_ranges()
 
-    def append(self, chunk: UpdateHistory, config: Config, baseline_loss: float | None) -> None:
+    def append(self, chunk: UpdateLog, config: Config, baseline_loss: float | None) -> None:
         """Add the updates in ``chunk`` and redraw."""
         history = self.history
         history.append(chunk)

@@ -1,65 +1,39 @@
-"""The run's data as the window received it, as a ``gradlab.core.record.History`` for export.
+"""The current run's record as the window received it, for the data export.
 
-Every delivery carries every update's row (all of ``COLUMNS``), so the files written by
-``gradlab.core.record.save`` hold the same columns as the CLI's ``--out``, for every update.
+Every delivery carries every update's row, so the files written by ``gradlab.core.record.save``
+hold the same columns as the CLI's ``--out``, for every update of the run: nothing is dropped (a
+few columns of float64 are ~75 MB for a million updates, hours of a lecture's default scene).
 """
 
 from __future__ import annotations
 
 from gradlab.core import Config, Frame
-from gradlab.core.record import COLUMNS, History
-from gradlab.ui.worker import UpdateHistory
-
-MAX_RECORDED_UPDATES = 200_000  # ~10 MB; older updates are dropped (memory stays flat)
-MERGE_CHUNKS = 512  # deliveries kept as separate small arrays before they are merged into one
+from gradlab.core.record import History, UpdateLog
 
 
 class RunRecorder:
-    """Every update of the current run (up to ``MAX_RECORDED_UPDATES``) and its last frame."""
+    """Every update of the current run and its last frame."""
 
-    def __init__(self, capacity: int = MAX_RECORDED_UPDATES) -> None:
-        self.capacity = capacity
-        self.config: Config | None = None
-        self._chunks: list[UpdateHistory] = []
-        self._count = 0
-        self.dropped = 0
-        self.last_frame: Frame | None = None
+    def __init__(self) -> None:
+        self._history: History | None = None
+
+    @property
+    def last_frame(self) -> Frame | None:
+        return self._history.last_frame if self._history is not None else None
 
     def start(self, config: Config) -> None:
-        self.__init__(self.capacity)  # type: ignore[misc]
-        self.config = config
+        self._history = History(config)
 
     def __len__(self) -> int:
-        return self._count
+        return len(self._history) if self._history is not None else 0
 
-    def add(self, chunk: UpdateHistory, frame: Frame | None) -> None:
-        if len(chunk):
-            self._chunks.append(chunk)
-            self._count += len(chunk)
-            if self._count > self.capacity * 1.25 or len(self._chunks) >= MERGE_CHUNKS:
-                # One delivery holds a few updates; thousands of tiny arrays would cost ~15× the
-                # memory of their numbers. Merged, 200,000 updates take ~10 MB.
-                self._merge()
-        if frame is not None:
-            self.last_frame = frame
-
-    def _merge(self) -> None:
-        merged = UpdateHistory.concatenate(self._chunks)
-        excess = max(0, len(merged) - self.capacity)
-        self.dropped += excess
-        self._chunks = [merged.tail(len(merged) - excess)]
-        self._count = len(merged) - excess
+    def add(self, updates: UpdateLog, frame: Frame | None) -> None:
+        if self._history is None:
+            raise ValueError("updates arrived before a run was started")
+        self._history.add(updates, frame)
 
     def history(self) -> History:
-        """A History ready for ``gradlab.core.record.save``."""
-        if self.config is None:
+        """The run's History, ready for ``gradlab.core.record.save``."""
+        if self._history is None:
             raise ValueError("no run has been recorded yet")
-        merged = UpdateHistory.concatenate(self._chunks)
-        merged = merged.tail(min(len(merged), self.capacity))
-        history = History(self.config)
-        for name in COLUMNS:
-            history.rows[name] = getattr(merged, name).tolist()
-        history.last_frame = self.last_frame
-        if self.last_frame is not None:
-            history.baseline_loss = self.last_frame.baseline_loss
-        return history
+        return self._history

@@ -381,9 +381,9 @@ class StallMonitor(QObject):
 def controller_state(window: Any) -> str:
     """What the window's simulation controller is doing, for failure messages."""
     controller = window.controller
-    worker = getattr(controller, "_worker", None)
+    process = getattr(controller, "_process", None)
     standby = getattr(controller, "_standby", None)
-    from gradlab.ui.worker import live_workers
+    from gradlab.ui.simulation import live_processes
 
     def describe(w: Any) -> str:
         if w is None:
@@ -392,7 +392,7 @@ def controller_state(window: Any) -> str:
 
     return (
         f"controller: run {controller.run_id}, paused={controller.paused}, running={controller.running}, "
-        f"update_s={getattr(controller, '_update_s', '?')}, worker {describe(worker)}, standby {describe(standby)}, "
-        f"live processes {[p.pid for p in live_workers()]}, frames shown {window.frames_displayed}, "
+        f"update_s={getattr(controller, '_update_s', '?')}, process {describe(process)}, standby {describe(standby)}, "
+        f"live processes {[p.pid for p in live_processes()]}, frames shown {window.frames_displayed}, "
         f"config {controller.config}"
     )

@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
 from windows import open_window
 
 from gradlab.core import Config
-from gradlab.ui.worker import Delivery, live_workers
+from gradlab.ui.simulation import Delivery, live_processes
 
 SEED = int(os.environ.get("GRADLAB_MONKEY_SEED", "6"))
 ACTIONS = int(os.environ.get("GRADLAB_MONKEY_ACTIONS", "1000"))
@@ -479,9 +479,9 @@ def assert_still_responds(window, qtbot, errors: ErrorRecorder, context: Callabl
     window.resize(1280, 720)
     controller = window.controller
     if controller.paused:
-        controller.play()
+        controller.resume()
     deliveries: list[Delivery] = []
-    controller.delivered.connect(deliveries.append)
+    controller.yielded.connect(deliveries.append)
     final = Config(hidden_size=8, seq_len=23, batch_size=4, seed=123)
     asked = time.monotonic()
     run_id = window.set_config(final)
@@ -509,9 +509,9 @@ def assert_still_responds(window, qtbot, errors: ErrorRecorder, context: Callabl
 
     # Nothing left behind: only the current process and at most a warm standby.
     def kept() -> set:
-        return {p for w in (controller._worker, controller._standby) if w is not None for p in w.processes}
+        return set(controller.processes)
 
-    qtbot.waitUntil(lambda: set(live_workers()) <= kept(), timeout=5000)
+    qtbot.waitUntil(lambda: set(live_processes()) <= kept(), timeout=5000)
     assert len(kept()) <= 2
     errors.check("after the session")
 
@@ -523,7 +523,7 @@ def monkey_window(qtbot, errors, modal_guard):  # type: ignore[no-untyped-def]
     for extra in extra_top_level_windows(window):
         extra.close()
     window.close()
-    assert not live_workers(), "simulation processes left running after the window closed"
+    assert not live_processes(), "simulation processes left running after the window closed"
 
 
 def test_monkey(monkey_window, qtbot, errors, modal_guard, tmp_path):

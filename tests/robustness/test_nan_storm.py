@@ -11,7 +11,7 @@ from helpers import controller_state
 from PySide6.QtCore import Qt, QTimer
 
 from gradlab.core import Config, Frame, run
-from gradlab.ui.worker import Delivery
+from gradlab.ui.simulation import Delivery
 
 # Found with gradlab.core.run headless (and checked again below): the first updates are finite,
 # the weights become NaN after about ten updates, and the run ends there.
@@ -63,7 +63,7 @@ def test_an_exploding_run_alerts_stays_responsive_and_reset_recovers(cell, small
     config = EXPLODING[cell]
     qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=10_000)
     deliveries: list[Delivery] = []
-    window.controller.delivered.connect(deliveries.append)
+    window.controller.yielded.connect(deliveries.append)
 
     run_id = window.set_config(config)
     qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=10_000)
@@ -114,7 +114,7 @@ def test_hammering_reset_during_a_nan_storm(cell, small_window, qtbot, errors):
     window = small_window
     window.set_config(EXPLODING[cell])
     deliveries: list[Delivery] = []
-    window.controller.delivered.connect(deliveries.append)
+    window.controller.yielded.connect(deliveries.append)
     for index in range(30):
         window.reset_action.trigger()
         qtbot.wait(index % 7 * 15)  # 0 … 90 ms: some resets land mid-run, some after the blow-up

@@ -15,7 +15,7 @@ from helpers import HANG_LIMIT_S, SMALL, ActionClock, controller_state, rss_mb, 
 from PySide6.QtWidgets import QApplication
 
 from gradlab.core import Config
-from gradlab.ui.worker import Delivery, SimulationController, live_workers
+from gradlab.ui.simulation import Delivery, SimulationController, live_processes
 
 SEED = int(os.environ.get("GRADLAB_STORM_SEED", "6"))
 CHANGES = 1000
@@ -65,7 +65,7 @@ def _storm(window, rng: random.Random, changes: int) -> None:  # type: ignore[no
 
 def _wait_for_frame_of_current_run(window, qtbot, timeout_s: float = 10.0) -> Delivery:  # type: ignore[no-untyped-def]
     deliveries: list[Delivery] = []
-    window.controller.delivered.connect(deliveries.append)
+    window.controller.yielded.connect(deliveries.append)
     run_id = window.controller.run_id
     try:
         assert wait_until(
@@ -74,7 +74,7 @@ def _wait_for_frame_of_current_run(window, qtbot, timeout_s: float = 10.0) -> De
             step=QApplication.processEvents,
         ), f"no frame of run {run_id} within {timeout_s} s; {controller_state(window)}"
     finally:
-        window.controller.delivered.disconnect(deliveries.append)
+        window.controller.yielded.disconnect(deliveries.append)
     return next(d for d in deliveries if d.run_id == run_id and d.frame is not None)
 
 
@@ -107,9 +107,11 @@ def test_a_thousand_changes_leave_only_the_last_run(small_window, qtbot, errors)
     assert window.frames_displayed > 0
 
     # One simulation process: the current one (the runs are fast, so there is no standby).
-    assert wait_until(lambda: len(live_workers()) == 1, 3.0, step=QApplication.processEvents), controller_state(window)
-    assert [p.pid for p in live_workers()] == [window.controller.worker_pid]
-    assert simulation_children() == [window.controller.worker_pid]
+    assert wait_until(lambda: len(live_processes()) == 1, 3.0, step=QApplication.processEvents), controller_state(
+        window
+    )
+    assert [p.pid for p in live_processes()] == [window.controller.process_pid]
+    assert simulation_children() == [window.controller.process_pid]
     assert threading.active_count() <= threads_before
 
     _settle(0.5)
@@ -119,7 +121,7 @@ def test_a_thousand_changes_leave_only_the_last_run(small_window, qtbot, errors)
     assert growth < RSS_GROWTH_LIMIT_MB
 
     window.close()
-    assert not live_workers()
+    assert not live_processes()
     assert wait_until(lambda: not simulation_children(), 1.0), simulation_children()
     errors.check()
 
@@ -129,7 +131,7 @@ def test_a_thousand_restarts_of_the_controller_back_to_back(qtbot, errors):
     between (the pipe must not fill up and block the GUI thread), then the last run shows."""
     controller = SimulationController()
     deliveries: list[Delivery] = []
-    controller.delivered.connect(deliveries.append)
+    controller.yielded.connect(deliveries.append)
     rng = random.Random(SEED)
     try:
         configs = [
@@ -151,10 +153,10 @@ def test_a_thousand_restarts_of_the_controller_back_to_back(qtbot, errors):
         assert all(d.run_id == run_id for d in deliveries), "a superseded run was delivered"
         frame = next(d.frame for d in deliveries if d.run_id == run_id and d.frame is not None)
         assert frame.log10_dh_norm.size == configs[-1].seq_len  # type: ignore[union-attr]
-        assert len(live_workers()) == 1
+        assert len(live_processes()) == 1
     finally:
-        assert controller.shutdown(timeout_s=1.0)
-    assert not live_workers()
+        assert controller.quit(timeout_s=1.0)
+    assert not live_processes()
     assert wait_until(lambda: not simulation_children(), HANG_LIMIT_S)
     errors.check()
 
@@ -198,7 +200,7 @@ def test_changes_during_a_slow_update_never_block_the_window(small_window, qtbot
         + ", ".join(f"#{i} {w} {t * 1000:.0f} ms" for t, i, w in slowest)
     )
     window.close()
-    assert not live_workers()
+    assert not live_processes()
     errors.check()
 
 
@@ -216,7 +218,7 @@ def test_ten_thousand_changes_leave_only_the_last_run(small_window, qtbot, error
     last = window.controls.config
     assert window.controller.config == last
     assert _wait_for_frame_of_current_run(window, qtbot).config == last
-    assert wait_until(lambda: len(live_workers()) == 1, 3.0, step=QApplication.processEvents)
+    assert wait_until(lambda: len(live_processes()) == 1, 3.0, step=QApplication.processEvents)
     _settle(0.5)
     gc.collect()
     growth = rss_mb() - rss_before

@@ -13,14 +13,13 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from gradlab.core import Config, files, run
-from gradlab.core.record import COLUMNS, row_of
+from gradlab.core.record import COLUMNS, UpdateLog
 from gradlab.core.scenario import load_scenario
 from gradlab.presets import presets
 from gradlab.ui import export
 from gradlab.ui.clip import CLIP_SIZE, ClipPlan
 from gradlab.ui.export import SLIDE_SIZE, Heading, heading_for, heading_height, slide_image
 from gradlab.ui.recording import RunRecorder
-from gradlab.ui.worker import UpdateHistory
 
 
 class AnsweringDialogs:
@@ -269,33 +268,15 @@ def test_the_recorder_keeps_every_update_of_coalesced_deliveries():
     generator.close()
     recorder = RunRecorder()
     recorder.start(config)
-
-    def rows(chunk):  # type: ignore[no-untyped-def]
-        return UpdateHistory.from_rows([row_of(f) for f in chunk])
-
-    recorder.add(rows(frames[:3]), frames[2])  # three updates coalesced into one frame
-    recorder.add(rows(frames[3:7]), frames[6])
-    history = recorder.history()
-    assert history.rows["iteration"] == list(range(1, 8))
-    assert history.rows["loss"] == [f.loss for f in frames]
-    assert history.rows["spectral_radius"][2] == frames[2].spectral_radius
-    assert history.rows["spectral_radius"][0] == frames[0].spectral_radius  # never displayed, still recorded
-    assert history.rows["nonfinite"] == [f.nonfinite.describe() for f in frames]
-    assert history.last_frame is frames[6]
-
-
-def test_the_recorder_is_bounded():
-    recorder = RunRecorder(capacity=10)
-    recorder.start(Config())
-    for start in range(0, 50, 5):
-        recorder.add(
-            UpdateHistory.from_rows(
-                [(i + 1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, -0.3, "") for i in range(start, start + 5)]
-            ),
-            None,
-        )
-    history = recorder.history()
-    assert history.rows["iteration"] == list(range(41, 51))
+    recorder.add(UpdateLog.of(frames[:3]), frames[2])  # three updates coalesced into one frame
+    recorder.add(UpdateLog.of(frames[3:7]), frames[6])
+    updates = recorder.history().updates
+    assert updates.iteration.tolist() == list(range(1, 8))
+    assert updates.loss.tolist() == [f.loss for f in frames]
+    assert updates.spectral_radius[2] == frames[2].spectral_radius
+    assert updates.spectral_radius[0] == frames[0].spectral_radius  # never displayed, still recorded
+    assert updates.nonfinite.tolist() == [f.nonfinite.describe() for f in frames]
+    assert recorder.history().last_frame is frames[6]
 
 
 # The progress dialog is a top-level window, which the offscreen platform cannot size-hint.

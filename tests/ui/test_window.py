@@ -6,8 +6,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from gradlab.core import Config
+from gradlab.core.record import UpdateLog
 from gradlab.ui.app import launch
-from gradlab.ui.worker import Delivery, UpdateHistory, live_workers
+from gradlab.ui.simulation import Delivery, live_processes
 
 
 def _wait_frames(window, qtbot, count: int = 1, run_id: int | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -46,7 +47,7 @@ def test_a_stale_delivery_is_dropped_not_drawn(window, qtbot):
         run_id=window.controller.run_id - 1,
         config=window.config,
         frame=stale_frame,
-        history=UpdateHistory.from_rows([(1, 1.0, 1.0, 1.0, False, 0.5, 0.5, -0.3, -0.3, "")]),
+        history=UpdateLog.of([stale_frame]),
         produced=1,
     )
     dropped_before = window.stale_deliveries_dropped
@@ -159,7 +160,7 @@ def test_closing_mid_run_stops_every_thread_within_a_second(qtbot):
     qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=5000)
     window.controls.seq_spin.setValue(150)  # a superseded run is finishing in the background too
     window.close()
-    assert not live_workers()  # ended by the time close() returns
+    assert not live_processes()  # ended by the time close() returns
 
 
 def test_the_rendered_window_is_not_blank(window, qtbot):
@@ -183,4 +184,4 @@ def test_the_rendered_window_is_not_blank(window, qtbot):
 def test_launch_quits_by_itself_after_n_frames(qtbot):
     status = launch(Config(hidden_size=8, seq_len=20, batch_size=4), exit_after_frames=3)
     assert status == 0
-    assert not live_workers()
+    assert not live_processes()

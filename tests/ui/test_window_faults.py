@@ -61,7 +61,7 @@ def _wait_for(path: Path, process: subprocess.Popen[str]) -> None:
 def _send(process: subprocess.Popen[str], signum: int) -> None:
     """SIGTERM and SIGHUP to the process group, as a closing terminal sends them. SIGINT to the
     window's process only: that the simulation process ignores Ctrl+C is the worker's part
-    (tests/ui/test_worker.py), and its start-up traceback would hide what this test checks."""
+    (tests/ui/test_simulation.py), and its start-up traceback would hide what this test checks."""
     if signum == signal.SIGINT:
         os.kill(process.pid, signum)
     else:

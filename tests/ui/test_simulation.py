@@ -1,24 +1,29 @@
-"""The worker and its controller: frames arrive, stale ones never do, pause/step/reset, errors, shutdown."""
+"""The simulation process and its controller: frames arrive, stale ones never do, pause/step/reset, errors, quit."""
 
 from __future__ import annotations
+
+import os
+import signal
+import sys
 
 import pytest
 
 from gradlab.core import Config
-from gradlab.ui import engine, worker
-from gradlab.ui.worker import Delivery, SimulationController, live_workers
+from gradlab.ui import simulation
+from gradlab.ui.simulation import Delivery, SimulationController, live_processes
+from gradlab.ui.simulation_process import INTERRUPT_SIGNAL
 
 
 @pytest.fixture
 def controller(qtbot):  # type: ignore[no-untyped-def]
     ctrl = SimulationController()
     yield ctrl
-    assert ctrl.shutdown(timeout_s=1.0)
+    assert ctrl.quit(timeout_s=1.0)
 
 
 def _collect(controller: SimulationController) -> list[Delivery]:
     deliveries: list[Delivery] = []
-    controller.delivered.connect(deliveries.append)
+    controller.yielded.connect(deliveries.append)
     return deliveries
 
 
@@ -45,25 +50,25 @@ def test_frames_of_a_superseded_run_are_never_delivered(controller, qtbot):
     assert all(d.config.seq_len == 20 for d in after_restart)
 
 
-@pytest.mark.skipif(engine.INTERRUPT_SIGNAL is None, reason="updates are interrupted by a POSIX signal")
+@pytest.mark.skipif(INTERRUPT_SIGNAL is None, reason="updates are interrupted by a POSIX signal")
 def test_a_restart_interrupts_a_long_update_in_the_same_process(controller, qtbot, monkeypatch):
     """A change during an update of several seconds does not wait for it, and needs no new process:
     the update of the superseded run is interrupted and the same process starts the new run."""
     # The standby takes over only if an interrupt has not taken within the grace period; on a busy
     # machine the interrupted process may not even be scheduled within 0.25 s. What this test checks
     # is that the interrupt takes, so the grace is made long enough for any machine.
-    monkeypatch.setattr(worker, "INTERRUPT_GRACE_S", 60.0)
+    monkeypatch.setattr(simulation, "INTERRUPT_GRACE_S", 60.0)
     deliveries = _collect(controller)
     controller.start(Config(cell="lstm", hidden_size=256, seq_len=2000, batch_size=32))
-    qtbot.waitUntil(lambda: controller.worker_pid is not None and controller._worker.ready, timeout=30_000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: controller.caught_up, timeout=30_000)  # started, and computing the first update
     qtbot.wait(500)  # inside the first update (several seconds on this kind of machine)
     assert not deliveries
-    pid = controller.worker_pid
+    pid = controller.process_pid
     new_id = controller.start(Config(hidden_size=8, seq_len=20, batch_size=4))
     # Without the interrupt the new run would wait for the rest of the first update, which takes far
     # longer than this (minutes with the machine busy; the grace above keeps the standby out).
     qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=60_000)
-    assert controller.worker_pid == pid, "the busy process was replaced instead of interrupted"
+    assert controller.process_pid == pid, "the busy process was replaced instead of interrupted"
     assert all(d.run_id == new_id for d in deliveries)
 
 
@@ -82,7 +87,7 @@ def test_pause_step_play(controller, qtbot, small_config):
     qtbot.waitUntil(lambda: controller.caught_up, timeout=10_000)
     assert deliveries[-1].frame.iteration == settled + 1  # type: ignore[union-attr]
 
-    controller.play()
+    controller.resume()
     qtbot.waitUntil(lambda: deliveries[-1].frame.iteration > settled + 5, timeout=10_000)  # type: ignore[union-attr]
 
 
@@ -121,7 +126,7 @@ def test_an_exception_in_the_simulation_becomes_a_message(qtbot, small_config):
         new_id = controller.start(small_config)
         qtbot.waitUntil(lambda: deliveries[-1].run_id == new_id, timeout=5000)
     finally:
-        assert controller.shutdown(timeout_s=1.0)
+        assert controller.quit(timeout_s=1.0)
 
 
 def test_a_dead_simulation_process_is_reported_and_replaced(qtbot, small_config):
@@ -135,7 +140,7 @@ def test_a_dead_simulation_process_is_reported_and_replaced(qtbot, small_config)
         new_id = controller.start(small_config)  # a fresh process
         qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=10000)
     finally:
-        assert controller.shutdown(timeout_s=1.0)
+        assert controller.quit(timeout_s=1.0)
 
 
 def test_a_finite_run_ends_by_itself(controller, qtbot, small_config):
@@ -150,8 +155,9 @@ def test_a_restart_does_not_wait_for_a_slow_update(controller, qtbot):
     slow = Config(cell="lstm", hidden_size=256, seq_len=3000, batch_size=16)
     controller.start(slow.replace(seq_len=2))
     qtbot.waitUntil(lambda: bool(deliveries), timeout=10000)
-    controller.start(slow)
-    qtbot.waitUntil(lambda: controller._update_s >= 0.1, timeout=20000)  # one slow update done
+    slow_id = controller.start(slow)
+    # One slow update done: the controller knows this run's updates take long.
+    qtbot.waitUntil(lambda: any(d.run_id == slow_id for d in deliveries), timeout=180_000)
     slow_deliveries = len(deliveries)
     new_id = controller.start(Config(hidden_size=8, seq_len=20, batch_size=4))
     qtbot.waitUntil(lambda: deliveries[-1].run_id == new_id, timeout=60_000)
@@ -160,13 +166,13 @@ def test_a_restart_does_not_wait_for_a_slow_update(controller, qtbot):
     assert all(d.run_id == new_id for d in deliveries[slow_deliveries:])
 
 
-def test_shutdown_stops_every_worker_promptly(qtbot, small_config):
+def test_quit_ends_every_process_promptly(qtbot, small_config):
     controller = SimulationController()
     for scale in (0.5, 0.9, 1.1, 1.5):  # one current and three superseded runs
         controller.start(small_config.replace(w_rec_scale=scale))
     qtbot.wait(50)
-    assert controller.shutdown(timeout_s=1.0)
-    assert not live_workers()
+    assert controller.quit(timeout_s=1.0)
+    assert not live_processes()
 
 
 def test_the_simulation_process_imports_no_qt():
@@ -174,7 +180,7 @@ def test_the_simulation_process_imports_no_qt():
     import sys
 
     code = (
-        "import sys, gradlab.ui.engine;"
+        "import sys, gradlab.ui.simulation_process;"
         " sys.exit(any(m.startswith(('PySide6', 'pyqtgraph', 'shiboken6')) for m in sys.modules))"
     )
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
@@ -196,3 +202,35 @@ def test_frozen_edges_hold_still_in_the_simulation_process(controller, qtbot, sm
     qtbot.waitUntil(lambda: len(deliveries) >= later + 5, timeout=5000)
     moving = [d.frame.w_hh_hist.edges for d in deliveries[later:]]  # type: ignore[union-attr]
     assert any((e != moving[0]).any() for e in moving)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="POSIX process signals")
+def test_the_simulation_process_ignores_ctrl_c_and_the_run_goes_on(controller, qtbot, small_config):
+    """Ctrl+C in the launching terminal reaches every process of its group: the window decides what
+    it means (it quits and ends the simulation); the simulation process itself carries on."""
+    deliveries = _collect(controller)
+    run_id = controller.start(small_config)
+    qtbot.waitUntil(lambda: len(deliveries) >= 2, timeout=30_000)
+    pid = controller.process_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGINT)
+    seen = len(deliveries)
+    qtbot.waitUntil(lambda: len(deliveries) >= seen + 5, timeout=30_000)
+    assert controller.process_pid == pid and controller.running
+    assert {d.run_id for d in deliveries} == {run_id}
+
+
+def test_ctrl_c_while_the_simulation_process_starts_up_is_ignored_too(qtbot, small_config):
+    """The process is started with the terminal's signals blocked, so that one arriving while its
+    interpreter still imports NumPy cannot end it with a traceback."""
+    controller = SimulationController()
+    deliveries = _collect(controller)
+    try:
+        controller.start(small_config)
+        pid = controller.process_pid
+        assert pid is not None
+        os.kill(pid, signal.SIGINT)  # long before its imports are done
+        qtbot.waitUntil(lambda: len(deliveries) >= 3, timeout=60_000)
+        assert controller.process_pid == pid
+    finally:
+        assert controller.quit(timeout_s=1.0)

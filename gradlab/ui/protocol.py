@@ -1,0 +1,113 @@
+"""Everything the window and its simulation process say to each other, one frozen dataclass each.
+
+No Qt here: the simulation process (``gradlab.ui.simulation_process``) imports this module too.
+
+Window -> process. Every command is answered with ``Heard`` as soon as it is read (between two
+updates), and the window sends new commands only once the previous ones are answered, coalescing
+what the user did in between (a process inside a long update cannot read, and the pipe must not
+fill up: the window would block on it).
+
+Process -> window. ``Updates`` carries the latest Frame and the rows of every update since the
+previous ``Updates``; the next is sent only after the window answered ``Took``, so frames never
+queue up however fast the core runs, and no update is lost from the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gradlab.core import Config, Frame
+from gradlab.core.record import UpdateLog
+
+RUN_PATH = "gradlab.core:run"  # the run generator, "module:function" (tests inject failing ones)
+
+
+# ---- window -> process ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Start:
+    """Start ``config`` as run ``run_id``, superseding the current run. While paused, the new run
+    computes one update (so that the change is visible) and waits."""
+
+    run_id: int
+    config: Config
+    run_path: str = RUN_PATH
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Compute no more updates (also for runs started later) until ``Resume`` or ``Step``."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Compute updates as fast as possible."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """While paused: compute ``updates`` more updates."""
+
+    updates: int = 1
+
+
+@dataclass(frozen=True)
+class FreezeEdges:
+    """Hold the histogram bin edges still (``frozen``), for this run and later ones."""
+
+    frozen: bool
+
+
+Command = Start | Pause | Resume | Step | FreezeEdges  # each answered with Heard
+
+
+@dataclass(frozen=True)
+class Took:
+    """The window took the last ``Updates``: the process may send the next."""
+
+
+@dataclass(frozen=True)
+class Quit:
+    """End the process."""
+
+
+# ---- process -> window ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ready:
+    """The process has started (its imports are done)."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A command was read. ``run_id``: the run the process has now; ``news``: updates it computed
+    before reading the command are still to be sent."""
+
+    run_id: int
+    news: bool
+
+
+@dataclass(frozen=True)
+class Updates:
+    """Every update of run ``run_id`` since the previous ``Updates``, and the latest one's Frame."""
+
+    run_id: int
+    frame: Frame
+    updates: UpdateLog
+    seconds_per_update: float  # the run's mean compute time per update so far
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Run ``run_id`` raised ``message``; it is over."""
+
+    run_id: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Finished:
+    """Run ``run_id`` did all its updates (or diverged), and all of them were sent."""
+
+    run_id: int
+
+
+Report = Ready | Heard | Updates | Failed | Finished
