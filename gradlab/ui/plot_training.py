@@ -1,6 +1,6 @@
 """Training curves per update: global gradient norm before/after clipping, and the loss.
 
-Both on decade (log10) axes. Every update is drawn (the last ``MAX_UPDATES`` or more of them),
+Both on decade (log10) axes. Every update is drawn (the last ``recording.MAX_UPDATES`` or more),
 even when the display coalesced several updates into one frame.
 
 The view ranges are set here, not by pyqtgraph's auto-range: auto-range moves the axes on every
@@ -21,7 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config
-from gradlab.core.record import Columns, UpdateLog
+from gradlab.core.record import UpdateLog
 from gradlab.ui.pins import Pin
 from gradlab.ui.plot_common import (
     DecadeAxis,
@@ -30,55 +30,15 @@ from gradlab.ui.plot_common import (
     legend_beside,
     legend_entry_widths,
     nice_ceiling,
-    safe_log10,
     tick_text_px,
 )
+from gradlab.ui.recording import TrainingHistory
 from gradlab.ui.theme import Theme
 
-MAX_UPDATES = 20_000  # drawn: the curves of a long run stay cheap to redraw at 60 Hz
 LEGEND_REFRESH_S = 0.25
 FIRST_X_RANGE = 50
 MAX_EVENT_MARKS = 2000
 DOTS_UP_TO = 12  # updates: up to this many the points are drawn as dots as well as a line
-
-
-class TrainingHistory(Columns):
-    """What the training plot draws of the run's record: the update number and log10 of the norms
-    and the loss of the last ``capacity`` updates or more (older ones leave the plot, not the record:
-    ``gradlab.ui.recording``), and counts over every update."""
-
-    def __init__(self, capacity: int = MAX_UPDATES) -> None:
-        super().__init__(
-            {name: np.float64 for name in ("iteration", "log10_grad", "log10_grad_clipped", "log10_loss")}
-            | {"clipped": np.bool_}
-        )
-        self.capacity = capacity
-        self.nonfinite_loss = 0
-        self.nonfinite_grad = 0
-        self.clip_count = 0
-        self.total = 0
-
-    def clear(self) -> None:
-        self.__init__(self.capacity)  # type: ignore[misc]
-
-    def append(self, chunk: UpdateLog) -> None:
-        if not len(chunk):
-            return
-        self.total += len(chunk)
-        self.clip_count += int(np.count_nonzero(chunk.clipped))
-        self.nonfinite_loss += int(np.count_nonzero(~np.isfinite(chunk.loss)))
-        self.nonfinite_grad += int(np.count_nonzero(~np.isfinite(chunk.grad_norm)))
-        self.extend(
-            {
-                "iteration": chunk.iteration,
-                "log10_grad": safe_log10(chunk.grad_norm),
-                "log10_grad_clipped": safe_log10(chunk.grad_norm_clipped),
-                "log10_loss": safe_log10(chunk.loss),
-                "clipped": chunk.clipped,
-            }
-        )
-        if len(self) > self.capacity * 5 // 4:  # trimmed now and then, not at every update
-            self.keep_last(self.capacity)
 
 
 class DecadeLimits:
@@ -293,12 +253,33 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
 
     def append(self, chunk: UpdateLog, config: Config, baseline_loss: float | None) -> None:
         """Add the updates in ``chunk`` and redraw."""
-        history = self.history
-        history.append(chunk)
-        if not history.total:
+        self.history.append(chunk)
+        if not self.history.total:
             return
-        x = history.iteration
         clipping = config.clip != "none"
+        events = self._mark_nonfinite(chunk)
+        self._set_clip_entries(clipping)
+        self._draw_curves(clipping)
+        threshold = math.log10(config.clip_threshold) if clipping else None
+        known = baseline_loss is not None and math.isfinite(baseline_loss) and baseline_loss > 0
+        baseline = math.log10(baseline_loss) if known and baseline_loss is not None else None
+        self._place_line(self.threshold_line, threshold, self._threshold)
+        self._place_line(self.baseline_line, baseline, self._baseline)
+        self._threshold, self._baseline = threshold, baseline
+        if self._widen_ranges(len(chunk), clipping, threshold, baseline):
+            self._apply_y_ranges()
+        elif events:
+            self._place_events()
+        last = float(self.history.iteration[-1])
+        if last > self._x_max:
+            self._set_x_max(nice_ceiling(last * 1.25))
+        if time.monotonic() - self._legend_refreshed >= LEGEND_REFRESH_S:
+            # The counts change every update; re-laying out the legends at 60 Hz costs frames.
+            self._legend_refreshed = time.monotonic()
+            self._refresh_legends(config, baseline_loss)
+
+    def _mark_nonfinite(self, chunk: UpdateLog) -> bool:
+        """Remember where the gradient norm or the loss was inf or nan; True if anything new."""
         events = False
         for key, values in (("grad", chunk.grad_norm), ("loss", chunk.loss)):
             bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
@@ -306,8 +287,10 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
                 marked = np.concatenate([self._nonfinite_x[key], chunk.iteration[bad].astype(np.float64)])
                 self._nonfinite_x[key] = marked[-MAX_EVENT_MARKS:]
                 events = True
-        self._set_clip_entries(clipping)
+        return events
 
+    def _draw_curves(self, clipping: bool) -> None:
+        history, x = self.history, self.history.iteration
         self.grad_curve.setData(x, history.log10_grad, connect="finite")
         if clipping:
             self.grad_clipped_curve.setData(x, history.log10_grad_clipped, connect="finite")
@@ -318,46 +301,29 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         if x.size <= DOTS_UP_TO or self._dots:
             self._set_dots(x.size <= DOTS_UP_TO)
 
-        show_threshold = clipping
-        threshold = math.log10(config.clip_threshold) if show_threshold else None
-        if threshold != self._threshold:
-            self._threshold = threshold
-            self.threshold_line.setVisible(threshold is not None)
-            if threshold is not None:
-                self.threshold_line.setPos(threshold)
-        baseline = (
-            math.log10(baseline_loss)
-            if baseline_loss is not None and math.isfinite(baseline_loss) and baseline_loss > 0
-            else None
-        )
-        if baseline != self._baseline:
-            self._baseline = baseline
-            self.baseline_line.setVisible(baseline is not None)
-            if baseline is not None:
-                self.baseline_line.setPos(baseline)
+    @staticmethod
+    def _place_line(line: pg.InfiniteLine, value: float | None, shown: float | None) -> None:
+        """Show ``line`` at ``value`` (None: hide it), unless it shows that already."""
+        if value != shown:
+            line.setVisible(value is not None)
+            if value is not None:
+                line.setPos(value)
 
-        new = slice(-len(chunk), None) if len(chunk) <= x.size else slice(None)
+    def _widen_ranges(self, new_updates: int, clipping: bool, threshold: float | None, baseline: float | None) -> bool:
+        """Widen the y limits to hold the new updates and the lines; True if they changed."""
+        history = self.history
+        new = slice(-new_updates, None) if new_updates <= len(history) else slice(None)
         changed = self._grad_limits.include(history.log10_grad[new])
         if clipping:
             changed |= self._grad_limits.include(history.log10_grad_clipped[new])
-        if threshold is not None:
-            changed |= self._grad_limits.include(threshold)
         changed |= self._loss_limits.include(history.log10_loss[new])
-        if baseline is not None:
-            changed |= self._loss_limits.include(baseline)
-        if changed:
-            self._apply_y_ranges()
-        elif events:
-            self._place_events()
-        last = float(x[-1])
-        if last > self._x_max:
-            self._set_x_max(nice_ceiling(last * 1.25))
+        for limits, line in ((self._grad_limits, threshold), (self._loss_limits, baseline)):
+            changed |= line is not None and limits.include(line)
+        return changed
 
-        now = time.monotonic()
-        if now - self._legend_refreshed < LEGEND_REFRESH_S:
-            return
-        # The counts change every update; re-laying out the legends at 60 Hz costs frames.
-        self._legend_refreshed = now
+    def _refresh_legends(self, config: Config, baseline_loss: float | None) -> None:
+        history = self.history
+        clipping = config.clip != "none"
         grad_note = f" ({history.nonfinite_grad} inf/nan)" if history.nonfinite_grad else ""
         before = "before clipping" if clipping else "gradient norm"
         self._set_label(self._grad_legend, self.grad_curve, f"{before}{grad_note}")
@@ -371,12 +337,10 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             )
         loss_note = f" ({history.nonfinite_loss} inf/nan)" if history.nonfinite_loss else ""
         self._set_label(self._loss_legend, self.loss_curve, f"loss{loss_note}")
-        baseline_text = (
-            f"baseline {baseline_loss:.3g}"
-            if baseline_loss is not None and math.isfinite(baseline_loss)
-            else "baseline"
+        known = baseline_loss is not None and math.isfinite(baseline_loss)
+        self._set_label(
+            self._loss_legend, self._baseline_sample, f"baseline {baseline_loss:.3g}" if known else "baseline"
         )
-        self._set_label(self._loss_legend, self._baseline_sample, baseline_text)
 
     # ---- pins -------------------------------------------------------------------------------
     def set_pins(self, pins: Sequence[Pin], live: Config) -> None:
