@@ -2,14 +2,13 @@
 
 No Qt here: the simulation process (``gradlab.ui.simulation_process``) imports this module too.
 
-Window -> process. Every command is answered with ``Heard`` as soon as it is read (between two
-updates), and the window sends new commands only once the previous ones are answered, coalescing
-what the user did in between (a process inside a long update cannot read, and the pipe must not
-fill up: the window would block on it).
+Window -> process: commands, each answered with ``Heard`` as soon as it is read (between two
+updates). The window sends new commands only once the previous ones are answered, coalescing what
+the user did meanwhile: a process inside a long update cannot read, and the pipe must not fill.
 
-Process -> window. ``Updates`` carries the latest Frame and the rows of every update since the
-previous ``Updates``; the next is sent only after the window answered ``Took``, so frames never
-queue up however fast the core runs, and no update is lost from the record.
+Process -> window: ``Updates`` carries the latest Frame and the rows of every update since the
+previous ``Updates``; the next is sent only after the window's ``Took``, so frames never queue up
+however fast the core runs, and no update is missing from the record.
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ RUN_PATH = "gradlab.core:run"  # the run generator, "module:function" (tests inj
 # ---- window -> process ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Start:
-    """Start ``config`` as run ``run_id``, superseding the current run. While paused, the new run
-    computes one update (so that the change is visible) and waits."""
+    """Start ``config`` as run ``run_id``, superseding the current run (while paused: compute its
+    first update, so that the change shows, then wait)."""
 
     run_id: int
     config: Config
@@ -35,7 +34,7 @@ class Start:
 
 @dataclass(frozen=True)
 class Pause:
-    """Compute no more updates (also for runs started later) until ``Resume`` or ``Step``."""
+    """Compute no more updates, also for runs started later, until ``Resume`` or ``Step``."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ class Ready:
 
 @dataclass(frozen=True)
 class Heard:
-    """A command was read. ``run_id``: the run the process has now; ``news``: updates it computed
+    """A command was read; the process now has run ``run_id``, and ``news``: updates it computed
     before reading the command are still to be sent."""
 
     run_id: int
@@ -105,7 +104,7 @@ class Failed:
 
 @dataclass(frozen=True)
 class Finished:
-    """Run ``run_id`` did all its updates (or diverged), and all of them were sent."""
+    """Run ``run_id`` did all its updates (or diverged), and all were sent."""
 
     run_id: int
 

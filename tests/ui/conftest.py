@@ -11,7 +11,7 @@ import pytest
 def wait_frames(qtbot) -> Callable[..., None]:  # type: ignore[no-untyped-def]
     """``wait_frames(window, count=1)``: wait until ``count`` more frames of the current run were drawn."""
 
-    def wait(window, count: int = 1, timeout: int = 8000) -> None:  # type: ignore[no-untyped-def]
+    def wait(window, count: int = 1, timeout: int = 30_000) -> None:  # type: ignore[no-untyped-def]
         run_id = window.controller.run_id
         target = window.frames_displayed + count
         qtbot.waitUntil(
