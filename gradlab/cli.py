@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs["metavar"] = "N" if spec.kind == "int" else "X"
         if name == "iterations":
             kwargs["help"] += f" (default here: {CLI_DEFAULT_ITERATIONS})"
-        run_parser.add_argument(_option(name), **kwargs)
+        aliases = ["--depth"] if name == "seq_len" else []  # depth mode's name for it (cell mlp)
+        run_parser.add_argument(_option(name), *aliases, **kwargs)
     run_parser.add_argument("--out", metavar="FILE", help=f"save the history: {', '.join(FORMATS)}")
     run_parser.add_argument("--quiet", action="store_true", help="no progress line")
     add_phase_parser(commands)
@@ -270,8 +271,9 @@ def _print_summary(history: History, elapsed: float, first_event: str) -> None:
     losses = [v for v in history.updates.loss[-50:].tolist() if math.isfinite(v)]
     recent = sum(losses) / len(losses) if losses else float("nan")
     print(
-        f"{config.cell} {config.activation if config.cell == 'rnn' else ''} H={config.hidden_size} "
-        f"T={config.seq_len} task={config.task}: {len(history)} updates in {elapsed:.1f} s "
+        f"{config.cell} {config.activation if config.cell in ('rnn', 'mlp') else ''} H={config.hidden_size} "
+        f"{'L' if config.cell == 'mlp' else 'T'}={config.seq_len} task={config.task}: "
+        f"{len(history)} updates in {elapsed:.1f} s "
         f"({len(history) / max(elapsed, 1e-9):.1f} updates/s)".replace("  ", " ")
     )
     print(

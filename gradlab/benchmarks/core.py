@@ -187,8 +187,67 @@ def _table(hiddens: tuple[int, ...], budget: float) -> int:
                     f"{torch_text} | {verdict}",
                     flush=True,
                 )
+    failures += _depth_line(budget)
     print(f"{failures} of the measured cases miss a target" if failures else "every case meets its targets")
     return 0
+
+
+DEPTH, DEPTH_WIDTH, DEPTH_BATCH = 50, 256, 128
+
+
+def torch_sequential(
+    activation: str, depth: int, width: int, x: np.ndarray, target: np.ndarray
+) -> Callable[[], None] | None:
+    """PyTorch's forward + backward of the same deep net (nn.Sequential of nn.Linear and the
+    activation, float64, autograd, its default threads), or None without PyTorch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.manual_seed(0)
+    phi = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid}[activation]
+    layers: list[torch.nn.Module] = [torch.nn.Linear(x.shape[1], width), phi()]
+    for _ in range(depth - 1):
+        layers += [torch.nn.Linear(width, width), phi()]
+    network = torch.nn.Sequential(*layers, torch.nn.Linear(width, 1)).double()
+    x_t, target_t = torch.from_numpy(x), torch.from_numpy(target)
+
+    def forward_backward() -> None:
+        network.zero_grad()
+        ((network(x_t) - target_t) ** 2).mean().backward()
+
+    return forward_backward
+
+
+def _depth_line(budget: float) -> int:
+    """Depth mode: one forward + backward of the deep feed-forward net (cell mlp), as the app
+    computes it (one process, one BLAS thread), against PyTorch's nn.Sequential timed in the same
+    rotation. Returns 1 if it misses the target (at least as fast as PyTorch), else 0."""
+    print(
+        f"Depth mode: mlp, depth {DEPTH}, width {DEPTH_WIDTH}, batch {DEPTH_BATCH}, tanh, float64, forward + backward"
+        " (ms: best of repeated runs; one process; target: as fast as PyTorch's nn.Sequential)"
+    )
+    params = init_params("mlp", INPUT, DEPTH_WIDTH, 1, w_rec_scale=1.0, init="xavier", seed=0, seq_len=DEPTH)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((DEPTH_BATCH, INPUT))
+    target = rng.standard_normal((DEPTH_BATCH, 1))
+    workspace = Workspace()
+    functions: list[Callable[[], object]] = [
+        lambda: gradients("mlp", params, x, target, activation="tanh", workspace=workspace)
+    ]
+    torch_function = torch_sequential("tanh", DEPTH, DEPTH_WIDTH, x, target)
+    if torch_function is not None:
+        functions.append(torch_function)
+    best = [min(runs) * 1e3 for runs in timed_rounds(functions, 3 * budget, min_runs=5)]
+    if torch_function is None:
+        print(f"mlp   {DEPTH_WIDTH:4d} L={DEPTH:3d} | {best[0]:9.2f} ms | PyTorch not installed | -")
+        return 0
+    verdict = "ok" if best[0] <= best[1] else "MISS"
+    print(
+        f"mlp   {DEPTH_WIDTH:4d} L={DEPTH:3d} | {best[0]:9.2f} ms | torch {best[1]:8.1f} ms"
+        f" {best[1] / best[0]:7.2f}x | {verdict}"
+    )
+    return int(verdict == "MISS")
 
 
 def _torch_version() -> str:

@@ -12,19 +12,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Cell = Literal["rnn", "lstm", "gru"]
+Cell = Literal["rnn", "lstm", "gru", "mlp"]
 Activation = Literal["tanh", "sigmoid", "relu", "linear"]
-Init = Literal["gaussian", "orthogonal", "identity", "xavier", "he"]
-Task = Literal["probe", "adding"]
+Init = Literal["gaussian", "orthogonal", "identity", "xavier", "he", "std", "zero"]
+Task = Literal["probe", "adding", "spirals"]
+Norm = Literal["none", "batch", "layer"]
 Optimizer = Literal["sgd", "adam"]
 Clip = Literal["none", "norm", "value"]
 DType = Literal["float64", "float32"]
 ForgetBiasInit = Literal["one", "zero", "chrono"]
 
-CELLS: tuple[str, ...] = ("rnn", "lstm", "gru")
+CELLS: tuple[str, ...] = ("rnn", "lstm", "gru", "mlp")
+RECURRENT_CELLS: tuple[str, ...] = ("rnn", "lstm", "gru")
 ACTIVATIONS: tuple[str, ...] = ("tanh", "sigmoid", "relu", "linear")
-INITS: tuple[str, ...] = ("gaussian", "orthogonal", "identity", "xavier", "he")
-TASKS: tuple[str, ...] = ("probe", "adding")
+INITS: tuple[str, ...] = ("gaussian", "orthogonal", "identity", "xavier", "he", "std", "zero")
+TASKS: tuple[str, ...] = ("probe", "adding", "spirals")
+# Which tasks a cell can take: the adding problem is a sequence, the spirals are points.
+RECURRENT_TASKS: tuple[str, ...] = ("probe", "adding")
+FEEDFORWARD_TASKS: tuple[str, ...] = ("probe", "spirals")
+NORMS: tuple[str, ...] = ("none", "batch", "layer")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 CLIPS: tuple[str, ...] = ("none", "norm", "value")
 DTYPES: tuple[str, ...] = ("float64", "float32")
@@ -34,7 +40,7 @@ MAX_SEED = 2**32 - 1
 # What one update may hold in memory (forward states and gradients): beyond this a run would
 # swap or be killed on a lecture laptop, so it is refused up front with a message.
 MAX_UPDATE_BYTES = 3 * 2**30
-_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3, "mlp": 1}
 
 
 @dataclass(frozen=True)
@@ -102,25 +108,25 @@ def _fmt(x: float | None) -> str:
 FIELDS: dict[str, FieldSpec] = {
     spec.name: spec
     for spec in (
-        FieldSpec("cell", "choice", "recurrent cell", choices=CELLS),
+        FieldSpec("cell", "choice", "recurrent cell, or mlp: a deep feed-forward net (depth mode)", choices=CELLS),
         FieldSpec(
             "activation",
             "choice",
-            "nonlinearity of the vanilla RNN (LSTM/GRU gates are fixed)",
+            "nonlinearity of the vanilla RNN and the mlp (LSTM/GRU gates are fixed)",
             choices=ACTIVATIONS,
         ),
         FieldSpec("hidden_size", "int", "hidden units H", low=1, high=1024),
-        FieldSpec("seq_len", "int", "sequence length T", low=2, high=10000),
+        FieldSpec("seq_len", "int", "sequence length T (mlp: the depth L, layers)", low=2, high=10000),
         FieldSpec("batch_size", "int", "sequences per update", low=1, high=1024),
         FieldSpec(
             "w_rec_scale",
             "float",
-            "scale s of the recurrent weights W_hh at initialisation",
+            "scale s of the recurrent weights W_hh at initialisation (mlp: of every layer's weights)",
             low=0.0,
             high=10.0,
             low_inclusive=False,
         ),
-        FieldSpec("init", "choice", "initialisation of W_hh (per gate block)", choices=INITS),
+        FieldSpec("init", "choice", "initialisation of W_hh (per gate block; mlp: per layer)", choices=INITS),
         FieldSpec("task", "choice", "what the network is trained on", choices=TASKS),
         FieldSpec("optimizer", "choice", "optimiser", choices=OPTIMIZERS),
         FieldSpec("lr", "float", "learning rate", low=0.0, high=10.0, low_inclusive=False),
@@ -159,6 +165,24 @@ FIELDS: dict[str, FieldSpec] = {
             " 2018: b_f ~ log U[1, T-1], b_i = -b_f; GRU: on the update gate)",
             choices=FORGET_BIAS_INITS,
         ),
+        FieldSpec(
+            "residual",
+            "float",
+            "mlp only: skip connections h_l = h_(l-1) + alpha*phi(...) for layers >= 2 (0: none)",
+            low=0.0,
+            high=2.0,
+        ),
+        FieldSpec(
+            "norm", "choice", "mlp only: BatchNorm or LayerNorm on each pre-activation, before phi", choices=NORMS
+        ),
+        FieldSpec(
+            "bias_scale",
+            "float",
+            "every bias ~ N(0, bias_scale^2) at initialisation (none: each cell's default)",
+            low=0.0,
+            high=10.0,
+            optional=True,
+        ),
     )
 }
 
@@ -185,11 +209,15 @@ class Config:
     seed: int = 0
     iterations: int | None = None
     forget_bias_init: ForgetBiasInit = "one"
+    residual: float = 0.0
+    norm: Norm = "none"
+    bias_scale: float | None = None
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             normalised = FIELDS[field.name].check(getattr(self, field.name))
             object.__setattr__(self, field.name, normalised)
+        self._check_combination()
         need = self.update_bytes()
         if need > MAX_UPDATE_BYTES:
             raise ValueError(
@@ -197,6 +225,34 @@ class Config:
                 f"B={self.batch_size} needs about {need / 2**30:.1f} GiB per update; allowed: at most "
                 f"{MAX_UPDATE_BYTES / 2**30:.0f} GiB, so make one of them smaller"
             )
+
+    def _check_combination(self) -> None:
+        """Refuse fields that have no meaning together, in one line naming them."""
+        if self.cell == "mlp":
+            if self.truncation is not None:
+                raise ValueError(
+                    "cell, truncation: a feed-forward net (cell=mlp) has no time to truncate; set truncation to none"
+                )
+            if self.forget_bias_init != "one":  # the default, which leaves an RNN's biases alone too
+                raise ValueError(
+                    "cell, forget_bias_init: a feed-forward net (cell=mlp) has no forget gate; "
+                    "set forget_bias_init to one (the default)"
+                )
+            if self.task not in FEEDFORWARD_TASKS:
+                raise ValueError(
+                    f"cell, task: {self.task} is a sequence task; allowed with cell=mlp: {', '.join(FEEDFORWARD_TASKS)}"
+                )
+        else:
+            if self.residual != 0.0:
+                raise ValueError(
+                    f"cell, residual: skip connections are for cell=mlp; set residual to 0 for {self.cell}"
+                )
+            if self.norm != "none":
+                raise ValueError(f"cell, norm: normalisation is for cell=mlp; set norm to none for {self.cell}")
+            if self.task not in RECURRENT_TASKS:
+                raise ValueError(
+                    f"cell, task: {self.task} is for cell=mlp; allowed with {self.cell}: {', '.join(RECURRENT_TASKS)}"
+                )
 
     @property
     def gates(self) -> int:
@@ -209,6 +265,11 @@ class Config:
         and two more, the gradients at the gates, states and their gradients). Measured peaks of
         ``run()`` at H=256, T=2000: 4.1 (RNN), 14.1 (LSTM), 12.1 (GRU) such vectors."""
         itemsize = 8 if self.dtype == "float64" else 4
+        if self.cell == "mlp":
+            # Per layer: h, φ, x̂, ∂L/∂h and two work vectors per example; the H×H weights with
+            # their gradient, Adam's two moments and a copy in flight.
+            H = self.hidden_size
+            return (6 * self.batch_size * H + 5 * H * H) * self.seq_len * itemsize
         vectors = 2 * self.gates + (8 if self.gates > 1 else 6)
         return vectors * self.seq_len * self.batch_size * self.hidden_size * itemsize
 

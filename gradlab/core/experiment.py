@@ -1,4 +1,5 @@
-"""The experiment generator: train a recurrent network under a Config, one immutable Frame per update."""
+"""The experiment generator: train a recurrent network (or, in depth mode, a deep feed-forward net)
+under a Config, one immutable Frame per update."""
 
 from __future__ import annotations
 
@@ -10,20 +11,26 @@ import numpy as np
 
 from .clipping import clip_grad_norm, clip_grad_value
 from .config import Config
+from .depth import LayerSigmaMax, bound_curve, bound_slope, layer_sigma_every, norm_scale
 from .frame import Frame, NonFinite
 from .gradients import Gradients, gradients
 from .histogram import HistogramEdges
 from .inits import init_params
 from .numerics import global_norm, nonfinite_kind
 from .optim import make_optimizer
-from .prediction import predict_gated, predict_rnn
-from .tasks import TASK_INFO, make_batch
+from .prediction import predict_gated, predict_mlp, predict_rnn
+from .tasks import TASK_INFO, make_batch, make_points
 from .theory import SigmaMaxTracker, fitted_slope, gamma, spectrum_every, theory_slope
 from .workspace import Workspace
 
 # The block of W_hh whose spectrum is shown: for gated cells, the candidate (the path that a
 # vanilla RNN would have); the gates modulate it.
 SPECTRUM_BLOCK = {"rnn": (0, "W_hh"), "lstm": (2, "W_hg (cell candidate)"), "gru": (2, "W_hn (candidate)")}
+
+
+def _spectrum_layer(depth: int) -> int:
+    """mlp: the layer whose weights the spectrum panel shows, the middle one (1-based, ≥ 2)."""
+    return max(2, (depth + 1) // 2)
 
 
 def _eigenvalues(block: np.ndarray) -> tuple[np.ndarray, float]:
@@ -72,6 +79,33 @@ def _predict(
     }
 
 
+def _predict_mlp(
+    config: Config, result: Gradients, params: dict[str, np.ndarray], sigmas: np.ndarray, log10_dh: np.ndarray
+) -> dict[str, Any]:
+    """Depth mode: the mean-field curve and the bound curve per layer, from the update's own pass
+    and the weights it used (``params`` before the optimiser's step)."""
+    cache = result.feedforward
+    assert cache is not None
+    scale = norm_scale(cache, params)
+    bound = bound_curve(sigmas, gamma(config.activation), log10_dh, config.residual, scale)
+    out: dict[str, Any] = {"bound_log10_dh": bound, "theory_slope": bound_slope(bound)}
+    prediction = predict_mlp(
+        params["W_hh"],
+        cache.phi,
+        config.activation,
+        log10_dh,
+        init=config.init,
+        residual=config.residual,
+        norm_scale=scale,
+        dh_last=result.dh[-1],
+    )
+    if prediction is not None:
+        out.update(
+            predicted_log10_dh=prediction.log10_dh, predicted_slope=prediction.slope, predicted_kind=prediction.kind
+        )
+    return out
+
+
 def initial_params(config: Config) -> dict[str, np.ndarray]:
     """The network ``run(config)`` starts from (what a phase map measures, too)."""
     task = TASK_INFO[config.task]
@@ -86,6 +120,8 @@ def initial_params(config: Config) -> dict[str, np.ndarray]:
         dtype=config.dtype,
         forget_bias_init=config.forget_bias_init,
         seq_len=config.seq_len,
+        norm=config.norm,
+        bias_scale=config.bias_scale,
     )
 
 
@@ -102,7 +138,16 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
     data_rng = np.random.default_rng([config.seed, 1])
     edges = histogram_edges if histogram_edges is not None else HistogramEdges()
     H = config.hidden_size
-    block_index, block_name = SPECTRUM_BLOCK[config.cell]
+    feedforward = config.cell == "mlp"
+    if feedforward:
+        block_index = _spectrum_layer(config.seq_len) - 2  # W_hh[k] is layer k + 2
+        block_name = f"W of layer {block_index + 2} of {config.seq_len}"
+        # Every layer's σ_max (the bound's curve) every ``layer_every`` updates, fixed by the Config.
+        layer_sigma = LayerSigmaMax(config.seq_len - 1, config.seed)
+        layer_every = layer_sigma_every(H, config.batch_size)
+        sigmas = np.full(config.seq_len - 1, np.nan)
+    else:
+        block_index, block_name = SPECTRUM_BLOCK[config.cell]
     # σ_max (and so the bound) is from this update's weights in every frame; the eigenvalues
     # (O(H³)) at large H only every ``every`` updates, a number fixed by the Config.
     every = spectrum_every(H, config.seq_len, config.batch_size, config.gates)
@@ -110,15 +155,24 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
     spectrum: tuple[np.ndarray, float] | None = None
     spectrum_iteration = 0
     is_rnn = config.cell == "rnn"
-    activation_gamma = gamma(config.activation) if is_rnn else float("nan")
+    activation_gamma = gamma(config.activation) if is_rnn or feedforward else float("nan")
     workspace = Workspace()  # every update of the run has the same shapes
 
     iteration = 0
     while config.iterations is None or iteration < config.iterations:
         iteration += 1
         with np.errstate(all="ignore"):
-            x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
-            options = {"activation": config.activation, "loss": task.loss, "truncation": config.truncation}
+            if feedforward:
+                x, target = make_points(config.task, data_rng, config.batch_size, config.dtype)
+            else:
+                x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
+            options: dict[str, Any] = {
+                "activation": config.activation,
+                "loss": task.loss,
+                "truncation": config.truncation,
+            }
+            if feedforward:
+                options.update(residual=config.residual, norm=config.norm)
             result = gradients(config.cell, params, x, target, workspace=workspace, **options)
             grads = result.grads
             if config.clip == "norm":
@@ -133,14 +187,27 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
 
             w_hh = params["W_hh"]  # the weights this update's pass used (the step below changes them)
             params_before = w_hh.copy() if is_rnn else None
-            block = w_hh[block_index * H : (block_index + 1) * H]
-            sigma = sigma_tracker(block)
+            log10_dh = result.log10_dh_norm[::-1].copy()
+            depth_theory: dict[str, Any] = {}
+            if feedforward:
+                block = w_hh[block_index]
+                sigma = sigma_tracker(block)
+                if (iteration - 1) % layer_every == 0 or not np.isfinite(sigmas).all():
+                    sigmas = layer_sigma(w_hh)
+                if isinstance(result, Gradients):  # before the step: the weights this pass used
+                    depth_theory = _predict_mlp(config, result, params, sigmas, log10_dh)
+            else:
+                block = w_hh[block_index * H : (block_index + 1) * H]
+                sigma = sigma_tracker(block)
             if spectrum is None or (iteration - 1) % every == 0 or not math.isfinite(sigma):
                 spectrum = _eigenvalues(block)
                 spectrum_iteration = iteration
             eigenvalues, radius = spectrum
-            w_hist = edges.histogram("W_hh", w_hh)
-            g_hist = edges.histogram("grad W_hh", result.grads["W_hh"])
+            # mlp: the shown layer's weights (all of them would be millions of entries to sort)
+            w_hist = edges.histogram("W_hh", block if feedforward else w_hh)
+            g_hist = edges.histogram(
+                "grad W_hh", result.grads["W_hh"][block_index] if feedforward else result.grads["W_hh"]
+            )
 
             optimizer.step(params, grads)
 
@@ -159,9 +226,9 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
             )
         elif nonfinite:
             message = f"Non-finite values at update {iteration}: {nonfinite.describe()}"
-        log10_dh = result.log10_dh_norm[::-1].copy()
         with np.errstate(all="ignore"):
-            theory = _predict(config, result, params_before, radius, log10_dh)
+            theory = depth_theory if feedforward else _predict(config, result, params_before, radius, log10_dh)
+        theory.setdefault("theory_slope", theory_slope(config.activation, sigma) if is_rnn else float("nan"))
         frame = Frame(
             iteration=iteration,
             loss=result.loss,
@@ -179,7 +246,6 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
             spectral_radius=radius,
             sigma_max=sigma,
             gamma=activation_gamma,
-            theory_slope=theory_slope(config.activation, sigma) if is_rnn else float("nan"),
             fitted_slope=fitted_slope(log10_dh),
             **theory,
             nonfinite=nonfinite,

@@ -68,6 +68,9 @@ class Frame:
     predicted_log10_dh: np.ndarray | None = None  # (T,), like log10_dh_norm, equal to it at k = 0
     predicted_slope: float = float("nan")  # its least-squares slope, decades per step back
     predicted_kind: str = ""  # which theory, e.g. "mean field ⟨φ′²⟩·‖W‖²/H", "cell path Π f"
+    # Depth mode (cell mlp): the bound per layer, log10(γ·σ_max(W_l)) accumulated from the loss end
+    # (a curve: every layer has its own weights); theory_slope is then its average slope. None otherwise.
+    bound_log10_dh: np.ndarray | None = None
     # The two factors of the vanilla RNN's step (nan / None for gated cells).
     log10_weight_factor: float = float("nan")  # log10(‖W_hh‖_F/√H)
     log10_activation_factor: np.ndarray | None = None  # (T,): log10 RMS φ′(a_{T−k})

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import get_activation
-from .cells import CELL_MODULES
+from .cells import CELL_MODULES, mlp
 from .config import CELLS
 from .numerics import global_norm, log10_norm_per_step
 from .workspace import Workspace, empty
@@ -17,7 +17,8 @@ LOSSES = ("last", "sum")
 
 @dataclass(frozen=True)
 class Gradients:
-    """What one forward + BPTT pass computes. Time index t = 0 … T-1 stands for h_1 … h_T."""
+    """What one forward + BPTT pass computes. Time index t = 0 … T-1 stands for h_1 … h_T (for the
+    feed-forward ``mlp``: layer index l = 0 … L-1 stands for h_1 … h_L)."""
 
     loss: float
     hidden: np.ndarray  # (T, B, H): h_1 … h_T
@@ -28,6 +29,7 @@ class Gradients:
     dc: np.ndarray | None = None  # LSTM only: total ∂L/∂c_t, (T, B, H)
     log10_dc_norm: np.ndarray | None = None  # LSTM only, (T,)
     gate: np.ndarray | None = None  # (T, B, H): the LSTM's forget gate f_t, the GRU's update gate z_t; else None
+    feedforward: mlp.Cache | None = None  # mlp only: the forward pass's values (the per-layer theory and view)
 
 
 def truncation_cuts(seq_len: int, truncation: int | None) -> np.ndarray:
@@ -58,6 +60,8 @@ def gradients(
     h0: np.ndarray | None = None,
     c0: np.ndarray | None = None,
     workspace: Workspace | None = None,
+    residual: float = 0.0,
+    norm: str = "none",
 ) -> Gradients:
     """Forward over ``x (T, B, D)`` and BPTT of the mean-squared-error readout loss.
 
@@ -67,7 +71,12 @@ def gradients(
     cell state, default 0.
     ``workspace``: take the work arrays from it (faster when passes repeat; see ``workspace``);
     the result's ``hidden``, ``dh`` and ``dc`` are then valid until its next use.
+
+    ``cell="mlp"``: a deep feed-forward net (``cells.mlp``) over ``x (B, D)`` against ``target
+    (B, O)``, loss at the output (``loss="last"``), with ``residual`` α and ``norm``.
     """
+    if cell == "mlp":
+        return _feedforward(params, x, target, activation, loss, truncation, residual, norm, workspace)
     if cell not in CELL_MODULES:
         raise ValueError(f"cell: {cell!r} is not allowed; allowed: {', '.join(CELLS)}")
     if loss not in LOSSES:
@@ -140,4 +149,62 @@ def gradients(
         dc=dc,
         log10_dc_norm=None if dc is None else log10_norm_per_step(dc),
         gate=gate,
+    )
+
+
+def _feedforward(
+    params: dict[str, np.ndarray],
+    x: np.ndarray,
+    target: np.ndarray,
+    activation: str,
+    loss: str,
+    truncation: int | None,
+    residual: float,
+    norm: str,
+    workspace: Workspace | None,
+) -> Gradients:
+    """Forward and backward of the deep feed-forward net: the MSE of y = h_L W_outᵀ + b_out."""
+    if loss != "last":
+        raise ValueError(f"loss: {loss!r} is not allowed with cell='mlp'; allowed: last")
+    if truncation is not None:
+        raise ValueError("cell, truncation: a feed-forward net (cell=mlp) has no time to truncate")
+    if norm not in mlp.NORMS:
+        raise ValueError(f"norm: {norm!r} is not allowed; allowed: {', '.join(mlp.NORMS)}")
+    if isinstance(residual, bool) or not isinstance(residual, (int, float)) or not 0.0 <= residual <= 2.0:
+        raise ValueError(f"residual: {residual!r} is not allowed; allowed: a number in [0, 2]")
+    dtype = params["W_ih"].dtype
+    x = np.asarray(x)
+    if x.ndim != 2 or x.shape[1] != params["W_ih"].shape[1]:
+        raise ValueError(f"x: expected shape (B, {params['W_ih'].shape[1]}), got {x.shape}")
+    x = x.astype(dtype, copy=False)
+    B = x.shape[0]
+    W_out, b_out = params["W_out"], params["b_out"]
+    O = W_out.shape[0]
+    target = np.asarray(target, dtype=dtype)
+    if target.shape != (B, O):
+        raise ValueError(f"target: expected shape {(B, O)}, got {target.shape}")
+    with np.errstate(all="ignore"):
+        cache = mlp.forward(
+            params, x, get_activation(activation), residual=float(residual), norm=norm, workspace=workspace
+        )
+        hs = cache.hs
+        L, _, H = hs.shape
+        h_last = hs[L - 1]
+        err = h_last @ W_out.T + b_out - target
+        loss_value = float(np.mean(err.astype(np.float64) ** 2))
+        dy = (2.0 / (B * O)) * err
+        dh = empty(workspace, "dh", (L, B, H), dtype)
+        np.dot(dy, W_out, out=dh[L - 1])
+        grads = mlp.backward(params, cache, dh, workspace=workspace)
+        grads["W_out"] = dy.T @ h_last
+        grads["b_out"] = dy.sum(axis=0)
+        grads = {name: np.asarray(grads[name], dtype=dtype) for name in params}
+    return Gradients(
+        loss=loss_value,
+        hidden=hs,
+        dh=dh,
+        log10_dh_norm=log10_norm_per_step(dh),
+        grads=grads,
+        grad_norm=global_norm(grads.values()),
+        feedforward=cache,
     )

@@ -6,6 +6,8 @@ Recurrent blocks (each H×H block of W_hh), for s = ``w_rec_scale``:
   identity    s·I                              (with ReLU: the "IRNN" of Le, Jaitly & Hinton 2015)
   xavier      s·U(−a, a), a = √(6 / (H + H))   (Glorot uniform, variance s²/H)
   he          s·N(0, 2/H)                      (Kaiming normal, fan-in)
+  std         N(0, s²)                         an absolute standard deviation, whatever H (CS231n's 0.01)
+  zero        every weight 0                   (the symmetry demonstration)
 Everything else as torch.nn.RNN/LSTM/GRU and nn.Linear: U(−1/√H, 1/√H), except that the LSTM's
 forget-gate bias starts at +1 ("unit forget bias": Gers et al. 2000, Jozefowicz et al. 2015, and
 Keras's default), so that the cell state starts out remembering (σ(1) ≈ 0.73 per step, not 0.5).
@@ -20,9 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cells import mlp
 from .config import CELLS, DTYPES, FIELDS, INITS
 
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+GATES = {"rnn": 1, "lstm": 4, "gru": 3, "mlp": 1}
 LSTM_FORGET_BIAS = 1.0
 
 
@@ -46,6 +49,10 @@ def recurrent_block(rng: np.random.Generator, hidden_size: int, init: str, scale
         block = rng.uniform(-bound, bound, (h, h))
     elif init == "he":
         block = rng.standard_normal((h, h)) * np.sqrt(2.0 / h)
+    elif init == "std":  # an absolute standard deviation s, whatever H
+        block = rng.standard_normal((h, h))
+    elif init == "zero":
+        block = np.zeros((h, h))
     else:
         raise ValueError(f"init: {init!r} is not allowed; allowed: {', '.join(INITS)}")
     return np.asarray(scale * block)
@@ -63,8 +70,14 @@ def init_params(
     dtype: str = "float64",
     forget_bias_init: str = "one",
     seq_len: int = 100,
+    norm: str = "none",
+    bias_scale: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """Parameters ``W_ih (G·H, D)``, ``W_hh (G·H, H)``, ``b_ih``, ``b_hh (G·H,)``, ``W_out (O, H)``, ``b_out (O,)``."""
+    """Parameters ``W_ih (G·H, D)``, ``W_hh (G·H, H)``, ``b_ih``, ``b_hh (G·H,)``, ``W_out (O, H)``, ``b_out (O,)``.
+
+    ``bias_scale``: every bias N(0, bias_scale²) instead of the default (the mean-field σ_b).
+    ``cell="mlp"``: the deep feed-forward net of ``seq_len`` layers (``cells.mlp.init_params``).
+    """
     if cell not in GATES:
         raise ValueError(f"cell: {cell!r} is not allowed; allowed: {', '.join(CELLS)}")
     if dtype not in DTYPES:
@@ -75,6 +88,12 @@ def init_params(
     FIELDS["w_rec_scale"].check(w_rec_scale)
     FIELDS["seed"].check(seed)
     FIELDS["forget_bias_init"].check(forget_bias_init)
+    if cell == "mlp":  # depth mode: the layers' own initialisation (``cells.mlp``)
+        mlp_params = mlp.init_params(
+            input_size, hidden_size, output_size, seq_len, scale=w_rec_scale, init=init, norm=norm,
+            bias_scale=bias_scale, rng=np.random.default_rng(seed),
+        )  # fmt: skip
+        return {name: np.ascontiguousarray(value, dtype=dtype) for name, value in mlp_params.items()}
     g, h = GATES[cell], hidden_size
     rng = np.random.default_rng(seed)
     bound = 1.0 / np.sqrt(h)
@@ -86,6 +105,9 @@ def init_params(
         "W_out": rng.uniform(-bound, bound, (output_size, h)),
         "b_out": rng.uniform(-bound, bound, output_size),
     }
+    if bias_scale is not None:  # N(0, σ_b²) for every bias (the mean-field picture's σ_b)
+        for name in ("b_ih", "b_hh", "b_out"):
+            params[name] = bias_scale * rng.standard_normal(params[name].shape)
     if forget_bias_init == "one" and cell == "lstm":
         params["b_ih"][h : 2 * h] += LSTM_FORGET_BIAS
     elif forget_bias_init == "chrono" and cell != "rnn":

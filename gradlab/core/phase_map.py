@@ -40,7 +40,7 @@ from .experiment import initial_params, run
 from .files import atomic_write, open_regular
 from .gradients import gradients
 from .mean_field import predicted_slope
-from .tasks import TASK_INFO, make_batch
+from .tasks import TASK_INFO, make_batch, make_points
 from .theory import fitted_slope
 from .workspace import Workspace
 
@@ -251,7 +251,11 @@ def measure_point(
         params = initial_params(seeded)
         data_rng = np.random.default_rng([seeded.seed, 1])  # the run's first batch (see experiment.run)
         with np.errstate(all="ignore"):
-            x, target = make_batch(seeded.task, data_rng, seeded.seq_len, seeded.batch_size, seeded.dtype)
+            depth_mode = seeded.cell == "mlp"  # a deep feed-forward net: points, layers for steps
+            if depth_mode:
+                x, target = make_points(seeded.task, data_rng, seeded.batch_size, seeded.dtype)
+            else:
+                x, target = make_batch(seeded.task, data_rng, seeded.seq_len, seeded.batch_size, seeded.dtype)
             result = gradients(
                 seeded.cell,
                 params,
@@ -261,6 +265,8 @@ def measure_point(
                 loss=task.loss,
                 truncation=seeded.truncation,
                 workspace=workspace,
+                residual=seeded.residual,  # 0 and "none" except in depth mode
+                norm=seeded.norm,
             )
             log10_back = result.log10_dh_norm[::-1]  # index = steps back from the last step
             slopes.append(fitted_slope(log10_back))

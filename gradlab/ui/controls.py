@@ -352,7 +352,7 @@ class ControlPanel(QWidget):
         self._change("truncation", None if value == 0 else int(value))
 
     def _update_enabled(self) -> None:
-        gated = self._config.cell != "rnn"
+        gated = self._config.cell in ("lstm", "gru")  # the rnn and the mlp take an activation
         self.activation.setEnabled(not gated)
         self.activation_note.setVisible(gated)
         self.forget_bias_init.setEnabled(gated)  # the vanilla RNN has no gate

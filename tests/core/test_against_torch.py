@@ -81,3 +81,85 @@ def test_clip_grad_norm_equals_torch(values):
     np.testing.assert_allclose(total, theirs.item(), rtol=1e-14)  # nan == nan, inf == inf here
     np.testing.assert_allclose(ours["a"], tensors[0].grad.numpy(), rtol=1e-14)
     np.testing.assert_allclose(ours["b"], tensors[1].grad.numpy(), rtol=1e-14)
+
+
+def torch_mlp(activation: str, residual: float, norm: str, params: dict[str, np.ndarray], x: np.ndarray):
+    """The same deep net built from nn.Linear, the activation and BatchNorm1d / LayerNorm; returns
+    the output and each layer's h_l (retaining its gradient)."""
+    phi = {
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "linear": lambda a: a,
+    }[activation]
+    depth = params["W_hh"].shape[0] + 1
+    linears = []
+    for layer in range(depth):
+        weight = params["W_ih"] if layer == 0 else params["W_hh"][layer - 1]
+        bias = params["b_ih"] if layer == 0 else params["b_hh"][layer - 1]
+        linear = torch.nn.Linear(weight.shape[1], weight.shape[0], dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(weight))
+            linear.bias.copy_(torch.from_numpy(bias))
+        linears.append(linear)
+    norms = []
+    for layer in range(depth):
+        if norm == "none":
+            break
+        module = (
+            torch.nn.BatchNorm1d(H, dtype=torch.float64)
+            if norm == "batch"
+            else torch.nn.LayerNorm(H, dtype=torch.float64)
+        )
+        module.train()
+        with torch.no_grad():
+            module.weight.copy_(torch.from_numpy(params["norm_gain"][layer]))
+            module.bias.copy_(torch.from_numpy(params["norm_shift"][layer]))
+        norms.append(module)
+    readout = torch.nn.Linear(H, O, dtype=torch.float64)
+    with torch.no_grad():
+        readout.weight.copy_(torch.from_numpy(params["W_out"]))
+        readout.bias.copy_(torch.from_numpy(params["b_out"]))
+    h = torch.from_numpy(x)
+    states = []
+    for layer in range(depth):
+        a = linears[layer](h)
+        u = norms[layer](a) if norms else a
+        h = h + residual * phi(u) if residual and layer > 0 else phi(u)
+        h.retain_grad()
+        states.append(h)
+    return readout(h), states, linears, norms
+
+
+@pytest.mark.parametrize("norm", ["none", "batch", "layer"])
+@pytest.mark.parametrize("residual", [0.0, 1.0])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "linear"])
+def test_mlp_gradients_equal_torch_autograd(activation, residual, norm):
+    depth, batch = 6, 8
+    params = init_params("mlp", D, H, O, w_rec_scale=1.1, init="he", seed=5, seq_len=depth, norm=norm, bias_scale=0.2)
+    rng = np.random.default_rng(3)
+    if norm != "none":
+        params["norm_gain"] = 1.0 + 0.2 * rng.standard_normal(params["norm_gain"].shape)
+        params["norm_shift"] = 0.2 * rng.standard_normal(params["norm_shift"].shape)
+    x = rng.standard_normal((batch, D))
+    target = rng.standard_normal((batch, O))
+    ours = gradients("mlp", params, x, target, activation=activation, residual=residual, norm=norm)
+
+    output, states, linears, norms = torch_mlp(activation, residual, norm, params, x)
+    value = torch.nn.functional.mse_loss(output, torch.from_numpy(target))
+    value.backward()
+
+    assert ours.loss == pytest.approx(value.item(), rel=1e-12)
+    np.testing.assert_allclose(ours.dh, np.stack([h.grad.numpy() for h in states]), rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(ours.grads["W_ih"], linears[0].weight.grad.numpy(), rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(ours.grads["b_ih"], linears[0].bias.grad.numpy(), rtol=1e-9, atol=1e-14)
+    for layer in range(1, depth):
+        np.testing.assert_allclose(
+            ours.grads["W_hh"][layer - 1], linears[layer].weight.grad.numpy(), rtol=1e-9, atol=1e-14
+        )
+        np.testing.assert_allclose(
+            ours.grads["b_hh"][layer - 1], linears[layer].bias.grad.numpy(), rtol=1e-9, atol=1e-14
+        )
+    for layer, module in enumerate(norms):
+        np.testing.assert_allclose(ours.grads["norm_gain"][layer], module.weight.grad.numpy(), rtol=1e-9, atol=1e-14)
+        np.testing.assert_allclose(ours.grads["norm_shift"][layer], module.bias.grad.numpy(), rtol=1e-9, atol=1e-14)
