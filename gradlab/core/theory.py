@@ -83,6 +83,10 @@ class SigmaMaxTracker:
         self.iterations = 0
         if not np.isfinite(matrix).all():
             return float("nan")
+        largest = float(np.max(np.abs(matrix))) if matrix.size else 0.0
+        if largest > 1e100 or 0.0 < largest < 1e-100:
+            # WᵀW would overflow (or underflow) although W is finite: the same answer, scaled.
+            return largest * self(matrix / largest)
         n = matrix.shape[1]
         if n <= EXACT_SPECTRUM_MAX_H:
             return float(np.linalg.norm(matrix, 2))

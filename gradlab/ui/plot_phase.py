@@ -550,7 +550,8 @@ class PhaseMapPanel(QWidget):
             return
         px = float(getattr(self._config, self._spec.x.field) or math.nan)
         py = float(getattr(self._config, self._spec.y.field) or math.nan)
-        self.here.setData([px], [py])
+        # No dot where the live run has no value on an axis (the bias scale at each cell's default).
+        self.here.setData(*(([px], [py]) if math.isfinite(px) and math.isfinite(py) else ([], [])))
         self._update_labels()
 
     def _update_labels(self) -> None:
@@ -571,9 +572,10 @@ class PhaseMapPanel(QWidget):
         here = ""
         if self._config is not None:
             cfg = self._config
-            here = (
-                f"Dot: the live run ({self._spec.x.field} = {getattr(cfg, self._spec.x.field):g}, "
-                f"{self._spec.y.field} = {getattr(cfg, self._spec.y.field):g}). "
+            x_value, y_value = getattr(cfg, self._spec.x.field), getattr(cfg, self._spec.y.field)
+            here = (  # an optional field (the bias scale) is None where it keeps each cell's default
+                f"Dot: the live run ({self._spec.x.field} = {'default' if x_value is None else f'{x_value:g}'}, "
+                f"{self._spec.y.field} = {'default' if y_value is None else f'{y_value:g}'}). "
             )
         if self._preset.quantity == "trainability":
             what = (

@@ -316,3 +316,15 @@ def test_cli_refuses_the_forget_bias_with_mlp_in_one_line(capsys):
     assert main(["run", "--cell", "mlp", "--forget-bias-init", "chrono", "--iterations", "1"]) == 2
     err = capsys.readouterr().err.strip()
     assert "cell, forget_bias_init:" in err and "\n" not in err
+
+
+def test_sigma_max_of_huge_finite_weights_is_finite():
+    """An exploding run's weights can be finite and yet too large for WᵀW (it overflowed, and
+    the eigen-solver raised): σ_max is computed on the scaled matrix."""
+    from gradlab.core.theory import SigmaMaxTracker
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((100, 100))
+    exact = np.linalg.norm(w, 2)
+    for scale in (1e200, 1e-200):
+        assert SigmaMaxTracker(0)(w * scale) == pytest.approx(exact * scale, rel=1e-6)
