@@ -16,9 +16,10 @@ from collections.abc import Iterator
 
 import pytest
 from _pytest.faulthandler import fault_handler_stderr_fd_key
+from patience import PATIENCE_S
 from windows import open_window
 
-THREAD_GRACE_S = 2.0  # a superseded run may still be finishing its last (small) update
+THREAD_GRACE_S = PATIENCE_S  # a superseded run may still be finishing its last update, on a busy machine
 SLOW_TEST_TRACEBACK_S = 1800.0  # a slow suite runs for minutes; it is stuck after half an hour
 
 

@@ -38,6 +38,7 @@ from helpers import (
     controller_state,
     extra_top_level_windows,
 )
+from patience import PATIENCE_MS
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtTest import QTest
@@ -445,7 +446,7 @@ def run_monkey_session(window, qtbot, errors: ErrorRecorder, guard: ModalGuard, 
     stalls = StallMonitor()
     stalls.where = lambda: monkey.history[-1] if monkey.history else "before the first action"
     window.activateWindow()
-    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=PATIENCE_MS)
     stalls.start()
     started = time.monotonic()
     try:
@@ -505,13 +506,13 @@ def assert_still_responds(window, qtbot, errors: ErrorRecorder, context: Callabl
     qtbot.wait(200)
     settled = window.status._latest.iteration  # type: ignore[union-attr]
     window.step_action.trigger()
-    qtbot.waitUntil(lambda: window.status._latest.iteration == settled + 1, timeout=5000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.status._latest.iteration == settled + 1, timeout=PATIENCE_MS)  # type: ignore[union-attr]
 
     # Nothing left behind: only the current process and at most a warm standby.
     def kept() -> set:
         return set(controller.processes)
 
-    qtbot.waitUntil(lambda: set(live_processes()) <= kept(), timeout=5000)
+    qtbot.waitUntil(lambda: set(live_processes()) <= kept(), timeout=PATIENCE_MS)
     assert len(kept()) <= 2
     errors.check("after the session")
 

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from helpers import controller_state
+from patience import PATIENCE_MS
 from PySide6.QtCore import Qt, QTimer
 
 from gradlab.core import Config, Frame, run
@@ -61,20 +62,20 @@ def test_the_premise_healthy_first_then_diverges(cell):
 def test_an_exploding_run_alerts_stays_responsive_and_reset_recovers(cell, small_window, qtbot, errors):
     window = small_window
     config = EXPLODING[cell]
-    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=PATIENCE_MS)
     deliveries: list[Delivery] = []
     window.controller.yielded.connect(deliveries.append)
 
     run_id = window.set_config(config)
-    qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=10_000)
+    qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=PATIENCE_MS)
     assert window.status.alert_label.isVisible()
-    qtbot.waitUntil(lambda: not window.controller.running, timeout=5000)  # a diverged run ends
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=PATIENCE_MS)  # a diverged run ends
     shown = [d.frame for d in deliveries if d.run_id == run_id and d.frame is not None]
     assert shown and not _finite_frame(shown[-1])
     assert "Diverged" in window.status.currentMessage() or any("Diverged" in f.message for f in shown)
 
-    # Still responsive: a timer fires on time, an action works, a key works.
-    with qtbot.waitSignal(_single_shot(window, 50), timeout=1000):
+    # Still responsive: the event loop runs (a timer fires), an action works, a key works.
+    with qtbot.waitSignal(_single_shot(window, 50), timeout=PATIENCE_MS):
         pass
     window.play_action.trigger()
     assert window.controller.paused and window.play_action.text() == "Play"
@@ -90,18 +91,18 @@ def test_an_exploding_run_alerts_stays_responsive_and_reset_recovers(cell, small
 
     window.frame_displayed.connect(on_shown)
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    qtbot.waitUntil(window.isActiveWindow, timeout=PATIENCE_MS)
     qtbot.keyClick(window, Qt.Key.Key_R)
     new_id = window.controller.run_id
     assert new_id != run_id, "R did not reset"
-    qtbot.waitUntil(lambda: bool(alerts_when_first_shown), timeout=10_000)
+    qtbot.waitUntil(lambda: bool(alerts_when_first_shown), timeout=PATIENCE_MS)
     first = next(d for d in deliveries if d.run_id == new_id and d.frame is not None)
     assert first.frame.iteration <= HEALTHY_UPDATES, f"first frame after reset is update {first.frame.iteration}"
     assert _finite_frame(first.frame), first.frame.nonfinite.describe()
     assert all(math.isfinite(v) for v in first.history.loss)
     assert alerts_when_first_shown == [""], f"alert still shown after reset: {alerts_when_first_shown}"
     # And the same run blows up again, with the alert: the event repeats, it does not wedge anything.
-    qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=10_000)
+    qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=PATIENCE_MS)
     errors.check()
 
 
@@ -120,7 +121,7 @@ def test_hammering_reset_during_a_nan_storm(cell, small_window, qtbot, errors):
         qtbot.wait(index % 7 * 15)  # 0 … 90 ms: some resets land mid-run, some after the blow-up
     last = window.controller.run_id
     try:
-        qtbot.waitUntil(lambda: any(d.run_id == last and d.frame is not None for d in deliveries), timeout=10_000)
+        qtbot.waitUntil(lambda: any(d.run_id == last and d.frame is not None for d in deliveries), timeout=PATIENCE_MS)
     except Exception:
         raise AssertionError(f"no frame after the last reset; {controller_state(window)}") from None
     first = next(d for d in deliveries if d.run_id == last and d.frame is not None)
@@ -128,7 +129,7 @@ def test_hammering_reset_during_a_nan_storm(cell, small_window, qtbot, errors):
     assert history.iteration[0] == 1
     assert np.isfinite(history.loss[:HEALTHY_UPDATES]).all(), history.loss
     assert np.isfinite(history.grad_norm[:HEALTHY_UPDATES]).all(), history.grad_norm
-    qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=10_000)
+    qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=PATIENCE_MS)
     errors.check()
 
 

@@ -12,6 +12,7 @@ import time
 
 import pytest
 from helpers import HANG_LIMIT_S, SMALL, ActionClock, controller_state, rss_mb, simulation_children, wait_until
+from patience import PATIENCE_MS, PATIENCE_S
 from PySide6.QtWidgets import QApplication
 
 from gradlab.core import Config
@@ -63,7 +64,7 @@ def _storm(window, rng: random.Random, changes: int) -> None:  # type: ignore[no
         done += burst
 
 
-def _wait_for_frame_of_current_run(window, qtbot, timeout_s: float = 10.0) -> Delivery:  # type: ignore[no-untyped-def]
+def _wait_for_frame_of_current_run(window, qtbot, timeout_s: float = PATIENCE_S) -> Delivery:  # type: ignore[no-untyped-def]
     deliveries: list[Delivery] = []
     window.controller.yielded.connect(deliveries.append)
     run_id = window.controller.run_id
@@ -88,7 +89,7 @@ def _settle(seconds: float) -> None:
 def test_a_thousand_changes_leave_only_the_last_run(small_window, qtbot, errors):
     window = small_window
     rng = random.Random(SEED)
-    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=PATIENCE_MS)
     threads_before = threading.active_count()
 
     _storm(window, rng, WARM_UP_CHANGES)
@@ -149,7 +150,9 @@ def test_a_thousand_restarts_of_the_controller_back_to_back(qtbot, errors):
         print(f"\n{CHANGES} starts in {took:.2f} s, the longest {longest.describe()}")
         assert not any(c.over_limits() for c in clocks)
         assert controller.config == configs[-1]
-        qtbot.waitUntil(lambda: any(d.run_id == run_id and d.frame is not None for d in deliveries), timeout=10_000)
+        qtbot.waitUntil(
+            lambda: any(d.run_id == run_id and d.frame is not None for d in deliveries), timeout=PATIENCE_MS
+        )
         assert all(d.run_id == run_id for d in deliveries), "a superseded run was delivered"
         frame = next(d.frame for d in deliveries if d.run_id == run_id and d.frame is not None)
         assert frame.log10_dh_norm.size == configs[-1].seq_len  # type: ignore[union-attr]
@@ -165,7 +168,7 @@ def test_a_change_during_a_slow_first_update_shows_at_once(small_window, qtbot, 
     """Set a scene whose first update takes many seconds, then change a control before that
     update is done: the new run must not wait for an update nobody wants any more."""
     window = small_window
-    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=PATIENCE_MS)
     window.set_config(SLOW)
     qtbot.wait(500)  # the slow run's first update is under way
     asked = time.monotonic()
@@ -182,7 +185,7 @@ def test_changes_during_a_slow_update_never_block_the_window(small_window, qtbot
     is inside one long update and cannot read its commands: each is processed within 1 s."""
     window = small_window
     rng = random.Random(SEED)
-    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=PATIENCE_MS)
     window.set_config(SLOW)
     qtbot.wait(300)
     app = QApplication.instance()
@@ -208,7 +211,7 @@ def test_changes_during_a_slow_update_never_block_the_window(small_window, qtbot
 def test_ten_thousand_changes_leave_only_the_last_run(small_window, qtbot, errors):
     window = small_window
     rng = random.Random(SEED + 1)
-    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=PATIENCE_MS)
     _storm(window, rng, WARM_UP_CHANGES)
     _wait_for_frame_of_current_run(window, qtbot)
     _settle(0.5)

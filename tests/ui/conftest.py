@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from patience import PATIENCE_MS
 
 
 @pytest.fixture
 def wait_frames(qtbot) -> Callable[..., None]:  # type: ignore[no-untyped-def]
     """``wait_frames(window, count=1)``: wait until ``count`` more frames of the current run were drawn."""
 
-    def wait(window, count: int = 1, timeout: int = 30_000) -> None:  # type: ignore[no-untyped-def]
+    def wait(window, count: int = 1, timeout: int = PATIENCE_MS) -> None:  # type: ignore[no-untyped-def]
         run_id = window.controller.run_id
         target = window.frames_displayed + count
         qtbot.waitUntil(
@@ -27,6 +28,6 @@ def focused(qtbot) -> Callable[..., None]:  # type: ignore[no-untyped-def]
 
     def focus(window) -> None:  # type: ignore[no-untyped-def]
         window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+        qtbot.waitUntil(window.isActiveWindow, timeout=PATIENCE_MS)
 
     return focus

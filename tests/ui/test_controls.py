@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from patience import PATIENCE_MS
 from PySide6.QtWidgets import QComboBox
 
 from gradlab.core import Config
@@ -54,11 +55,11 @@ def test_each_control_reaches_the_config_the_worker_runs(window, qtbot, field, e
         assert window.controller.run_id > first_run
         assert getattr(window.controller.config, field) == pytest.approx(expected)
 
-    qtbot.waitUntil(restarted_with_it, timeout=2000)
+    qtbot.waitUntil(restarted_with_it, timeout=PATIENCE_MS)
     assert window.controller.config == window.controls.config
     # ... and the new run's frames reach the screen.
     run_id = window.controller.run_id
-    with qtbot.waitSignal(window.frame_displayed, timeout=3000, check_params_cb=lambda r, _i: r == run_id):
+    with qtbot.waitSignal(window.frame_displayed, timeout=PATIENCE_MS, check_params_cb=lambda r, _i: r == run_id):
         pass
 
 
@@ -109,9 +110,9 @@ def test_a_config_set_programmatically_updates_every_control_and_the_run(window,
 
 def test_truncation_off_is_none(window, qtbot):
     window.controls.truncation.setValue(4)
-    qtbot.waitUntil(lambda: window.controller.config.truncation == 4, timeout=2000)
+    qtbot.waitUntil(lambda: window.controller.config.truncation == 4, timeout=PATIENCE_MS)
     window.controls.truncation.setValue(0)
-    qtbot.waitUntil(lambda: window.controller.config.truncation is None, timeout=2000)
+    qtbot.waitUntil(lambda: window.controller.config.truncation is None, timeout=PATIENCE_MS)
 
 
 def test_clip_threshold_enabled_only_when_clipping(qtbot):
@@ -129,7 +130,7 @@ def test_a_slider_drag_does_not_queue_a_backlog_of_runs(qtbot):
     panel.config_changed.connect(emitted.append)
     for position in range(500, 700, 2):  # 100 positions in one quick drag
         panel.scale_slider.setValue(position)
-    qtbot.waitUntil(lambda: bool(emitted) and emitted[-1].w_rec_scale == scale_from_position(698), timeout=2000)
+    qtbot.waitUntil(lambda: bool(emitted) and emitted[-1].w_rec_scale == scale_from_position(698), timeout=PATIENCE_MS)
     qtbot.wait(150)
     assert len(emitted) <= 5
     assert emitted[-1].w_rec_scale == scale_from_position(698)

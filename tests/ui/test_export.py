@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from patience import PATIENCE_MS
 from PySide6.QtGui import QColor, QImage
 
 from gradlab.core import Config, files, run
@@ -299,7 +300,7 @@ def test_a_gif_clip_per_update_has_one_picture_per_update(window, wait_frames, q
     seen: list[tuple[str, int, int]] = []
     clip.progress.connect(lambda *args: seen.append(args))
     assert clip.progress_dialog is not None and clip.progress_dialog.isVisible()
-    qtbot.waitUntil(lambda: clip.done, timeout=30_000)
+    qtbot.waitUntil(lambda: clip.done, timeout=PATIENCE_MS)
     assert str(tmp_path / "clip.gif") in window.status.currentMessage()
     with Image.open(tmp_path / "clip.gif") as gif:
         assert gif.n_frames == 5  # each picture shows another iteration: none are merged
@@ -316,9 +317,9 @@ def test_a_cancelled_clip_writes_nothing_and_keeps_the_old_file(window, wait_fra
     target = tmp_path / "clip.gif"
     target.write_bytes(b"the old clip")
     clip = _record(window, qtbot, ClipPlan.seconds(60), target)
-    qtbot.waitUntil(lambda: clip.captured >= 3, timeout=30_000)
+    qtbot.waitUntil(lambda: clip.captured >= 3, timeout=PATIENCE_MS)
     clip.progress_dialog.cancel_button.click()
-    qtbot.waitUntil(lambda: clip.done, timeout=30_000)
+    qtbot.waitUntil(lambda: clip.done, timeout=PATIENCE_MS)
     assert target.read_bytes() == b"the old clip"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.gif"]  # no partial file
     assert "cancelled" in window.status.currentMessage()
@@ -331,9 +332,9 @@ def test_stop_keeps_what_was_recorded_and_the_window_closes_during_a_clip(window
 
     wait_frames(window, 1)
     clip = _record(window, qtbot, ClipPlan.updates(600), tmp_path / "short.gif")
-    qtbot.waitUntil(lambda: clip.captured >= 2, timeout=30_000)
+    qtbot.waitUntil(lambda: clip.captured >= 2, timeout=PATIENCE_MS)
     clip.progress_dialog.stop_button.click()
-    qtbot.waitUntil(lambda: clip.done, timeout=30_000)
+    qtbot.waitUntil(lambda: clip.done, timeout=PATIENCE_MS)
     with Image.open(tmp_path / "short.gif") as gif:
         assert gif.n_frames == clip.captured
     # A clip still recording when the window closes is cancelled (the fixture closes it).

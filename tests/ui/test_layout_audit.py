@@ -21,6 +21,7 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from patience import PATIENCE_MS
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QLabel
@@ -71,7 +72,7 @@ def scene_window(qtbot, request):  # type: ignore[no-untyped-def]
     window.start()
     qtbot.waitUntil(
         lambda: window.frames_displayed >= FRAMES or (window.frames_displayed >= 1 and not window.controller.running),
-        timeout=20_000,
+        timeout=PATIENCE_MS,
     )
     window.controller.pause()
     qtbot.wait(300)  # the last frame and the legends' refresh timers

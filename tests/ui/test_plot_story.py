@@ -3,6 +3,8 @@ mouse zoom is undone by a button and by every new run, pins look unlike the refe
 
 from __future__ import annotations
 
+from patience import PATIENCE_MS
+
 from gradlab.presets import presets
 from gradlab.ui.theme import Theme
 
@@ -14,8 +16,8 @@ def _scene(window, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_a_run_that_blows_up_keeps_its_last_finite_update_bright(window, qtbot):
     _scene(window, "03")
-    qtbot.waitUntil(lambda: not window.controller.running and window.frames_displayed >= 1, timeout=20_000)
-    qtbot.waitUntil(lambda: any("at every step" in t for t in window.gradient_plot.legend_text()), timeout=5000)
+    qtbot.waitUntil(lambda: not window.controller.running and window.frames_displayed >= 1, timeout=PATIENCE_MS)
+    qtbot.waitUntil(lambda: any("at every step" in t for t in window.gradient_plot.legend_text()), timeout=PATIENCE_MS)
     plot = window.gradient_plot
     texts = plot.legend_text()
     # The rising line of update 1 stays the bright curve, with its slope; the NaN of update 2 is an event.
@@ -26,7 +28,7 @@ def test_a_run_that_blows_up_keeps_its_last_finite_update_bright(window, qtbot):
     assert y is not None and (y == y).sum() == window.config.seq_len  # every step finite
     # The one enormous update is a visible point in the training panel.
     training = window.training_plot
-    qtbot.waitUntil(lambda: training._grad_dots.data.size == 1, timeout=5000)
+    qtbot.waitUntil(lambda: training._grad_dots.data.size == 1, timeout=PATIENCE_MS)
     assert training._loss_dots.data.size == 1
 
 
@@ -44,12 +46,12 @@ def test_a_mouse_zoom_is_undone_by_its_button_and_by_a_new_run(window, qtbot, wa
         assert view.viewRange() != before  # the plot leaves a zoomed view alone
         plot.zoom_reset.click()
         assert not plot.zoom_reset.zoomed and not plot.zoom_reset.isVisible()
-        qtbot.waitUntil(lambda view=view, before=before: view.viewRange()[0] == before[0], timeout=5000)
+        qtbot.waitUntil(lambda view=view, before=before: view.viewRange()[0] == before[0], timeout=PATIENCE_MS)
     view = window.gradient_plot.getPlotItem().getViewBox()
     view.scaleBy((0.5, 0.5))
     view.sigRangeChangedManually.emit(view.state["mouseEnabled"])
     window.reset()
-    qtbot.waitUntil(lambda: not window.gradient_plot.zoom_reset.zoomed, timeout=5000)
+    qtbot.waitUntil(lambda: not window.gradient_plot.zoom_reset.zoomed, timeout=PATIENCE_MS)
     assert not window.gradient_plot.zoom_reset.isVisible()
 
 

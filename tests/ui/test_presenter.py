@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 import pytest
+from patience import PATIENCE_MS
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
@@ -84,7 +85,7 @@ def test_h_hides_the_controls_so_the_plots_fill_the_window(window, qtbot, focuse
     qtbot.keyClick(window, Qt.Key.Key_H)
     assert not window.controls_visible
     assert window.toolbar.isHidden()
-    qtbot.waitUntil(lambda: window.gradient_plot.width() > width + 200, timeout=2000)
+    qtbot.waitUntil(lambda: window.gradient_plot.width() > width + 200, timeout=PATIENCE_MS)
     qtbot.keyClick(window, Qt.Key.Key_H)
     assert window.controls_visible
 
@@ -92,10 +93,10 @@ def test_h_hides_the_controls_so_the_plots_fill_the_window(window, qtbot, focuse
 def test_f11_toggles_full_screen_and_escape_leaves_it(window, qtbot, focused):
     focused(window)
     qtbot.keyClick(window, Qt.Key.Key_F11)
-    qtbot.waitUntil(window.isFullScreen, timeout=2000)
+    qtbot.waitUntil(window.isFullScreen, timeout=PATIENCE_MS)
     assert window.commands.full_screen.isChecked()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=2000)
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=PATIENCE_MS)
     assert not window.commands.full_screen.isChecked()
 
 
@@ -138,7 +139,7 @@ def _legend_fits(plot) -> bool:  # type: ignore[no-untyped-def]
 def test_the_gradient_legend_stacks_its_entries_when_they_do_not_fit_side_by_side(window, qtbot):
     plot = window.gradient_plot
     window.resize(1920, 1080)
-    qtbot.waitUntil(lambda: "slope" in " ".join(plot.legend_text()), timeout=5000)
+    qtbot.waitUntil(lambda: "slope" in " ".join(plot.legend_text()), timeout=PATIENCE_MS)
     qtbot.wait(50)
     assert plot._legend.columnCount == 2 and _legend_fits(plot)
     window.resize(1280, 720)
@@ -163,7 +164,7 @@ def test_histogram_count_labels_fit_their_short_panels(window, qtbot):
     least one more value, never more than fit without overlapping."""
     window.resize(1280, 720)
     panel = window.weights_plot
-    qtbot.waitUntil(lambda: panel.grad_hist.yData is not None and len(panel.grad_hist.yData) > 0, timeout=5000)
+    qtbot.waitUntil(lambda: panel.grad_hist.yData is not None and len(panel.grad_hist.yData) > 0, timeout=PATIENCE_MS)
     qtbot.wait(50)
     for plot in (panel.weights_plot, panel.grad_plot):
         axis = plot.getAxis("left")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from patience import PATIENCE_MS
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 
@@ -86,7 +87,7 @@ def test_typing_digits_into_a_spin_box_edits_it_and_keeps_the_scene(window, qtbo
     window.load_preset(presets()[0].name)
     spin = window.controls.seq_spin
     spin.setFocus()
-    qtbot.waitUntil(spin.hasFocus, timeout=2000)
+    qtbot.waitUntil(spin.hasFocus, timeout=PATIENCE_MS)
     spin.selectAll()
     qtbot.keyClicks(spin, "37")
     qtbot.keyClick(spin, Qt.Key.Key_Return)

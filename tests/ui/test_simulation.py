@@ -7,6 +7,7 @@ import signal
 import sys
 
 import pytest
+from patience import PATIENCE_MS
 
 from gradlab.core import Config
 from gradlab.ui import simulation
@@ -30,7 +31,7 @@ def _collect(controller: SimulationController) -> list[Delivery]:
 def test_frames_arrive_with_the_run_id_and_every_update_in_the_history(controller, qtbot, small_config):
     deliveries = _collect(controller)
     run_id = controller.start(small_config)
-    qtbot.waitUntil(lambda: sum(len(d.history) for d in deliveries) >= 60, timeout=5000)
+    qtbot.waitUntil(lambda: sum(len(d.history) for d in deliveries) >= 60, timeout=PATIENCE_MS)
     assert {d.run_id for d in deliveries} == {run_id}
     # Frames are coalesced to the display rate, but the per-update history has no gap.
     iterations = [int(i) for d in deliveries for i in d.history.iteration]
@@ -44,7 +45,7 @@ def test_frames_of_a_superseded_run_are_never_delivered(controller, qtbot):
     controller.start(slow)
     qtbot.wait(30)  # the first run is now in the middle of an update
     new_id = controller.start(Config(hidden_size=8, seq_len=20, batch_size=4))
-    qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=5000)
+    qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=PATIENCE_MS)
     after_restart = deliveries[[d.run_id for d in deliveries].index(new_id) :]
     assert all(d.run_id == new_id for d in after_restart)
     assert all(d.config.seq_len == 20 for d in after_restart)
@@ -60,7 +61,7 @@ def test_a_restart_interrupts_a_long_update_in_the_same_process(controller, qtbo
     monkeypatch.setattr(simulation, "INTERRUPT_GRACE_S", 60.0)
     deliveries = _collect(controller)
     controller.start(Config(cell="lstm", hidden_size=256, seq_len=2000, batch_size=32))
-    qtbot.waitUntil(lambda: controller.caught_up, timeout=30_000)  # started, and computing the first update
+    qtbot.waitUntil(lambda: controller.caught_up, timeout=PATIENCE_MS)  # started, and computing the first update
     qtbot.wait(500)  # inside the first update (several seconds on this kind of machine)
     assert not deliveries
     pid = controller.process_pid
@@ -75,20 +76,20 @@ def test_a_restart_interrupts_a_long_update_in_the_same_process(controller, qtbo
 def test_pause_step_play(controller, qtbot, small_config):
     deliveries = _collect(controller)
     controller.start(small_config)
-    qtbot.waitUntil(lambda: len(deliveries) >= 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(deliveries) >= 2, timeout=PATIENCE_MS)
     controller.pause()
-    qtbot.waitUntil(lambda: controller.caught_up, timeout=10_000)  # an update under way has arrived
+    qtbot.waitUntil(lambda: controller.caught_up, timeout=PATIENCE_MS)  # an update under way has arrived
     settled = deliveries[-1].frame.iteration  # type: ignore[union-attr]
     qtbot.wait(200)
     assert deliveries[-1].frame.iteration == settled  # type: ignore[union-attr]
 
     controller.step()
-    qtbot.waitUntil(lambda: deliveries[-1].frame.iteration == settled + 1, timeout=10_000)  # type: ignore[union-attr]
-    qtbot.waitUntil(lambda: controller.caught_up, timeout=10_000)
+    qtbot.waitUntil(lambda: deliveries[-1].frame.iteration == settled + 1, timeout=PATIENCE_MS)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: controller.caught_up, timeout=PATIENCE_MS)
     assert deliveries[-1].frame.iteration == settled + 1  # type: ignore[union-attr]
 
     controller.resume()
-    qtbot.waitUntil(lambda: deliveries[-1].frame.iteration > settled + 5, timeout=10_000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: deliveries[-1].frame.iteration > settled + 5, timeout=PATIENCE_MS)  # type: ignore[union-attr]
 
 
 def test_a_restart_while_paused_shows_one_frame_of_the_new_run(controller, qtbot, small_config):
@@ -96,8 +97,8 @@ def test_a_restart_while_paused_shows_one_frame_of_the_new_run(controller, qtbot
     controller.start(small_config)
     controller.pause()
     new_id = controller.start(small_config.replace(w_rec_scale=1.5))
-    qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=10_000)
-    qtbot.waitUntil(lambda: controller.caught_up, timeout=10_000)
+    qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=PATIENCE_MS)
+    qtbot.waitUntil(lambda: controller.caught_up, timeout=PATIENCE_MS)
     new_frames = [d.frame.iteration for d in deliveries if d.run_id == new_id]  # type: ignore[union-attr]
     assert new_frames == [1]
 
@@ -105,10 +106,10 @@ def test_a_restart_while_paused_shows_one_frame_of_the_new_run(controller, qtbot
 def test_reset_starts_again_from_the_first_update(controller, qtbot, small_config):
     deliveries = _collect(controller)
     first = controller.start(small_config)
-    qtbot.waitUntil(lambda: bool(deliveries) and deliveries[-1].frame.iteration > 10, timeout=5000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: bool(deliveries) and deliveries[-1].frame.iteration > 10, timeout=PATIENCE_MS)  # type: ignore[union-attr]
     second = controller.reset()
     assert second != first
-    qtbot.waitUntil(lambda: deliveries[-1].run_id == second, timeout=3000)
+    qtbot.waitUntil(lambda: deliveries[-1].run_id == second, timeout=PATIENCE_MS)
     first_of_second = next(d for d in deliveries if d.run_id == second)
     assert first_of_second.history.iteration[0] == 1
     assert controller.config == small_config
@@ -118,13 +119,13 @@ def test_an_exception_in_the_simulation_becomes_a_message(qtbot, small_config):
     controller = SimulationController(run_path="simulated_failures:failing_run")
     deliveries = _collect(controller)
     try:
-        with qtbot.waitSignal(controller.errored, timeout=10000) as blocker:
+        with qtbot.waitSignal(controller.errored, timeout=PATIENCE_MS) as blocker:
             run_id = controller.start(small_config)
         assert blocker.args == [run_id, "RuntimeError: the simulation broke"]
         assert deliveries and deliveries[-1].frame.iteration == 2  # type: ignore[union-attr]
         # The controller is still usable: a new run starts and delivers (and fails the same way).
         new_id = controller.start(small_config)
-        qtbot.waitUntil(lambda: deliveries[-1].run_id == new_id, timeout=5000)
+        qtbot.waitUntil(lambda: deliveries[-1].run_id == new_id, timeout=PATIENCE_MS)
     finally:
         assert controller.quit(timeout_s=1.0)
 
@@ -132,19 +133,19 @@ def test_an_exception_in_the_simulation_becomes_a_message(qtbot, small_config):
 def test_a_dead_simulation_process_is_reported_and_replaced(qtbot, small_config):
     controller = SimulationController(run_path="simulated_failures:crashing_run")
     try:
-        with qtbot.waitSignal(controller.errored, timeout=10000) as blocker:
+        with qtbot.waitSignal(controller.errored, timeout=PATIENCE_MS) as blocker:
             controller.start(small_config)
         assert "stopped unexpectedly" in blocker.args[1]
         assert not controller.running
         deliveries = _collect(controller)
         new_id = controller.start(small_config)  # a fresh process
-        qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=10000)
+        qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=PATIENCE_MS)
     finally:
         assert controller.quit(timeout_s=1.0)
 
 
 def test_a_finite_run_ends_by_itself(controller, qtbot, small_config):
-    with qtbot.waitSignal(controller.finished, timeout=5000):
+    with qtbot.waitSignal(controller.finished, timeout=PATIENCE_MS):
         controller.start(small_config.replace(iterations=5))
     assert not controller.running
 
@@ -154,7 +155,7 @@ def test_a_restart_does_not_wait_for_a_slow_update(controller, qtbot):
     deliveries = _collect(controller)
     slow = Config(cell="lstm", hidden_size=256, seq_len=3000, batch_size=16)
     controller.start(slow.replace(seq_len=2))
-    qtbot.waitUntil(lambda: bool(deliveries), timeout=10000)
+    qtbot.waitUntil(lambda: bool(deliveries), timeout=PATIENCE_MS)
     slow_id = controller.start(slow)
     # One slow update done: the controller knows this run's updates take long.
     qtbot.waitUntil(lambda: any(d.run_id == slow_id for d in deliveries), timeout=180_000)
@@ -189,17 +190,17 @@ def test_the_simulation_process_imports_no_qt():
 def test_frozen_edges_hold_still_in_the_simulation_process(controller, qtbot, small_config):
     deliveries = _collect(controller)
     controller.start(small_config.replace(lr=0.1))
-    qtbot.waitUntil(lambda: len(deliveries) >= 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(deliveries) >= 2, timeout=PATIENCE_MS)
     controller.set_edges_frozen(True)
-    qtbot.waitUntil(lambda: controller.caught_up, timeout=10_000)  # what was computed before has arrived
+    qtbot.waitUntil(lambda: controller.caught_up, timeout=PATIENCE_MS)  # what was computed before has arrived
     first = len(deliveries)
-    qtbot.waitUntil(lambda: len(deliveries) >= first + 5, timeout=5000)
+    qtbot.waitUntil(lambda: len(deliveries) >= first + 5, timeout=PATIENCE_MS)
     edges = [d.frame.w_hh_hist.edges for d in deliveries[first:]]  # type: ignore[union-attr]
     assert all((e == edges[0]).all() for e in edges)
     controller.set_edges_frozen(False)
-    qtbot.waitUntil(lambda: controller.caught_up, timeout=10_000)
+    qtbot.waitUntil(lambda: controller.caught_up, timeout=PATIENCE_MS)
     later = len(deliveries)
-    qtbot.waitUntil(lambda: len(deliveries) >= later + 5, timeout=5000)
+    qtbot.waitUntil(lambda: len(deliveries) >= later + 5, timeout=PATIENCE_MS)
     moving = [d.frame.w_hh_hist.edges for d in deliveries[later:]]  # type: ignore[union-attr]
     assert any((e != moving[0]).any() for e in moving)
 
@@ -210,12 +211,12 @@ def test_the_simulation_process_ignores_ctrl_c_and_the_run_goes_on(controller, q
     it means (it quits and ends the simulation); the simulation process itself carries on."""
     deliveries = _collect(controller)
     run_id = controller.start(small_config)
-    qtbot.waitUntil(lambda: len(deliveries) >= 2, timeout=30_000)
+    qtbot.waitUntil(lambda: len(deliveries) >= 2, timeout=PATIENCE_MS)
     pid = controller.process_pid
     assert pid is not None
     os.kill(pid, signal.SIGINT)
     seen = len(deliveries)
-    qtbot.waitUntil(lambda: len(deliveries) >= seen + 5, timeout=30_000)
+    qtbot.waitUntil(lambda: len(deliveries) >= seen + 5, timeout=PATIENCE_MS)
     assert controller.process_pid == pid and controller.running
     assert {d.run_id for d in deliveries} == {run_id}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from patience import PATIENCE_MS
 from PySide6.QtCore import Qt
 
 from gradlab.core import Config
@@ -16,7 +17,7 @@ def _wait_frames(window, qtbot, count: int = 1, run_id: int | None = None) -> No
     target = window.frames_displayed + count
     qtbot.waitUntil(
         lambda: window.frames_displayed >= target and window.controller.run_id == run_id,
-        timeout=5000,
+        timeout=PATIENCE_MS,
     )
 
 
@@ -79,22 +80,24 @@ def _frames(config: Config, count: int):  # type: ignore[no-untyped-def]
 def test_pause_step_reset_buttons_and_shortcuts(window, qtbot):
     _wait_frames(window, qtbot, 1)
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    qtbot.waitUntil(window.isActiveWindow, timeout=PATIENCE_MS)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert window.controller.paused
     assert window.play_action.text() == "Play"
-    qtbot.waitUntil(lambda: window.controller.caught_up, timeout=3000)  # updates already computed have arrived
+    qtbot.waitUntil(lambda: window.controller.caught_up, timeout=PATIENCE_MS)  # updates already computed have arrived
     iteration = window.status._latest.iteration  # type: ignore[union-attr]
     qtbot.keyClick(window, Qt.Key.Key_S)
-    qtbot.waitUntil(lambda: window.status._latest.iteration == iteration + 1, timeout=3000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.status._latest.iteration == iteration + 1, timeout=PATIENCE_MS)  # type: ignore[union-attr]
     old_run = window.controller.run_id
     qtbot.keyClick(window, Qt.Key.Key_R)
     assert window.controller.run_id == old_run + 1
     # Reset while paused shows the first update of the new run and waits.
-    qtbot.waitUntil(lambda: window.status._latest is not None and window.status._latest.iteration == 1, timeout=3000)  # type: ignore[union-attr]
+    qtbot.waitUntil(
+        lambda: window.status._latest is not None and window.status._latest.iteration == 1, timeout=PATIENCE_MS
+    )  # type: ignore[union-attr]
     window.transport.buttons[0].click()  # Play
     assert not window.controller.paused
-    qtbot.waitUntil(lambda: window.status._latest.iteration > 3, timeout=3000)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.status._latest.iteration > 3, timeout=PATIENCE_MS)  # type: ignore[union-attr]
 
 
 def test_exact_zeros_are_marked_not_dropped(window, qtbot):
@@ -121,14 +124,14 @@ def test_an_exploding_float32_run_shows_the_alert_and_stays_responsive(window, q
         lr=0.5,
     )
     window.set_config(exploding)
-    qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=5000)
+    qtbot.waitUntil(lambda: "NaN/Inf" in window.status.alert_text, timeout=PATIENCE_MS)
     markers = window.gradient_plot
     assert markers.inf_markers.data.size + markers.nan_markers.data.size > 0
     # Still responsive: control changes start a new, healthy run and clear the alert.
     window.controls.scale_spin.setValue(0.5)
     window.controls.dtype.setCurrentIndex(window.controls.dtype.findData("float64"))
     window.controls.lr.setValue(0.01)
-    qtbot.waitUntil(lambda: window.controller.config.lr == 0.01, timeout=2000)
+    qtbot.waitUntil(lambda: window.controller.config.lr == 0.01, timeout=PATIENCE_MS)
     _wait_frames(window, qtbot, 2)
     assert window.controller.config.w_rec_scale == 0.5
     assert window.status.alert_text == ""
@@ -138,7 +141,7 @@ def test_a_simulation_error_is_shown_in_the_window(window, qtbot):
     # The run generator is looked up by name in the simulation process (tests/ui/simulated_failures.py).
     window.controller.run_path = "simulated_failures:failing_run"
     window.reset()
-    qtbot.waitUntil(lambda: not window.banner.isHidden(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.banner.isHidden(), timeout=PATIENCE_MS)
     assert "the simulation broke" in window.banner.text()
 
 
@@ -157,7 +160,7 @@ def test_closing_mid_run_stops_every_thread_within_a_second(qtbot):
     qtbot.addWidget(window)
     window.show()
     window.start()
-    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.frames_displayed >= 1, timeout=PATIENCE_MS)
     window.controls.seq_spin.setValue(150)  # a superseded run is finishing in the background too
     window.close()
     assert not live_processes()  # ended by the time close() returns
