@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSocketNotifier, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSocketNotifier, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -206,6 +206,11 @@ def launch(
     window.first_painted.connect(start_once)
     QTimer.singleShot(1000, start_once)  # in case no paint event ever comes (hidden, minimised)
     status = app.exec()
+    # Closing the last window also posted a Quit event, still queued after exec() returned: if
+    # anything processed it later, it would mark the application as quitting for good, and every
+    # event loop started afterwards in this process (a dialog's, a later launch()'s) would return
+    # at once without delivering a timer or an event.
+    QCoreApplication.removePostedEvents(app, QEvent.Type.Quit)
     bridge.close()
     window.controller.quit()
     log.debug("event loop ended with status %d", status)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from patience import PATIENCE_MS
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 
 from gradlab.core import Config
 from gradlab.core.record import UpdateLog
@@ -188,3 +188,9 @@ def test_launch_quits_by_itself_after_n_frames(qtbot):
     status = launch(Config(hidden_size=8, seq_len=20, batch_size=4), exit_after_frames=3)
     assert status == 0
     assert not live_processes()
+    # Nothing of that launch is left queued to stop the process's later event loops: a timer set
+    # after it still fires (a stray Quit event left them returning at once, so none ever did).
+    qtbot.wait(20)
+    fired: list[bool] = []
+    QTimer.singleShot(0, lambda: fired.append(True))
+    qtbot.waitUntil(lambda: bool(fired), timeout=PATIENCE_MS)
