@@ -19,7 +19,8 @@ from typing import IO, Any
 
 from .core.config import FIELDS, Config
 from .core.files import check_regular
-from .core.phase_map import PhaseMap, PhaseMapError, PhaseMapSpec, compute_phase_map, default_cache_dir, parse_axis
+from .core.phase_map import PhaseMap, compute_phase_map, default_cache_dir
+from .core.phase_point import PhaseMapError, PhaseMapSpec, parse_axis
 from .core.scenario import load_scenario
 
 OUT_FORMATS = (".npz", ".csv", ".png")

@@ -17,7 +17,8 @@ import time
 
 from .._blas import limit_blas_threads
 from ..core.config import FIELDS, Config
-from ..core.phase_map import PhaseMapSpec, compute_phase_map, default_workers, make_axis
+from ..core.phase_map import compute_phase_map, default_workers
+from ..core.phase_point import PhaseMapSpec, make_axis
 
 TARGET_TOTAL_S = 10.0
 TARGET_FIRST_ROW_S = 1.0

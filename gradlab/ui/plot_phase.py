@@ -13,7 +13,6 @@ import math
 import os
 import queue
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,215 +22,24 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from gradlab.core.config import FIELDS, Config
 from gradlab.core.files import atomic_path
-from gradlab.core.phase_map import (
-    PhaseMap,
-    PhaseMapError,
-    PhaseMapSpec,
-    PhaseRow,
-    compute_phase_map,
-    default_cache_dir,
-    make_axis,
-    make_pool,
+from gradlab.core.phase_map import PhaseMap, PhaseRow, compute_phase_map, default_cache_dir, make_pool
+from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, make_axis
+from gradlab.ui.phase_axes import (
+    COLOUR_MAP,
+    PRESETS,
+    TRAINING_ONLY,
+    AxisPreset,
+    axis_label,
+    bar_colour_map,
+    colour_image,
+    colour_levels,
+    describe_base,
+    zero_contour,
 )
 from gradlab.ui.theme import DEFAULT_THEME, Theme
 
-# ColorBrewer's RdBu (Brewer 2003: marked safe for the common colour-vision deficiencies),
-# blue for vanishing, red for exploding; its middle is set to pure white, which the symmetric
-# levels put exactly at slope 0.
-DIVERGING = (
-    "#053061",
-    "#2166AC",
-    "#4393C3",
-    "#92C5DE",
-    "#D1E5F0",
-    "#FFFFFF",
-    "#FDDBC7",
-    "#F4A582",
-    "#D6604D",
-    "#B2182B",
-    "#67001F",
-)
-COLOUR_MAP = pg.ColorMap(np.linspace(0.0, 1.0, len(DIVERGING)), [pg.mkColor(c) for c in DIVERGING])
-NOT_YET = (0, 0, 0, 0)  # points not computed yet (or not finite): transparent, the background shows
 DRAIN_INTERVAL_MS = 50
 TRAINABILITY_CAP = 2.0  # log10 of loss / baseline shown at most (100×)
-FIELD_LABELS = {
-    "w_rec_scale": "W_rec scale s",
-    "hidden_size": "hidden size H",
-    "seq_len": "sequence length T",
-    "batch_size": "batch size",
-    "lr": "learning rate",
-    "weight_decay": "weight decay",
-    "clip_threshold": "clip threshold",
-    "truncation": "truncation k",
-    "seed": "seed",
-}
-# Fields that change nothing in one pass of the untrained network: a change of one of them does
-# not recompute a slope map (they matter to a trainability map).
-TRAINING_ONLY = ("optimizer", "lr", "weight_decay", "clip", "clip_threshold", "iterations")
-
-
-@dataclass(frozen=True)
-class AxisPreset:
-    """A choice of axes (and of what colours the map) the lecturer picks from a list."""
-
-    name: str
-    x: tuple[str, float, float, int]  # field, start, stop, points
-    y: tuple[str, float, float, int]
-    quantity: str = "slope"  # "slope" (per step) or "total" (log10 ratio, step 1 to step T)
-    trainability: int | None = None
-
-
-_PRESETS: tuple[AxisPreset, ...] = (
-    AxisPreset(
-        "W_rec scale × hidden size (per-step slope)", ("w_rec_scale", 0.25, 2.0, 41), ("hidden_size", 8, 128, 41)
-    ),
-    AxisPreset(
-        "W_rec scale × sequence length (what reaches step 1)",
-        ("w_rec_scale", 0.25, 2.0, 41),
-        ("seq_len", 10, 400, 40),
-        quantity="total",
-    ),
-)
-# Where the config has a bias scale (depth mode's σ_b), the order-to-chaos plane of Poole et al.
-# and Schoenholz et al. itself: weight scale × bias scale.
-_BIAS_PRESET = AxisPreset(
-    "W_rec scale × bias scale (order to chaos)", ("w_rec_scale", 0.25, 2.5, 41), ("bias_scale", 0.0, 1.0, 41)
-)
-
-
-def _available_presets() -> tuple[AxisPreset, ...]:
-    """The presets whose axes this build's Config has (and whose ranges its fields allow)."""
-    available = []
-    for preset in (*_PRESETS[:1], _BIAS_PRESET, *_PRESETS[1:]):
-        try:
-            make_axis(*preset.x)
-            make_axis(*preset.y)
-        except PhaseMapError:
-            continue
-        available.append(preset)
-    return tuple(available)
-
-
-PRESETS = _available_presets()
-
-
-def axis_label(field: str) -> str:
-    return FIELD_LABELS.get(field, field.replace("_", " "))
-
-
-def nice_limit(value: float, minimum: float = 0.02) -> float:
-    """|value| rounded up to 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k (at least ``minimum``, so that a nearly neutral map
-    is not painted as if it were strongly coloured)."""
-    top = max(abs(value) if math.isfinite(value) else minimum, minimum)
-    exponent = math.floor(math.log10(top))
-    for step in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
-        if step * 10.0**exponent >= top * (1 - 1e-12):
-            return float(f"{step * 10.0**exponent:.12g}")  # 0.3, not 0.30000000000000004
-    return top  # pragma: no cover
-
-
-def colour_levels(values: np.ndarray) -> tuple[float, float]:
-    """(low < 0 < high): the ends of the colour scale, each rounded up from the data's extreme on
-    its side. A map is rarely symmetric (a strongly vanishing corner, a weakly exploding one):
-    with one scale per side (as matplotlib's TwoSlopeNorm) both phases show, and white stays 0."""
-    finite = values[np.isfinite(values)]
-    low = float(finite.min()) if finite.size else 0.0
-    high = float(finite.max()) if finite.size else 0.0
-    return -nice_limit(min(low, 0.0)), nice_limit(max(high, 0.0))
-
-
-def normalised(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
-    """Values to [0, 1] of the colour map: ``levels[0]`` → 0, 0 → ½ (white), ``levels[1]`` → 1."""
-    low, high = levels
-    with np.errstate(invalid="ignore"):
-        scaled = np.where(values < 0, 0.5 - 0.5 * values / low, 0.5 + 0.5 * values / high)
-    return np.clip(scaled, 0.0, 1.0)
-
-
-def colour_image(values: np.ndarray, levels: tuple[float, float]) -> np.ndarray:
-    """RGBA bytes (Ny, Nx, 4) of ``values`` on the diverging map; non-finite points transparent."""
-    finite = np.isfinite(values)
-    scaled = normalised(np.where(finite, values, 0.0), levels)
-    rgba = np.asarray(COLOUR_MAP.map(scaled.ravel(), mode="byte"), dtype=np.uint8).reshape(*values.shape, 4)
-    rgba[~finite] = NOT_YET
-    return rgba
-
-
-def bar_colour_map(levels: tuple[float, float]) -> pg.ColorMap:
-    """The colour map as the bar draws it over [low, high] linearly: the blue half squeezed or
-    stretched to [low, 0], the red half to [0, high], so that the bar reads as the image does."""
-    low, high = levels
-    middle = -low / (high - low)
-    half = len(DIVERGING) // 2
-    positions = np.concatenate(
-        [np.linspace(0.0, middle, half + 1)[:-1], [middle], np.linspace(middle, 1.0, half + 1)[1:]]
-    )
-    return pg.ColorMap(positions, [pg.mkColor(c) for c in DIVERGING])
-
-
-def zero_contour(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The line where ``values`` (Ny, Nx) crosses 0, in data coordinates, pieces separated by nan.
-
-    Only between rows that are computed (finite throughout): a map that is still filling in has
-    no line along the edge of what is known.
-    """
-    if values.shape[0] < 2 or values.shape[1] < 2:
-        # One row (or column): the crossings along it as points on a vertical (horizontal) tick.
-        return _crossings_1d(x, y, values)
-    xs: list[float] = []
-    ys: list[float] = []
-    ix = np.arange(len(x))
-    known = np.isfinite(values).all(axis=1)
-    j = 0
-    while j < len(y):
-        if not known[j]:
-            j += 1
-            continue
-        end = j
-        while end + 1 < len(y) and known[end + 1]:
-            end += 1
-        if end > j:  # rows j … end: a block with no gaps
-            block = values[j : end + 1]
-            iy = np.arange(j, end + 1)
-            for piece in pg.functions.isocurve(block.T, 0.0, connected=True):
-                for i, k in piece:
-                    # isocurve's coordinates are pixel corners: point (i, k) is the centre of pixel (i − ½, k − ½)
-                    xs.append(float(np.interp(i - 0.5, ix, x)))
-                    ys.append(float(np.interp(k - 0.5 + j, iy, y[j : end + 1])))
-                xs.append(math.nan)
-                ys.append(math.nan)
-        j = end + 1
-    return np.array(xs), np.array(ys)
-
-
-def _crossings_1d(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    xs: list[float] = []
-    ys: list[float] = []
-    if values.shape[0] == 1 and len(x) > 1:
-        row = values[0]
-        for i in range(len(x) - 1):
-            a, b = row[i], row[i + 1]
-            if np.isfinite(a) and np.isfinite(b) and (a < 0) != (b < 0):
-                at = x[i] - a * (x[i + 1] - x[i]) / (b - a)
-                half = 0.5 * (y[-1] - y[0]) if len(y) > 1 else 0.5
-                xs += [at, at, math.nan]
-                ys += [y[0] - half - 0.5, y[0] + half + 0.5, math.nan]
-    return np.array(xs, dtype=float), np.array(ys, dtype=float)
-
-
-def describe_base(spec: PhaseMapSpec) -> str:
-    """What the map holds fixed, in a few words: "rnn tanh · orthogonal init · T = 100 · batch 16"."""
-    base = spec.base
-    parts = [f"{base.cell} {base.activation}" if base.cell == "rnn" else base.cell, f"{base.init} init"]
-    for name, label in (("w_rec_scale", "s"), ("hidden_size", "H"), ("seq_len", "T"), ("batch_size", "batch")):
-        if name not in (spec.x.field, spec.y.field):
-            parts.append(f"{label} = {getattr(base, name):g}")
-    if base.task != "probe":
-        parts.append(f"task {base.task}")
-    if spec.seeds > 1:
-        parts.append(f"mean of {spec.seeds} seeds")
-    return " · ".join(parts)
 
 
 class PhaseMapPanel(QWidget):

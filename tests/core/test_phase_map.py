@@ -18,15 +18,8 @@ import numpy as np
 import pytest
 
 from gradlab.core import Config, run
-from gradlab.core.phase_map import (
-    PhaseMap,
-    PhaseMapError,
-    PhaseMapSpec,
-    compute_phase_map,
-    make_axis,
-    measure_point,
-    parse_axis,
-)
+from gradlab.core.phase_map import PhaseMap, compute_phase_map
+from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, make_axis, measure_point, parse_axis
 
 
 def _threads() -> ThreadPoolExecutor:
@@ -188,7 +181,6 @@ def test_bad_specs_are_refused() -> None:
 
 
 def test_rows_assembled_from_parts_hold_each_point_where_it_belongs() -> None:
-    from gradlab.core.phase_map import measure_point
 
     base = Config(seq_len=15, hidden_size=6, batch_size=2)
     spec = PhaseMapSpec(base, make_axis("w_rec_scale", 0.5, 2.0, 17), make_axis("seq_len", 5, 15, 3))

@@ -10,7 +10,8 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from gradlab.core import Config
-from gradlab.ui.plot_phase import AxisPreset, PhaseMapPanel, colour_image, colour_levels, zero_contour
+from gradlab.ui.phase_axes import AxisPreset, colour_image, colour_levels, zero_contour
+from gradlab.ui.plot_phase import PhaseMapPanel
 
 # The offscreen platform cannot pass size hints on to a window manager, and says so.
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
