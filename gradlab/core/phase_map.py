@@ -187,6 +187,19 @@ def make_pool(workers: int | None = None, nice: int = 0) -> concurrent.futures.P
     )
 
 
+def stop_pool(pool: Executor) -> None:
+    """Shut ``pool`` down now: tasks not started are cancelled, and a local process pool's
+    processes are ended rather than waited for (a point holds nothing worth keeping, and a task
+    of a large map can run for minutes on a busy machine: closing the window must not wait)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # public only from 3.14 on
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join()
+    pool.shutdown(wait=True)  # the pool's own thread, which ends once its processes have
+
+
 def iter_rows(
     spec: PhaseMapSpec,
     *,
@@ -223,9 +236,7 @@ def iter_rows(
         for future in pending:
             future.cancel()
         if own_pool:
-            # Waits for the tasks already running (a few rows: well under a second) and for the
-            # processes to exit, so that nothing is left behind.
-            pool.shutdown(wait=True, cancel_futures=True)
+            stop_pool(pool)  # nothing left behind, and no wait for a task still running
 
 
 def _assemble(partial: dict[int, tuple[list[np.ndarray | None], int]], part: _Part, nx: int) -> PhaseRow | None:

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from gradlab.core.config import FIELDS, Config
 from gradlab.core.files import atomic_path
-from gradlab.core.phase_map import PhaseMap, PhaseRow, compute_phase_map, default_cache_dir, make_pool
+from gradlab.core.phase_map import PhaseMap, PhaseRow, compute_phase_map, default_cache_dir, make_pool, stop_pool
 from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, make_axis
 from gradlab.ui.phase_axes import (
     COLOUR_MAP,
@@ -208,7 +208,7 @@ class PhaseMapPanel(QWidget):
         """Stop the computation and the pool's processes (before the window closes)."""
         self._stop_thread()
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            stop_pool(self._pool)
             self._pool = None
         self._timer.stop()
 

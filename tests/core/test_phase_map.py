@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from gradlab.core import Config, run
-from gradlab.core.phase_map import PhaseMap, compute_phase_map
+from gradlab.core.phase_map import PhaseMap, compute_phase_map, make_pool, stop_pool
 from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, make_axis, measure_point, parse_axis
 
 
@@ -240,3 +240,14 @@ def test_pool_processes_end_when_their_parent_is_killed() -> None:
     while left() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not left()
+
+
+def test_stopping_a_pool_does_not_wait_for_a_running_task() -> None:
+    pool = make_pool(1)
+    started = pool.submit(os.getpid).result()  # the process is up
+    running = pool.submit(time.sleep, 3600)  # a task that would hold a waiting shutdown for an hour
+    time.sleep(0.2)
+    stop_pool(pool)
+    assert running.done()
+    with pytest.raises(ProcessLookupError):
+        os.kill(started, 0)  # the process has ended (and was reaped)
