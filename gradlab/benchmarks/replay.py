@@ -13,12 +13,14 @@ import itertools
 from collections.abc import Iterator
 
 from gradlab.core import Config, Frame, run
+from gradlab.core.histogram import HistogramEdges
 
 DISTINCT_FRAMES = 8
 
 
-def replay(config: Config, **options: object) -> Iterator[Frame]:
-    recorded = list(itertools.islice(run(config.replace(iterations=None), **options), DISTINCT_FRAMES))
+def replay(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Iterator[Frame]:
+    frames = run(config.replace(iterations=None), histogram_edges=histogram_edges)
+    recorded = list(itertools.islice(frames, DISTINCT_FRAMES))
     for iteration, frame in enumerate(itertools.cycle(recorded), start=1):
         yield dataclasses.replace(frame, iteration=iteration, final=False)
 
