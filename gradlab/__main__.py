@@ -12,13 +12,15 @@ import sys
 
 
 def entry() -> int:
-    from gradlab._interrupt import exit_status, raise_on_termination
+    from gradlab._interrupt import exit_status, ignore_interrupts, raise_on_termination
 
     try:
         raise_on_termination()
         from gradlab.cli import main
 
-        return main()
+        status = main()
+        ignore_interrupts()  # main() put the handlers back; the program is ending now
+        return status
     except KeyboardInterrupt as interrupt:  # Ctrl+C or a termination signal before main() took over
         try:
             if sys.stderr is not None:

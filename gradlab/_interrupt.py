@@ -8,7 +8,9 @@ start-up ends the process cleanly too.
 
 from __future__ import annotations
 
+import contextlib
 import signal
+from collections.abc import Iterator
 from types import FrameType
 
 # SIGHUP does not exist on Windows.
@@ -45,6 +47,24 @@ def ignore_interrupts() -> None:
             signal.signal(signum, signal.SIG_IGN)
         except ValueError:
             return
+
+
+@contextlib.contextmanager
+def handlers_restored() -> Iterator[None]:
+    """Put the handlers of Ctrl+C and the termination signals back as they were afterwards: the
+    command, called in-process (a test, a notebook), must not leave its caller ignoring Ctrl+C,
+    nor the caller's children, which inherit an ignored signal."""
+    saved = {}
+    for signum in (signal.SIGINT, *TERMINATION_SIGNALS):
+        with contextlib.suppress(ValueError):
+            saved[signum] = signal.getsignal(signum)
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            if handler is not None:  # None: set from C, not from Python; left alone
+                with contextlib.suppress(ValueError, TypeError):  # not the main thread
+                    signal.signal(signum, handler)
 
 
 def exit_status(interrupt: KeyboardInterrupt) -> int:

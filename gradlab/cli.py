@@ -22,7 +22,7 @@ from typing import IO, Any, NoReturn
 
 from . import __version__
 from ._blas import limit_blas_threads
-from ._interrupt import exit_status, ignore_interrupts, raise_on_termination
+from ._interrupt import exit_status, handlers_restored, ignore_interrupts, raise_on_termination
 from .cli_phase import add_phase_parser, run_phase
 from .core.config import FIELDS, Config, FieldSpec
 from .core.files import FileKindError, bounded, check_regular, quote
@@ -299,22 +299,24 @@ def _print_summary(history: History, elapsed: float, first_event: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command: every way it can end is a status and at most one line on stderr."""
+    """The command: every way it can end is a status and at most one line on stderr. The signal
+    handlers it sets are put back on return."""
     _standard_streams()
-    raise_on_termination()
-    try:
-        status = _main(argv)
-    except KeyboardInterrupt as interrupt:  # Ctrl+C or a termination signal outside the run loop
-        ignore_interrupts()
-        _error("gradlab: interrupted")
-        status = exit_status(interrupt)
-    except MemoryError:
-        _error("gradlab: not enough memory; make --hidden-size, --seq-len or --batch-size smaller")
-        status = 1
-    except Exception as error:  # a bug: still one line, never a traceback in front of a class
-        _error(f"gradlab: unexpected error: {type(error).__name__}: {error}")
-        status = 1
-    return _flush_stdout(status)
+    with handlers_restored():
+        raise_on_termination()
+        try:
+            status = _main(argv)
+        except KeyboardInterrupt as interrupt:  # Ctrl+C or a termination signal outside the run loop
+            ignore_interrupts()
+            _error("gradlab: interrupted")
+            status = exit_status(interrupt)
+        except MemoryError:
+            _error("gradlab: not enough memory; make --hidden-size, --seq-len or --batch-size smaller")
+            status = 1
+        except Exception as error:  # a bug: still one line, never a traceback in front of a class
+            _error(f"gradlab: unexpected error: {type(error).__name__}: {error}")
+            status = 1
+        return _flush_stdout(status)
 
 
 def _main(argv: Sequence[str] | None) -> int:

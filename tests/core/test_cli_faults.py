@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -224,7 +225,40 @@ def test_standard_streams_none(tmp_path, monkeypatch):
 
 
 # ---- signals ----------------------------------------------------------------------------------
-def _endless_run(tmp_path: Path, out: Path) -> subprocess.Popen[str]:
+def test_an_in_process_command_leaves_the_signal_handlers_as_they_were(tmp_path, monkeypatch):
+    """Also when it was interrupted: ignoring Ctrl+C afterwards would leave the caller (and every
+    process it starts later, which inherits an ignored signal) deaf to it."""
+    watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {signum: signal.getsignal(signum) for signum in watched}
+
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    assert main(["run", "--seq-len", "6", "--hidden-size", "4", "--iterations", "2"]) == 0
+    assert {signum: signal.getsignal(signum) for signum in watched} == before
+    monkeypatch.setattr("gradlab.cli.config_from_args", interrupted)
+    assert main(["run", "--seq-len", "6", "--hidden-size", "4", "--iterations", "2"]) == 130
+    assert {signum: signal.getsignal(signum) for signum in watched} == before
+
+
+@pytest.fixture
+def endless_run() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
+    """``endless_run(out)``: a ``gradlab run`` that only a signal ends, under way; killed after the
+    test whatever happened (a run that ignored its signal must not go on for ever)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(out: Path) -> subprocess.Popen[str]:
+        started.append(_endless_run(out))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+
+
+def _endless_run(out: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "gradlab", "run", "--seq-len", "30", "--hidden-size", "8", "--iterations", "none"]
         + ["--out", str(out)],
@@ -241,9 +275,9 @@ def _endless_run(tmp_path: Path, out: Path) -> subprocess.Popen[str]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-def test_a_signal_ends_the_run_with_a_summary_and_the_file(tmp_path, signum):
+def test_a_signal_ends_the_run_with_a_summary_and_the_file(tmp_path, signum, endless_run):
     out = tmp_path / "h.csv"
-    process = _endless_run(tmp_path, out)
+    process = endless_run(out)
     os.killpg(process.pid, signum)
     stdout, stderr = process.communicate(timeout=TIMEOUT_S)
     assert process.returncode == 128 + signum, stderr
@@ -251,9 +285,9 @@ def test_a_signal_ends_the_run_with_a_summary_and_the_file(tmp_path, signum):
     assert "updates" in stdout and out.exists()
 
 
-def test_ctrl_c_twice_within_a_tenth_of_a_second(tmp_path):
+def test_ctrl_c_twice_within_a_tenth_of_a_second(tmp_path, endless_run):
     out = tmp_path / "h.json"
-    process = _endless_run(tmp_path, out)
+    process = endless_run(out)
     os.killpg(process.pid, signal.SIGINT)
     time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)
