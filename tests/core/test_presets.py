@@ -8,7 +8,7 @@ import pytest
 from gradlab.core import Config, run
 from gradlab.presets import default_preset, presets
 
-ABOUT_EXPLOSION = {"03-exploding-linear", "04-exploding-float32"}
+ABOUT_EXPLOSION = {"03-exploding-linear", "04-exploding-float32", "46-depth-residual-1"}
 
 
 def test_there_are_at_least_ten_scenes_with_keys():

@@ -33,9 +33,8 @@ def test_every_scene_is_in_the_menu_and_toolbar_with_its_key(window):
 
 def test_each_scene_key_loads_its_scene_and_shows_its_caption(window, qtbot, focused, wait_frames):
     focused(window)
-    for index, preset in enumerate(presets()):
-        if preset.key is None:
-            continue
+    keyed = [(index, preset) for index, preset in enumerate(presets()) if preset.key is not None]
+    for index, preset in keyed:
         qtbot.keyClick(window, preset.key)
         assert window.controller.config == preset.scenario.config, preset.name
         assert window.controls.config == preset.scenario.config, preset.name
