@@ -141,7 +141,7 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
     feedforward = config.cell == "mlp"
     if feedforward:
         block_index = _spectrum_layer(config.seq_len) - 2  # W_hh[k] is layer k + 2
-        block_name = f"W of layer {block_index + 2} of {config.seq_len}"
+        block_name = f"W_{block_index + 2}"  # short: it titles the spectrum panel (layer {block_index + 2})
         # Every layer's σ_max (the bound's curve) every ``layer_every`` updates, fixed by the Config.
         layer_sigma = LayerSigmaMax(config.seq_len - 1, config.seed)
         layer_every = layer_sigma_every(H, config.batch_size)

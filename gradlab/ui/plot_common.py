@@ -84,6 +84,18 @@ class DecadeAxis(pg.AxisItem):
                 whole = labels(1)
                 chosen = [whole[0], whole[len(whole) // 2], whole[-1]]
                 step = 1
+        # pyqtgraph drops a label whose text would stick out of the axis: where that leaves fewer
+        # than three, a finer step whose labels stay clear of each other and of the ends.
+        margin = 0.5 * (height if vertical else width) * span / size
+
+        def inside(values: list[float]) -> list[float]:
+            return [v for v in values if low + margin <= v <= high - margin]
+
+        if len(inside(chosen)) < 3 <= len(chosen):
+            finer = [s for s in steps if s < step and len(inside(labels(s))) >= 3 and s * size / span >= height]
+            if finer:
+                step = finer[-1]
+                chosen = labels(step)
         levels = [(float(step), chosen)]
         self._major_step = float(step)
         if span <= 400 and (step > 1 or len(chosen) < len(labels(1))):

@@ -176,7 +176,7 @@ def test_mlp_frames_read_layers_back_from_the_loss():
     np.testing.assert_allclose(steps, np.log10(s) * np.arange(11), atol=1e-12)
     assert frame.fitted_slope == pytest.approx(np.log10(s), abs=1e-12)
     assert frame.theory_slope == pytest.approx(np.log10(s), abs=1e-12)
-    assert frame.spectrum_block == "W of layer 6 of 12"
+    assert frame.spectrum_block == "W_6"
 
 
 def test_spirals_baseline_is_exact():
