@@ -37,3 +37,26 @@ def presets() -> tuple[Preset, ...]:
 def default_preset() -> Preset:
     """The scene the window opens on: the vanishing gradient."""
     return presets()[0]
+
+
+def find_preset(name: str) -> Preset:
+    """The shipped scene called ``name`` (file name without .json); KeyError if there is none."""
+    for preset in presets():
+        if preset.name == name:
+            return preset
+    raise KeyError(f"no scene called {name!r}")
+
+
+def preset_of(config: object) -> Preset | None:
+    """The shipped scene whose Config is exactly ``config``, or None."""
+    for preset in presets():
+        if preset.scenario.config == config:
+            return preset
+    return None
+
+
+def neighbour(name: str, offset: int) -> Preset:
+    """The scene ``offset`` places after ``name`` (wrapping); from no scene, +1 is the first and -1 the last."""
+    names = [p.name for p in presets()]
+    index = names.index(name) if name in names else (-1 if offset > 0 else 0)
+    return presets()[(index + offset) % len(names)]

@@ -72,7 +72,7 @@ def event_loop_stalls(
     timer.setTimerType(Qt.TimerType.PreciseTimer)
     timer.setInterval(TIMER_INTERVAL_MS)
     timer.timeout.connect(lambda: ticks.append(clock.nsecsElapsed() / 1e6))
-    first_frames, first_iteration = window.frames_displayed, window.status._latest.iteration  # type: ignore[union-attr]
+    first_frames, first_iteration = window.frames_displayed, window.session.latest_frame.iteration  # type: ignore[union-attr]
     clock.start()
     timer.start()
     quit_timer = QTimer()
@@ -83,7 +83,7 @@ def event_loop_stalls(
     timer.stop()
     elapsed_s = clock.nsecsElapsed() / 1e9
     frames = window.frames_displayed - first_frames
-    updates = window.status._latest.iteration - first_iteration  # type: ignore[union-attr]
+    updates = window.session.latest_frame.iteration - first_iteration  # type: ignore[union-attr]
     window.close()
     lateness = np.maximum(np.diff(np.asarray(ticks)) - TIMER_INTERVAL_MS, 0.0)
     return {

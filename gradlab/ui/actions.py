@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
 
 from gradlab.presets import Preset
 
@@ -97,6 +98,18 @@ class WindowActions:
         # Help
         self.help = a(parent, "&Keyboard shortcuts", ["F1", "?"], "Show every shortcut")
 
+    def check_scene(self, preset: str) -> None:
+        """Tick the scene ``preset`` in the Scenes menu, or none ("")."""
+        checked = self.scene_group.checkedAction()
+        if not preset and checked is not None:
+            # Exclusive groups cannot uncheck their last action by setChecked(False).
+            self.scene_group.setExclusive(False)
+            checked.setChecked(False)
+            self.scene_group.setExclusive(True)
+        for action in self.scenes:
+            if action.data() == preset:
+                action.setChecked(True)
+
     def menus(self) -> list[tuple[str, list[QAction | None]]]:
         """(menu title, actions; None = separator), in menu order."""
         return [
@@ -143,3 +156,62 @@ class WindowActions:
 
     def all(self) -> list[QAction]:
         return [action for _, actions in self.menus() for action in actions if action is not None]
+
+    def help_sections(self) -> list[tuple[str, list[QAction]]]:
+        """(menu title without "&", its actions) for the help overlay."""
+        return [(title.replace("&", ""), [a for a in actions if a is not None]) for title, actions in self.menus()]
+
+    def install(self, window: QMainWindow) -> None:
+        """The menu bar, and every action on the window itself (the keys work with the menu bar hidden)."""
+        bar = window.menuBar()
+        for title, actions in self.menus():
+            menu = bar.addMenu(title)
+            for action in actions:
+                if action is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(action)
+        for action in self.all():
+            window.addAction(action)
+
+
+class SceneToolbar(QToolBar):
+    """The scene chooser and the presenter's buttons (pins, theme, size, controls, help)."""
+
+    def __init__(self, acts: WindowActions) -> None:
+        super().__init__("Scenes")
+        self.setObjectName("scenesToolbar")
+        self.setMovable(False)
+        self.addWidget(QLabel(" Scene "))
+        self.scene_combo = QComboBox()
+        self.scene_combo.setToolTip("Choose a scene (keys 1 … 9, 0; Page Down / Page Up)")
+        self.scene_combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for action in acts.scenes:
+            self.scene_combo.addItem(action.text().replace("&", ""), action.data())
+        self.scene_combo.addItem("(custom)", "")
+        self.addWidget(self.scene_combo)
+        self.addSeparator()
+        for action in (
+            acts.pin,
+            acts.clear_pins,
+            None,
+            acts.toggle_theme,
+            acts.smaller,
+            acts.bigger,
+            acts.hide_controls,
+            acts.full_screen,
+            acts.phase_map,
+            None,
+            acts.help,
+        ):
+            if action is None:
+                self.addSeparator()
+            else:
+                self.addAction(action)
+
+    def show_scene(self, preset: str) -> None:
+        """Select ``preset`` in the chooser ("" selects "(custom)")."""
+        index = self.scene_combo.findData(preset)
+        if index < 0:
+            index = self.scene_combo.findData("")
+        self.scene_combo.setCurrentIndex(index)

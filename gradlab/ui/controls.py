@@ -18,8 +18,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QSpinBox,
@@ -384,3 +386,34 @@ class TransportBar(QWidget):
             button.setMinimumHeight(int(button.fontMetrics().height() * 2.0))
             layout.addWidget(button)
             self.buttons.append(button)
+
+
+CONTROL_PANEL_WIDTH = 330  # at font scale 1
+
+
+class ControlDock(QScrollArea):
+    """The left column: the transport buttons above the control panel, scrolling vertically."""
+
+    def __init__(self, transport: TransportBar, panel: ControlPanel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(transport)
+        layout.addWidget(panel, 1)
+        self.setWidget(content)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._content = content
+        self.fit_width(1.0)
+
+    def fit_width(self, scale: float) -> None:
+        """Wide enough for the panel's own size hint: the horizontal scroll bar is off, so anything
+        narrower would cut the spin boxes off."""
+        self.setMinimumWidth(
+            max(
+                int(CONTROL_PANEL_WIDTH * scale),
+                self._content.sizeHint().width() + self.verticalScrollBar().sizeHint().width() + 4,
+            )
+        )

@@ -201,6 +201,21 @@ class Notice(QFrame):
         return "" if self.isHidden() else self.label.text()
 
 
+class Banner(QLabel):
+    """A red band above the plots for what stopped the run (an error); hidden until then."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        self.setText(text)
+        self.show()
+
+
 def shortcut_text(action: QAction) -> str:
     """The action's keys as the user reads them, e.g. "F1, ?"."""
     return ", ".join(

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         while time.monotonic() < deadline:
             app.processEvents()
             time.sleep(0.002)
-            latest = window.status._latest
+            latest = window.session.latest_frame
             if target and latest is not None and latest.iteration >= target:
                 break
         window.controller.pause()
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         app.processEvents()
         path = args.out / f"scene-{preset.name}.png"
         window.grab().save(str(path))
-        print(f"{path}  ({window.status._latest.iteration if window.status._latest else 0} updates)")
+        print(f"{path}  ({window.session.latest_frame.iteration if window.session.latest_frame else 0} updates)")
         window.close()
         window.deleteLater()
         QApplication.processEvents()

@@ -17,7 +17,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from gradlab.core.files import FileKindError, check_regular
 from gradlab.core.scenario import Scenario, ScenarioError, parse_scenario
-from gradlab.presets import presets
+from gradlab.presets import find_preset
 from gradlab.ui.theme import MAX_SCALE, MIN_SCALE, THEME_NAMES
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,11 @@ class SavedScene:
     def resolve(self) -> tuple[str, Scenario] | None:
         """(preset name or "", scenario), or None if it no longer exists or is invalid."""
         if self.preset:
-            for preset in presets():
-                if preset.name == self.preset:
-                    return preset.name, preset.scenario
-            return None
+            try:
+                preset = find_preset(self.preset)
+            except KeyError:
+                return None
+            return preset.name, preset.scenario
         if self.scenario is not None:
             return "", self.scenario
         return None

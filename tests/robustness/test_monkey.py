@@ -504,9 +504,9 @@ def assert_still_responds(window, qtbot, errors: ErrorRecorder, context: Callabl
     window.step_action.trigger()
     assert controller.paused
     qtbot.wait(200)
-    settled = window.status._latest.iteration  # type: ignore[union-attr]
+    settled = window.session.latest_frame.iteration  # type: ignore[union-attr]
     window.step_action.trigger()
-    qtbot.waitUntil(lambda: window.status._latest.iteration == settled + 1, timeout=PATIENCE_MS)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.session.latest_frame.iteration == settled + 1, timeout=PATIENCE_MS)  # type: ignore[union-attr]
 
     # Nothing left behind: only the current process and at most a warm standby.
     def kept() -> set:

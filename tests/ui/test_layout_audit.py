@@ -292,7 +292,7 @@ def test_every_scene_is_legible(scene_window, qtbot):  # type: ignore[no-untyped
 
     # The longest titles the plots can show: the panels keep their sizes, the titles still fit.
     before = _panel_geometry(window)
-    frame = window.status._latest
+    frame = window.session.latest_frame
     assert frame is not None
     crowded = dataclasses.replace(
         frame,

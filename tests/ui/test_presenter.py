@@ -103,7 +103,7 @@ def test_f11_toggles_full_screen_and_escape_leaves_it(window, qtbot, focused):
 def test_big_readouts_show_rho_slope_and_iteration(window, qtbot, wait_frames):
     wait_frames(window, 3)
     window.caption.refresh()
-    frame = window.status._latest
+    frame = window.session.latest_frame
     assert frame is not None
     assert window.caption.iteration.value == str(frame.iteration)
     assert float(window.caption.radius.value) == pytest.approx(frame.spectral_radius, abs=1e-3)

@@ -85,19 +85,20 @@ def test_pause_step_reset_buttons_and_shortcuts(window, qtbot):
     assert window.controller.paused
     assert window.play_action.text() == "Play"
     qtbot.waitUntil(lambda: window.controller.caught_up, timeout=PATIENCE_MS)  # updates already computed have arrived
-    iteration = window.status._latest.iteration  # type: ignore[union-attr]
+    iteration = window.session.latest_frame.iteration  # type: ignore[union-attr]
     qtbot.keyClick(window, Qt.Key.Key_S)
-    qtbot.waitUntil(lambda: window.status._latest.iteration == iteration + 1, timeout=PATIENCE_MS)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.session.latest_frame.iteration == iteration + 1, timeout=PATIENCE_MS)  # type: ignore[union-attr]
     old_run = window.controller.run_id
     qtbot.keyClick(window, Qt.Key.Key_R)
     assert window.controller.run_id == old_run + 1
     # Reset while paused shows the first update of the new run and waits.
     qtbot.waitUntil(
-        lambda: window.status._latest is not None and window.status._latest.iteration == 1, timeout=PATIENCE_MS
+        lambda: window.session.latest_frame is not None and window.session.latest_frame.iteration == 1,
+        timeout=PATIENCE_MS,
     )  # type: ignore[union-attr]
     window.transport.buttons[0].click()  # Play
     assert not window.controller.paused
-    qtbot.waitUntil(lambda: window.status._latest.iteration > 3, timeout=PATIENCE_MS)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: window.session.latest_frame.iteration > 3, timeout=PATIENCE_MS)  # type: ignore[union-attr]
 
 
 def test_exact_zeros_are_marked_not_dropped(window, qtbot):

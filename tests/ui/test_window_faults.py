@@ -174,8 +174,10 @@ def test_a_failed_plot_export_says_why(window, wait_frames, tmp_path, suffix):
 
 def test_the_crash_banner_says_what_to_do_once(window, wait_frames):
     wait_frames(window, 1)
-    window._on_error(window.controller.run_id, "The simulation process stopped unexpectedly (exit code -9).")
+    window.controller.errored.emit(
+        window.controller.run_id, "The simulation process stopped unexpectedly (exit code -9)."
+    )
     text = window.banner.text()
     assert text.count("Reset") == 1 and "exit code -9" in text
-    window._on_error(window.controller.run_id, "ValueError: " + "v" * 100_000)
+    window.controller.errored.emit(window.controller.run_id, "ValueError: " + "v" * 100_000)
     assert window.banner.text().count("Reset") == 1 and len(window.banner.text()) < 500

@@ -1,0 +1,131 @@
+"""How the window looks, not what it shows: theme and type size, full screen, the control panel
+shown or hidden, the keyboard help overlay. The View menu's actions are connected here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from PySide6.QtWidgets import QApplication, QMainWindow, QStatusBar, QToolBar
+
+from gradlab.ui.actions import WindowActions
+from gradlab.ui.controls import ControlDock
+from gradlab.ui.presenter import CaptionBand, HelpOverlay, Notice
+from gradlab.ui.theme import Theme
+
+
+class Themed(Protocol):
+    def apply_theme(self, theme: Theme) -> None: ...
+
+
+SCALE_STEP = 1.15
+
+
+class ViewControl:
+    def __init__(
+        self,
+        window: QMainWindow,
+        theme: Theme,
+        *,
+        acts: WindowActions,
+        themed: Sequence[Themed],
+        caption: CaptionBand,
+        dock: ControlDock,
+        toolbar: QToolBar,
+        notice: Notice,
+        status: QStatusBar,
+        help_overlay: HelpOverlay,
+    ) -> None:
+        self.window = window
+        self.theme = theme
+        self.acts = acts
+        self.themed = tuple(themed)
+        self.caption = caption
+        self.dock = dock
+        self.toolbar = toolbar
+        self.notice = notice
+        self.status = status
+        self.help_overlay = help_overlay
+
+    def connect(self) -> None:
+        acts = self.acts
+        acts.full_screen.toggled.connect(self.set_full_screen)
+        acts.bigger.triggered.connect(lambda: self.set_font_scale(self.theme.scale * SCALE_STEP))
+        acts.smaller.triggered.connect(lambda: self.set_font_scale(self.theme.scale / SCALE_STEP))
+        acts.normal_size.triggered.connect(lambda: self.set_font_scale(1.0))
+        acts.hide_controls.toggled.connect(lambda hidden: self.set_controls_visible(not hidden))
+        acts.theme_projector.triggered.connect(lambda: self.set_theme("projector"))
+        acts.theme_dark.triggered.connect(lambda: self.set_theme("dark"))
+        acts.toggle_theme.triggered.connect(lambda: self.set_theme("projector" if self.theme.dark else "dark"))
+        acts.escape.triggered.connect(self.escape)
+        acts.help.triggered.connect(self.help_overlay.toggle)
+
+    def apply_theme(self, theme: Theme, *, force: bool = False) -> None:
+        """Re-apply colours and sizes everywhere (presenter scale, projector/dark).
+
+        Re-styling every widget and plot takes a noticeable fraction of a second, so a theme
+        equal to the current one (e.g. "Bigger" at the largest size) changes nothing."""
+        if theme == self.theme and not force:
+            return
+        self.theme = theme
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply_to_app(app)
+        # The window's own sheet depends on the colours only, so a change of size does not make
+        # every widget re-style; the named widgets carry their sizes in sheets of their own.
+        window_sheet = theme.window_stylesheet()
+        if self.window.styleSheet() != window_sheet:
+            self.window.setStyleSheet(window_sheet)
+        theme.style_widgets(self.window)
+        for panel in self.themed:
+            panel.apply_theme(theme)
+        self.caption.fit_widths()
+        self.dock.fit_width(theme.scale)
+        self.acts.theme_dark.setChecked(theme.dark)
+        self.acts.theme_projector.setChecked(not theme.dark)
+        if not self.help_overlay.isHidden():
+            self.help_overlay.place()
+
+    def set_theme(self, name: str) -> None:
+        self.apply_theme(Theme.named(name, self.theme.scale))
+
+    def set_font_scale(self, scale: float) -> None:
+        self.apply_theme(self.theme.with_scale(scale))
+        self.status.showMessage(f"Size {self.theme.scale:.0%}", 2000)
+
+    def set_controls_visible(self, visible: bool) -> None:
+        self.dock.setVisible(visible)
+        self.toolbar.setVisible(visible)
+        if self.acts.hide_controls.isChecked() == visible:
+            self.acts.hide_controls.setChecked(not visible)
+
+    @property
+    def controls_visible(self) -> bool:
+        return not self.dock.isHidden()
+
+    def set_full_screen(self, on: bool) -> None:
+        if on:
+            self.window.showFullScreen()
+        else:
+            self.window.showNormal()
+        if self.acts.full_screen.isChecked() != on:
+            self.acts.full_screen.setChecked(on)
+
+    def full_screen_changed(self) -> None:
+        """Keep the action's tick in step with the window (the window manager may change it too)."""
+        full = self.window.isFullScreen()
+        if self.acts.full_screen.isChecked() != full:
+            self.acts.full_screen.setChecked(full)
+
+    def escape(self) -> None:
+        """Esc closes the topmost thing: the help overlay, then the notice, then full screen."""
+        if not self.help_overlay.isHidden():
+            self.help_overlay.set_visible(False)
+        elif not self.notice.isHidden():
+            self.notice.hide()
+        elif self.window.isFullScreen():
+            self.set_full_screen(False)
+
+    def window_resized(self) -> None:
+        if not self.help_overlay.isHidden():
+            self.help_overlay.place()
