@@ -11,7 +11,7 @@ import logging
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -383,9 +383,20 @@ class TransportBar(QWidget):
             button.setDefaultAction(action)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-            button.setMinimumHeight(int(button.fontMetrics().height() * 2.0))
             layout.addWidget(button)
             self.buttons.append(button)
+        self._fit_heights()
+
+    def _fit_heights(self) -> None:
+        # The bar's own font: at its FontChange the buttons may not have theirs yet.
+        height = int(self.fontMetrics().height() * 2.0)
+        for button in self.buttons:
+            button.setMinimumHeight(height)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._fit_heights()  # Bigger / Smaller: the buttons follow the type
 
 
 CONTROL_PANEL_WIDTH = 330  # at font scale 1

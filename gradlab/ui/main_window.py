@@ -34,7 +34,7 @@ from gradlab.ui.settings import SavedScene, WindowSettings, save_settings
 from gradlab.ui.simulation import Delivery, SimulationController
 from gradlab.ui.status import StatusPanel
 from gradlab.ui.theme import DEFAULT_THEME, Theme
-from gradlab.ui.view import ViewControl
+from gradlab.ui.view import ViewControl, window_factor
 
 DEFAULT_SIZE = QSize(1440, 860)
 MINIMUM_SIZE = QSize(1024, 600)
@@ -95,7 +95,8 @@ class MainWindow(QMainWindow):
         )
         self._build_layout()
         self.commands.install(self)
-        self.help_overlay = HelpOverlay(self.centralWidget())
+        # A child of the window in no layout (a child of the splitter would become a third pane).
+        self.help_overlay = HelpOverlay(self)
         self.help_overlay.set_sections(self.commands.help_sections())
         self.view = ViewControl(
             self,
@@ -110,8 +111,9 @@ class MainWindow(QMainWindow):
             help_overlay=self.help_overlay,
         )
         self._connect()
-        self.view.apply_theme(theme, force=True)
         self._resize_to_screen()
+        self.view.factor = window_factor(self.size())
+        self.view.apply_theme(theme, force=True)
         self.session.show_scene(scenario, preset_name)
 
     # ---- building ---------------------------------------------------------------------------
@@ -428,6 +430,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         self.files.closing()
+        self.view.closing()
         self.controller.quit()
         self.phase_panel.shutdown()
         super().closeEvent(event)

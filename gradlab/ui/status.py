@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from gradlab.core import Frame
@@ -60,6 +61,16 @@ class StatusPanel(QStatusBar):
             self.sigma_label,
         ):
             self.addPermanentWidget(label)
+        self.fit_widths()
+        self.updates = RateMeter()
+        self.frames = RateMeter()
+        self._frames_shown = 0
+        self._last_refresh = 0.0
+        self._latest: Frame | None = None
+        self.clear()
+
+    def fit_widths(self) -> None:
+        """Fixed widths: numbers changing length must not make the bar jump or cut text."""
         for label, widest in (
             (self.iteration_label, "iteration 0000000"),
             (self.updates_label, "00000.0 updates/s"),
@@ -67,14 +78,13 @@ class StatusPanel(QStatusBar):
             (self.radius_label, "ρ 0.000e+00"),
             (self.sigma_label, "σₘₐₓ 0.000e+00"),
         ):
-            # Fixed widths: numbers changing length must not make the bar jump or cut text.
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 12)
-        self.updates = RateMeter()
-        self.frames = RateMeter()
-        self._frames_shown = 0
-        self._last_refresh = 0.0
-        self._latest: Frame | None = None
-        self.clear()
+            # The bar's own font: at its FontChange the labels may not have theirs yet.
+            label.setMinimumWidth(self.fontMetrics().horizontalAdvance(widest) + 12)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.fit_widths()  # Bigger / Smaller: the widths follow the type
 
     def clear(self) -> None:
         self.updates.clear()

@@ -3,9 +3,11 @@ shown or hidden, the keyboard help overlay. The View menu's actions are connecte
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Protocol
 
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow, QStatusBar, QToolBar
 
 from gradlab.ui.actions import WindowActions
@@ -19,6 +21,16 @@ class Themed(Protocol):
 
 
 SCALE_STEP = 1.15
+BASE_SIZE = QSize(1280, 720)  # the size every type size is chosen for (theme scale 1)
+FIT_STEP = 0.05  # the window's factor moves in steps, so a small drag of its edge re-styles nothing
+RESIZE_SETTLE_MS = 150  # re-style once the window has stopped changing size
+
+
+def window_factor(size: QSize) -> float:
+    """How much larger than 1280×720 the window is (1 at or below it): type, lines and markers grow
+    with it, so that on a 1920×1080 projector the back row reads what it reads at 1280×720."""
+    factor = min(size.width() / BASE_SIZE.width(), size.height() / BASE_SIZE.height())
+    return max(1.0, math.floor(factor / FIT_STEP + 1e-9) * FIT_STEP)
 
 
 class ViewControl:
@@ -37,7 +49,13 @@ class ViewControl:
         help_overlay: HelpOverlay,
     ) -> None:
         self.window = window
-        self.theme = theme
+        self.theme = theme  # as chosen (Ctrl+= / Ctrl+- / Ctrl+0, T): what settings remember
+        self.shown: Theme | None = None  # as applied: the chosen scale times the window's factor
+        self.factor = 1.0
+        self._settle = QTimer(window)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(RESIZE_SETTLE_MS)
+        self._settle.timeout.connect(self._fit_window)
         self.acts = acts
         self.themed = tuple(themed)
         self.caption = caption
@@ -61,19 +79,25 @@ class ViewControl:
         acts.help.triggered.connect(self.help_overlay.toggle)
 
     def apply_theme(self, theme: Theme, *, force: bool = False) -> None:
-        """Re-apply colours and sizes everywhere (presenter scale, projector/dark).
+        """Choose ``theme`` (colours and presenter scale) and apply it at the window's size."""
+        self.theme = theme
+        self._apply(theme.with_scale(theme.scale * self.factor), force=force)
+
+    def _apply(self, theme: Theme, *, force: bool = False) -> None:
+        """Re-apply colours and sizes everywhere.
 
         Re-styling every widget and plot takes a noticeable fraction of a second, so a theme
-        equal to the current one (e.g. "Bigger" at the largest size) changes nothing."""
-        if theme == self.theme and not force:
+        equal to the one shown (e.g. "Bigger" at the largest size) changes nothing."""
+        if theme == self.shown and not force:
             return
-        self.theme = theme
+        self.shown = theme
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply_to_app(app)
-        # The window's own sheet depends on the colours only, so a change of size does not make
-        # every widget re-style; the named widgets carry their sizes in sheets of their own.
-        window_sheet = theme.window_stylesheet()
+        # Widgets polished under the window's style sheet keep the font they had when it was last
+        # set: the application's font alone does not reach them (the controls stayed enlarged after
+        # Ctrl+0 until the next theme switch). A sheet that names the size re-polishes them.
+        window_sheet = f"/* size {theme.scale:g} */ {theme.window_stylesheet()}"
         if self.window.styleSheet() != window_sheet:
             self.window.setStyleSheet(window_sheet)
         theme.style_widgets(self.window)
@@ -129,3 +153,20 @@ class ViewControl:
     def window_resized(self) -> None:
         if not self.help_overlay.isHidden():
             self.help_overlay.place()
+        if window_factor(self.window.size()) != self.factor:
+            self._settle.start()
+
+    def closing(self) -> None:
+        """The window closes: no re-style may follow (it would change the application's font)."""
+        self._settle.stop()
+
+    @property
+    def resizing(self) -> bool:
+        """A change of the window's factor is waiting for the window to stop changing size."""
+        return self._settle.isActive()
+
+    def _fit_window(self) -> None:
+        factor = window_factor(self.window.size())
+        if factor != self.factor:
+            self.factor = factor
+            self.apply_theme(self.theme)

@@ -1,0 +1,85 @@
+"""The window's look: the help overlay floats, every widget follows the type size, the type grows
+with the window."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMenu, QSpinBox
+
+
+def _plot_geometry(window) -> list:  # type: ignore[no-untyped-def]
+    return [plot.geometry() for plot in window.grid.plots()]
+
+
+def _layout(window) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """What the eye sees of the window's layout, widget by widget."""
+    spin = window.controls.findChildren(QSpinBox)[0]
+    menu = window.menuBar().findChildren(QMenu)[0]
+    return {
+        "plots": _plot_geometry(window),
+        "dock": window.control_scroll.geometry(),
+        "toolbar": window.toolbar.geometry(),
+        "status": window.status.geometry(),
+        "menu bar": window.menuBar().geometry(),
+        "caption": window.caption.geometry(),
+        "spin font": spin.font().pointSizeF(),
+        "spin": spin.sizeHint(),
+        "toolbar font": window.toolbar.font().pointSizeF(),
+        "status font": window.status.iteration_label.font().pointSizeF(),
+        "status width": window.status.iteration_label.minimumWidth(),
+        "transport": window.transport.buttons[0].minimumHeight(),
+        "menu font": menu.font().pointSizeF(),
+    }
+
+
+def _settled(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    QApplication.processEvents()
+    qtbot.waitUntil(lambda: not window.view.resizing, timeout=5000)
+    QApplication.processEvents()
+
+
+def test_the_help_overlay_floats_over_the_window_and_fits_at_1280x720(window, qtbot, focused):
+    focused(window)
+    _settled(window, qtbot)
+    before = _plot_geometry(window)
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    overlay = window.help_overlay
+    qtbot.waitUntil(overlay.isVisible, timeout=2000)
+    QApplication.processEvents()
+    assert _plot_geometry(window) == before
+    assert window.splitter.count() == 2
+    assert window.rect().contains(overlay.geometry())
+    assert overlay.fits()
+    window.set_font_scale(1.32)
+    assert overlay.fits() and window.rect().contains(overlay.geometry())
+    qtbot.keyClick(overlay, Qt.Key.Key_Escape)
+    assert overlay.isHidden()
+
+
+def test_bigger_scales_every_widget_and_ctrl0_restores_the_launch_layout_after_a_theme_switch(window, qtbot, focused):
+    focused(window)
+    _settled(window, qtbot)
+    launch = _layout(window)
+    for _ in range(2):
+        qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+    QApplication.processEvents()
+    bigger = _layout(window)
+    for name in ("spin font", "toolbar font", "status font", "menu font", "status width", "transport"):
+        assert bigger[name] > launch[name], name  # type: ignore[operator]
+    qtbot.keyClick(window, Qt.Key.Key_T)  # the theme switched while enlarged
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_T)
+    QApplication.processEvents()
+    assert _layout(window) == launch
+
+
+def test_at_1920x1080_the_type_grows_with_the_window(window, qtbot):
+    _settled(window, qtbot)
+    font = QApplication.font().pointSizeF()
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: QApplication.font().pointSizeF() == font * 1.5, timeout=5000)
+    assert window.theme.scale == 1.0  # what the user chose (and settings keep) is unchanged
+    spin = window.controls.findChildren(QSpinBox)[0]
+    assert spin.font().pointSizeF() == font * 1.5
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: QApplication.font().pointSizeF() == font, timeout=5000)
