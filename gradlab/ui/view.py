@@ -27,8 +27,9 @@ RESIZE_SETTLE_MS = 150  # re-style once the window has stopped changing size
 
 
 def window_factor(size: QSize) -> float:
-    """How much larger than 1280×720 the window is (1 at or below it): type, lines and markers grow
-    with it, so that on a 1920×1080 projector the back row reads what it reads at 1280×720."""
+    """How much larger than 1280×720 the window is (1 at or below it): the type of the caption,
+    controls, toolbar, menus and status bar grows with it, so that on a 1920×1080 projector the
+    back row reads what it reads at 1280×720."""
     factor = min(size.width() / BASE_SIZE.width(), size.height() / BASE_SIZE.height())
     return max(1.0, math.floor(factor / FIT_STEP + 1e-9) * FIT_STEP)
 
@@ -52,6 +53,7 @@ class ViewControl:
         self.theme = theme  # as chosen (Ctrl+= / Ctrl+- / Ctrl+0, T): what settings remember
         self.shown: Theme | None = None  # as applied: the chosen scale times the window's factor
         self.factor = 1.0
+        self._plots_theme: Theme | None = None
         self._settle = QTimer(window)
         self._settle.setSingleShot(True)
         self._settle.setInterval(RESIZE_SETTLE_MS)
@@ -94,15 +96,26 @@ class ViewControl:
         app = QApplication.instance()
         if isinstance(app, QApplication):
             theme.apply_to_app(app)
-        # Widgets polished under the window's style sheet keep the font they had when it was last
-        # set: the application's font alone does not reach them (the controls stayed enlarged after
-        # Ctrl+0 until the next theme switch). A sheet that names the size re-polishes them.
-        window_sheet = f"/* size {theme.scale:g} */ {theme.window_stylesheet()}"
+        # The window's own sheet depends on the colours only, so a change of size does not make
+        # every widget (the plots too) re-style; the named widgets carry their sizes in sheets of
+        # their own.
+        window_sheet = theme.window_stylesheet()
         if self.window.styleSheet() != window_sheet:
             self.window.setStyleSheet(window_sheet)
+        # Widgets polished under a style sheet keep the font they had when they were polished: the
+        # application's font alone does not reach them (the controls stayed enlarged after Ctrl+0
+        # until the next theme switch). A sheet naming the size re-polishes just these parts.
+        size_sheet = f"/* size {theme.scale:g} */"
+        for part in (self.dock, self.toolbar, self.status, self.window.menuBar()):
+            if part.styleSheet() != size_sheet:
+                part.setStyleSheet(size_sheet)
         theme.style_widgets(self.window)
-        for panel in self.themed:
-            panel.apply_theme(theme)
+        # The plots keep the chosen scale: their axes are laid out for it (at the window's factor
+        # on top, axis titles would run into the tick labels).
+        if self.theme != self._plots_theme or force:
+            self._plots_theme = self.theme
+            for panel in self.themed:
+                panel.apply_theme(self.theme)
         self.caption.fit_widths()
         self.dock.fit_width(theme.scale)
         self.acts.theme_dark.setChecked(theme.dark)
@@ -154,7 +167,10 @@ class ViewControl:
         if not self.help_overlay.isHidden():
             self.help_overlay.place()
         if window_factor(self.window.size()) != self.factor:
-            self._settle.start()
+            if self.window.isVisible():
+                self._settle.start()  # while an edge is dragged: once, when it stops
+            else:
+                self._fit_window()  # sized before it is shown: drawn at its size from the first paint
 
     def closing(self) -> None:
         """The window closes: no re-style may follow (it would change the application's font)."""
