@@ -13,6 +13,7 @@ from .files import FileKindError, atomic_write_text, bounded, describe_path, quo
 
 MAX_BYTES = 256 * 1024  # a scenario is a few hundred bytes; anything this large is not one
 KEYS = ("title", "caption", "config")
+OPTIONAL_KEYS = ("starts_paused",)  # true: the window shows the scene's first update and waits
 MAX_TEXT = {"title": 120, "caption": 400}
 # Lines as well as characters: 60 newlines are within 120 characters but fill the screen.
 MAX_LINES = {"title": 1, "caption": 3}
@@ -31,9 +32,13 @@ class Scenario:
     title: str
     caption: str
     config: Config
+    starts_paused: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "caption": self.caption, "config": self.config.to_dict()}
+        data: dict[str, Any] = {"title": self.title, "caption": self.caption, "config": self.config.to_dict()}
+        if self.starts_paused:
+            data["starts_paused"] = True
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -67,9 +72,13 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
     missing = [k for k in KEYS if k not in data]
     if missing:
         raise ScenarioError(f"{source}: missing field(s): {', '.join(missing)}")
-    unknown = sorted(str(k) for k in data if k not in KEYS)
+    unknown = sorted(str(k) for k in data if k not in KEYS + OPTIONAL_KEYS)
     if unknown:
-        raise ScenarioError(f"{source}: unknown field(s): {_keys(unknown)}; allowed: {', '.join(KEYS)}")
+        allowed = ", ".join(KEYS + OPTIONAL_KEYS)
+        raise ScenarioError(f"{source}: unknown field(s): {_keys(unknown)}; allowed: {allowed}")
+    starts_paused = data.get("starts_paused", False)
+    if not isinstance(starts_paused, bool):
+        raise ScenarioError(f"{source}: starts_paused must be true or false")
     for key, limit in MAX_TEXT.items():
         value = data[key]
         if not isinstance(value, str) or not value.strip():
@@ -89,7 +98,9 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
         config = Config.from_dict(data["config"])
     except (ValueError, TypeError) as error:
         raise ScenarioError(f"{source}: config: {error}") from None
-    return Scenario(title=data["title"].strip(), caption=data["caption"].strip(), config=config)
+    return Scenario(
+        title=data["title"].strip(), caption=data["caption"].strip(), config=config, starts_paused=starts_paused
+    )
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QToolBar
 
 from gradlab.presets import Preset
+from gradlab.ui.pace import SPEEDS, speed_text
 
 
 def _action(
@@ -56,6 +57,18 @@ class WindowActions:
         self.play = a(parent, "Pause", ["Space"], "Play / pause the simulation")
         self.step = a(parent, "Step", ["S"], "Pause and compute one update")
         self.reset = a(parent, "Reset", ["R"], "Start again from the initial weights")
+        self.speed_group = QActionGroup(parent)
+        self.speed_group.setExclusive(True)
+        self.speeds: list[QAction] = []
+        for speed in SPEEDS:
+            text = "As fast as possible" if speed is None else f"{speed:g} updates per second"
+            action = a(parent, text, [], f"Pace: {speed_text(speed)}", checkable=True)
+            action.setData(speed)
+            action.setChecked(speed is None)
+            self.speed_group.addAction(action)
+            self.speeds.append(action)
+        self.faster = a(parent, "Faster", ["]"], "Faster pace (up to as fast as possible)")
+        self.slower = a(parent, "Slower", ["["], "Slower pace: slow motion, down to 1 update per second")
         # Scenes
         self.scene_group = QActionGroup(parent)
         self.scene_group.setExclusive(True)
@@ -98,6 +111,11 @@ class WindowActions:
         # Help
         self.help = a(parent, "&Keyboard shortcuts", ["F1", "?"], "Show every shortcut")
 
+    def check_speed(self, speed: float | None) -> None:
+        for action in self.speeds:
+            if action.data() == speed:
+                action.setChecked(True)
+
     def check_scene(self, preset: str) -> None:
         """Tick the scene ``preset`` in the Scenes menu, or none ("")."""
         checked = self.scene_group.checkedAction()
@@ -128,7 +146,7 @@ class WindowActions:
                     self.quit,
                 ],
             ),
-            ("&Simulation", [self.play, self.step, self.reset]),
+            ("&Simulation", [self.play, self.step, self.reset, None, *self.speeds, self.faster, self.slower]),
             ("S&cenes", [*self.scenes, None, self.next_scene, self.previous_scene]),
             (
                 "&View",
@@ -159,7 +177,11 @@ class WindowActions:
 
     def help_sections(self) -> list[tuple[str, list[QAction]]]:
         """(menu title without "&", its actions) for the help overlay."""
-        return [(title.replace("&", ""), [a for a in actions if a is not None]) for title, actions in self.menus()]
+        # The pace's choices are listed by their keys ([ and ]), not one by one.
+        return [
+            (title.replace("&", ""), [a for a in actions if a is not None and a not in self.speeds])
+            for title, actions in self.menus()
+        ]
 
     def install(self, window: QMainWindow) -> None:
         """The menu bar, and every action on the window itself (the keys work with the menu bar hidden)."""

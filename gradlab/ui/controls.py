@@ -116,6 +116,7 @@ class ControlPanel(QWidget):
     """Widgets for every field of a Config. Emits ``config_changed`` when the user changes one."""
 
     config_changed = Signal(object)  # Config
+    refused = Signal(str)  # why a value typed or chosen was not taken (the widgets show the old one)
 
     def __init__(self, config: Config | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -183,6 +184,11 @@ class ControlPanel(QWidget):
 
         self._build_layout()
         self.set_config(self._config)
+        for widget in self.widgets.values():
+            if isinstance(widget, QAbstractSpinBox):
+                # Return gives the keyboard back to the window: scene keys, Space and H work
+                # again (a spin box that kept the focus would take "3" as a digit).
+                widget.editingFinished.connect(widget.clearFocus)
 
     # ---- public -----------------------------------------------------------------------------
     @property
@@ -302,6 +308,8 @@ class ControlPanel(QWidget):
         except ValueError as exc:
             log.warning("ignored invalid %s: %s", name, exc)
             self.set_config(self._config)
+            shown = getattr(self._config, name)
+            self.refused.emit(f"Not changed: {exc}. {name} stays at {shown}.")
             return
         self._config = config
         self._update_enabled()

@@ -24,6 +24,7 @@ from gradlab.ui.actions import SceneToolbar, WindowActions
 from gradlab.ui.clip import ClipPlan, ClipRecorder
 from gradlab.ui.controls import ControlDock, ControlPanel, TransportBar
 from gradlab.ui.file_commands import FileCommands, FileDialogs, dropped_file
+from gradlab.ui.pace import Pacer
 from gradlab.ui.pins import Pin, PinBoard
 from gradlab.ui.plot_grid import PlotGrid
 from gradlab.ui.plot_phase import PhaseMapPanel
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self._initial_theme = theme
 
         self.controller = SimulationController(self)
+        self.pacer = Pacer(self.controller, self._shown_iteration, self)
         self.controls = ControlPanel(initial)
         self.grid = PlotGrid(theme)
         self.status = StatusPanel()
@@ -161,12 +163,20 @@ class MainWindow(QMainWindow):
         controller.yielded.connect(self._show_delivery)
         controller.errored.connect(session.run_failed)
         controller.finished.connect(session.run_finished)
-        controller.paused_changed.connect(session.paused_changed)
-        controller.paused_changed.connect(lambda paused: acts.play.setText("Play" if paused else "Pause"))
+        self.pacer.playing_changed.connect(lambda playing: session.paused_changed(not playing))
+        self.pacer.playing_changed.connect(lambda playing: acts.play.setText("Pause" if playing else "Play"))
+        self.pacer.playing_changed.connect(lambda _playing: self._show_pace())
+        self.pacer.speed_changed.connect(lambda _speed: self._show_pace())
+        self.controls.refused.connect(self.notice.show_message)
         self.weights_plot.freeze_toggled.connect(controller.set_edges_frozen)
         self.files.connect(acts)
-        acts.play.triggered.connect(controller.toggle_pause)
-        acts.step.triggered.connect(controller.step)
+        acts.play.triggered.connect(self.pacer.toggle)
+        acts.step.triggered.connect(self.pacer.step)
+        for action in acts.speeds:
+            speed = action.data()
+            action.triggered.connect(lambda _checked=False, speed=speed: self.pacer.set_speed(speed))
+        acts.faster.triggered.connect(self.pacer.faster)
+        acts.slower.triggered.connect(self.pacer.slower)
         acts.reset.triggered.connect(self.reset)
         acts.quit.triggered.connect(self.close)
         for action in acts.scenes:
@@ -223,7 +233,10 @@ class MainWindow(QMainWindow):
 
     # ---- public: the run and the scenes ----------------------------------------------------------
     def start(self) -> int:
-        """Start the Config the controls show. Returns the run id."""
+        """Start the Config the controls show (paused if the scene says so). Returns the run id."""
+        scene = self.session.scene
+        if scene.scenario is not None and scene.scenario.starts_paused and not scene.modified:
+            self.pacer.pause()  # a paused run computes its first update, then waits
         return self.controller.start(self.controls.config)
 
     def set_config(self, config: Config) -> int:
@@ -238,7 +251,7 @@ class MainWindow(QMainWindow):
     def load_scene(self, scenario: Scenario, preset_name: str = "") -> int:
         """Show ``scenario`` (title, caption, config) and start it. Returns the run id."""
         self.session.show_scene(scenario, preset_name)
-        run_id = self.controller.start(scenario.config)
+        run_id = self.start()
         self.scene_loaded.emit(scenario.title)
         return run_id
 
@@ -364,7 +377,19 @@ class MainWindow(QMainWindow):
         self.status.clear()
         self.caption.clear()
         self.banner.hide()
-        self.session.run_started(run_id, config, paused=self.controller.paused)
+        self.status.clearMessage()  # a message about the previous run must not stay
+        self.notice.hide()
+        self.session.run_started(run_id, config, paused=not self.pacer.playing)
+
+    def _shown_iteration(self) -> int:
+        frame = self.session.latest_frame
+        return frame.iteration if frame is not None else 0
+
+    def _show_pace(self) -> None:
+        speed = self.pacer.speed
+        self.commands.check_speed(speed)
+        pace = "" if speed is None else f"slow · {speed:g}/s"
+        self.caption.set_state("paused" if not self.pacer.playing else pace)
 
     def _show_delivery(self, delivery: Delivery) -> None:
         if delivery.run_id != self.controller.run_id:
@@ -381,8 +406,6 @@ class MainWindow(QMainWindow):
             self.grid.show_frame(frame, delivery.config)
         self.status.frame_shown(frame)
         self.caption.frame_shown(frame)
-        if frame.message:
-            self.status.showMessage(frame.message, 10_000)
         self.frames_displayed += 1
         self.frame_displayed.emit(delivery.run_id, frame.iteration)
 
@@ -395,6 +418,10 @@ class MainWindow(QMainWindow):
             self.status.set_alert("⚠ simulation error")
         elif status.state == RunState.FINISHED:
             self.status.showMessage("Run finished. Change a control or press Reset (R).")
+        if status.message and self.notice.text != status.message:
+            # The run's own explanation ("Diverged at update 2 … turn on clipping"), in full above
+            # the plots (the status bar would cut it), until the next run starts.
+            self.notice.show_message(status.message)
 
     # ---- events -----------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -28,26 +28,45 @@ READOUT_REFRESH_MS = 250  # big numbers changing 60 times a second cannot be rea
 class BigReadout(QWidget):
     """A name above a large number."""
 
-    def __init__(self, name: str, widest: str, parent: QWidget | None = None) -> None:
+    def __init__(self, name: str, widest: str, parent: QWidget | None = None, *, note: str = "") -> None:
         super().__init__(parent)
         self.name_label = QLabel(name)
         self.name_label.setObjectName("bigName")
         self.value_label = QLabel("–")
         self.value_label.setObjectName("bigValue")
+        self.note_label = QLabel()  # a short word under the value (widest: ``note``)
+        self.note_label.setObjectName("bigName")
         self._widest = widest
-        for label in (self.name_label, self.value_label):
+        self._widest_note = note
+        for label in (self.name_label, self.value_label, self.note_label):
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.name_label)
         layout.addWidget(self.value_label)
+        layout.addWidget(self.note_label)
+        # Hidden but holding its room: the band does not change height when a note comes and goes.
+        policy = self.note_label.sizePolicy()
+        policy.setRetainSizeWhenHidden(bool(note))
+        self.note_label.setSizePolicy(policy)
+        self.note_label.hide()
 
     def fit_width(self) -> None:
         """A fixed width for the widest value: a number changing length must not move the band."""
         self.value_label.ensurePolished()
         width = self.value_label.fontMetrics().horizontalAdvance(self._widest) + 8
-        self.setFixedWidth(max(width, self.name_label.sizeHint().width()))
+        self.note_label.ensurePolished()
+        note = self.note_label.fontMetrics().horizontalAdvance(self._widest_note) + 8 if self._widest_note else 0
+        self.setFixedWidth(max(width, note, self.name_label.sizeHint().width()))
+
+    def set_note(self, text: str) -> None:
+        self.note_label.setText(text)
+        self.note_label.setVisible(bool(text))
+
+    @property
+    def note(self) -> str:
+        return self.note_label.text() if not self.note_label.isHidden() else ""
 
     def set_value(self, text: str) -> None:
         if text != self.value_label.text():
@@ -83,7 +102,9 @@ class CaptionBand(QFrame):
         self.radius.setToolTip("spectral radius of W_hh")
         self.slope = BigReadout("slope/step", "+0.000")
         self.slope.setToolTip("fitted slope of log10 ‖∂L/∂h‖, decades per step back")
-        self.iteration = BigReadout("iteration", "000000")
+        # Under the iteration: "paused" or the slow-motion pace, where the audience looks (also
+        # with the controls hidden).
+        self.iteration = BigReadout("iteration", "000000", note="slow · 30/s")
 
         text = QVBoxLayout()
         text.setSpacing(2)
@@ -165,6 +186,14 @@ class CaptionBand(QFrame):
         slope = frame.fitted_slope
         self.slope.set_value(f"{slope:+.3f}" if math.isfinite(slope) and abs(slope) < 1e4 else format_number(slope))
         self.iteration.set_value(str(frame.iteration))
+
+    def set_state(self, text: str) -> None:
+        """The run's state under the iteration ("paused", "slow · 3/s"; "" when playing)."""
+        self.iteration.set_note(text)
+
+    @property
+    def state(self) -> str:
+        return self.iteration.note
 
     def fit_widths(self) -> None:
         for readout in (self.radius, self.slope, self.iteration):

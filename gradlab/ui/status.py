@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from gradlab.core import Frame
@@ -65,8 +65,14 @@ class StatusPanel(QStatusBar):
         self.updates = RateMeter()
         self.frames = RateMeter()
         self._frames_shown = 0
-        self._last_refresh = 0.0
         self._latest: Frame | None = None
+        # At most every REFRESH_INTERVAL_S, and the last frame of a burst always shows (the
+        # readouts lagged, or stayed at "–" after a short run, when the last one fell in between).
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(round(REFRESH_INTERVAL_S * 1000))
+        self._timer.timeout.connect(self._tick)
+        self._dirty = False
         self.clear()
 
     def fit_widths(self) -> None:
@@ -90,6 +96,8 @@ class StatusPanel(QStatusBar):
         self.updates.clear()
         self.frames.clear()
         self._latest = None
+        self._dirty = False
+        self._timer.stop()
         self.set_alert("")
         self.iteration_label.setText("iteration –")
         self.updates_label.setText("– updates/s")
@@ -105,11 +113,24 @@ class StatusPanel(QStatusBar):
         self._latest = frame
         if frame.nonfinite:
             self.set_alert(f"⚠ NaN/Inf: {frame.nonfinite.describe()}")
-        if now - self._last_refresh >= REFRESH_INTERVAL_S:
-            self._last_refresh = now
+        if self._timer.isActive():
+            self._dirty = True
+        else:
             self.refresh()
+            self._timer.start()
+
+    def _tick(self) -> None:
+        if self._dirty:
+            self.refresh()
+            self._timer.start()
+
+    @property
+    def shown_iteration(self) -> str:
+        """The iteration the readouts show ("–" before the first frame)."""
+        return self.iteration_label.text().removeprefix("iteration ")
 
     def refresh(self) -> None:
+        self._dirty = False
         frame = self._latest
         if frame is None:
             return

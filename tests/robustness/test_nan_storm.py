@@ -72,7 +72,7 @@ def test_an_exploding_run_alerts_stays_responsive_and_reset_recovers(cell, small
     qtbot.waitUntil(lambda: not window.controller.running, timeout=PATIENCE_MS)  # a diverged run ends
     shown = [d.frame for d in deliveries if d.run_id == run_id and d.frame is not None]
     assert shown and not _finite_frame(shown[-1])
-    assert "Diverged" in window.status.currentMessage() or any("Diverged" in f.message for f in shown)
+    assert "Diverged" in window.notice.text or any("Diverged" in f.message for f in shown)
 
     # Still responsive: the event loop runs (a timer fires), an action works, a key works.
     with qtbot.waitSignal(_single_shot(window, 50), timeout=PATIENCE_MS):
