@@ -213,7 +213,7 @@ class SceneToolbar(QToolBar):
         self.scene_combo.addItem("(custom)", "")
         self.addWidget(self.scene_combo)
         self.addSeparator()
-        for action in (
+        tools: tuple[QAction | None, ...] = (
             acts.pin,
             acts.clear_pins,
             None,
@@ -225,11 +225,12 @@ class SceneToolbar(QToolBar):
             acts.phase_map,
             None,
             acts.help,
-        ):
-            if action is None:
+        )
+        for tool in tools:
+            if tool is None:
                 self.addSeparator()
             else:
-                self.addAction(action)
+                self.addAction(tool)
 
     def show_scene(self, preset: str) -> None:
         """Select ``preset`` in the chooser ("" selects "(custom)")."""

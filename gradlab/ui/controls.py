@@ -177,7 +177,7 @@ class ControlPanel(QWidget):
         self.dtype = self._combo("dtype")
         self.forget_bias_init = self._combo("forget_bias_init")
         self.seed = QLargeIntSpinBox()
-        self.seed.setRange(0, int(FIELDS["seed"].high or 0))
+        self.seed.setRange(0, int(FIELDS["seed"].high or 0))  # type: ignore[no-untyped-call]  # superqt leaves it untyped
         self.seed.setToolTip(FIELDS["seed"].help)
         self.seed.valueChanged.connect(lambda value: self._change("seed", int(value)))
         self.widgets["seed"] = self.seed
@@ -217,7 +217,7 @@ class ControlPanel(QWidget):
             self.lr.setValue(config.lr)
             self.weight_decay.setValue(config.weight_decay)
             self.truncation.setValue(config.truncation or 0)
-            self.seed.setValue(config.seed)
+            self.seed.setValue(config.seed)  # type: ignore[no-untyped-call]
         finally:
             self._updating = False
         self._update_enabled()

@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import QMargins, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QMouseEvent
+from PySide6.QtCore import QMargins, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QFont, QFontMetricsF, QKeySequence, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -23,6 +23,11 @@ from gradlab.core import Frame
 from gradlab.ui.plot_common import format_number
 
 READOUT_REFRESH_MS = 250  # big numbers changing 60 times a second cannot be read anyway
+# The caption takes at most this many lines of its theme's type; a longer one (a narrow window,
+# large type, the controls shown) is set smaller, down to MIN_CAPTION_SHARE of that size, so that
+# the plots keep their room and the caption is never cut.
+CAPTION_LINES = 3
+MIN_CAPTION_SHARE = 0.6
 
 
 class BigReadout(QWidget):
@@ -117,6 +122,8 @@ class CaptionBand(QFrame):
         for readout in (self.radius, self.slope, self.iteration):
             layout.addWidget(readout, 0, Qt.AlignmentFlag.AlignVCenter)
 
+        self._theme_sheet = ""  # the caption's sheet as the theme set it (its natural size)
+        self._natural_pt = 0.0
         self._latest: Frame | None = None
         self._dirty = False
         self._timer = QTimer(self)
@@ -141,6 +148,7 @@ class CaptionBand(QFrame):
         style = self.caption_label.style()
         style.unpolish(self.caption_label)
         style.polish(self.caption_label)
+        self.fit_caption()
 
     @property
     def title(self) -> str:
@@ -198,6 +206,39 @@ class CaptionBand(QFrame):
     def fit_widths(self) -> None:
         for readout in (self.radius, self.slope, self.iteration):
             readout.fit_width()
+        self.fit_caption()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)  # the layout has placed the labels by now
+        self.fit_caption()
+
+    def fit_caption(self) -> None:
+        """Set the caption in the largest type (up to the theme's) in which it takes at most
+        ``CAPTION_LINES`` lines of the theme's type at the width it has."""
+        label = self.caption_label
+        sheet = label.styleSheet()
+        if "/* fitted */" not in sheet:
+            # The theme's own sheet (set anew on a change of theme or size): its size is the natural one.
+            self._theme_sheet = sheet
+            label.ensurePolished()
+            self._natural_pt = label.font().pointSizeF()
+        width = label.width()
+        if label.isHidden() or width <= 20 or self._natural_pt <= 0:
+            return
+        font = QFont(label.font())
+        font.setPointSizeF(self._natural_pt)
+        budget = CAPTION_LINES * QFontMetricsF(font).lineSpacing()
+        point_size = self._natural_pt
+        while point_size > self._natural_pt * MIN_CAPTION_SHARE and _wrapped_height(label, font, width) > budget:
+            point_size = max(self._natural_pt * MIN_CAPTION_SHARE, point_size * 0.95)
+            font.setPointSizeF(point_size)
+        fitted = (
+            self._theme_sheet
+            if point_size == self._natural_pt
+            else f"{self._theme_sheet} /* fitted */ QLabel#sceneCaption {{ font-size: {point_size:.1f}pt; }}"
+        )
+        if fitted != sheet:
+            label.setStyleSheet(fitted)
 
 
 class Notice(QFrame):
@@ -245,6 +286,12 @@ class Banner(QLabel):
         self.show()
 
 
+def _wrapped_height(label: QLabel, font: QFont, width: int) -> float:
+    margins = label.contentsMargins()
+    room = QRectF(0, 0, width - margins.left() - margins.right() - 2 * label.margin(), 1e6)
+    return QFontMetricsF(font).boundingRect(room, Qt.TextFlag.TextWordWrap, label.text()).height()
+
+
 def shortcut_text(action: QAction) -> str:
     """The action's keys as the user reads them, e.g. "F1, ?"."""
     return ", ".join(
@@ -278,9 +325,9 @@ class HelpOverlay(QFrame):
 
     def set_sections(self, sections: Sequence[tuple[str, Sequence[QAction]]]) -> None:
         """(heading, actions) per menu."""
-        for heading, pairs in self._sections:
-            for label in [heading, *(label for pair in pairs for label in pair)]:
-                label.deleteLater()
+        for old_heading, old_pairs in self._sections:
+            for old in [old_heading, *(label for pair in old_pairs for label in pair)]:
+                old.deleteLater()
         self.rows = []
         self._sections = []
         for heading, actions in sections:
