@@ -97,6 +97,13 @@ class WindowActions:
             "Switch between the live plots and the phase map (order to chaos)",
             checkable=True,
         )
+        self.why = a(
+            parent,
+            "&Why (factors and gates)",
+            ["Y"],
+            "Show why in place of the spectrum: a step's weight and activation factors, or the gates",
+            checkable=True,
+        )
         self.theme_group = QActionGroup(parent)
         self.theme_group.setExclusive(True)
         self.theme_projector = a(parent, "&Projector theme (light)", [], checkable=True)
@@ -154,6 +161,7 @@ class WindowActions:
                     self.full_screen,
                     self.hide_controls,
                     self.phase_map,
+                    self.why,
                     None,
                     self.bigger,
                     self.smaller,
@@ -211,6 +219,11 @@ class SceneToolbar(QToolBar):
         for action in acts.scenes:
             self.scene_combo.addItem(action.text().replace("&", ""), action.data())
         self.scene_combo.addItem("(custom)", "")
+        self._shown = ""
+        # A scene chosen here is the scene's own action (as its key): one way to load a scene.
+        self.scene_combo.activated.connect(
+            lambda index: acts.scenes[index].trigger() if index < len(acts.scenes) else self.show_scene(self._shown)
+        )
         self.addWidget(self.scene_combo)
         self.addSeparator()
         tools: tuple[QAction | None, ...] = (
@@ -223,6 +236,7 @@ class SceneToolbar(QToolBar):
             acts.hide_controls,
             acts.full_screen,
             acts.phase_map,
+            acts.why,
             None,
             acts.help,
         )
@@ -234,6 +248,7 @@ class SceneToolbar(QToolBar):
 
     def show_scene(self, preset: str) -> None:
         """Select ``preset`` in the chooser ("" selects "(custom)")."""
+        self._shown = preset
         index = self.scene_combo.findData(preset)
         if index < 0:
             index = self.scene_combo.findData("")

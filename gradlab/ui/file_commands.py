@@ -39,7 +39,8 @@ class FileDialogs:
 
 
 class FileCommands:
-    """Reads and writes files for the window. ``load_scene`` is how an opened scenario is shown."""
+    """Reads and writes files for the window. ``load_scene`` is how an opened scenario is shown.
+    A scenario file dropped on the window opens."""
 
     def __init__(
         self,
@@ -52,7 +53,7 @@ class FileCommands:
         load_scene: Callable[[Scenario], object],
         frame_shown: SignalInstance,
     ) -> None:
-        self.parent = parent
+        self.window = parent
         self.session = session
         self.grid = grid
         self.notice = notice
@@ -77,6 +78,20 @@ class FileCommands:
             )
         acts.record_clip.triggered.connect(lambda: self.record_clip())
 
+    def drag_entered(self, event: QDragEnterEvent) -> None:
+        if dropped_file(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropped(self, event: QDropEvent) -> None:
+        path = dropped_file(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_scenario_file(path)
+
     def open_scenario_file(self, path: str | Path) -> bool:
         """Load a scenario file; on any problem say what is wrong and change nothing."""
         try:
@@ -90,7 +105,7 @@ class FileCommands:
         return True
 
     def open_scenario_dialog(self) -> None:
-        path = self.dialogs.open_path(self.parent, "Open scenario", "Scenario (*.json);;All files (*)")
+        path = self.dialogs.open_path(self.window, "Open scenario", "Scenario (*.json);;All files (*)")
         if path:
             self.open_scenario_file(path)
 
@@ -115,10 +130,10 @@ class FileCommands:
             self.notice.show_message("A clip is being recorded: stop or cancel it first.")
             return
         self.clip = record_clip(
-            self.parent,
+            self.window,
             lambda: slide_image(self.grid, *self._slide(), CLIP_SIZE),
             lambda suggested: self.dialogs.save_path(
-                self.parent, "Record clip", "GIF (*.gif);;MP4 video (*.mp4)", suggested
+                self.window, "Record clip", "GIF (*.gif);;MP4 video (*.mp4)", suggested
             ),
             self.frame_shown,
             lambda text: self.status.showMessage(text, 8000),
@@ -138,7 +153,7 @@ class FileCommands:
 
     def ask_and_save(self, title: str, name_filter: str, suffix: str, write: Callable[[Path], Path]) -> None:
         stem = self.session.scene.preset or "gradlab"
-        path = self.dialogs.save_path(self.parent, title, name_filter, f"{stem}{suffix}")
+        path = self.dialogs.save_path(self.window, title, name_filter, f"{stem}{suffix}")
         if not path:
             return
         target = Path(path)

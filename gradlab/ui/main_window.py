@@ -5,7 +5,7 @@ It computes nothing and holds no state of its own: the session says which scene 
 the last frame was, which runs are pinned and how the run is doing; the widgets draw that.
 Lecture-hall features live in the small modules it composes: scenes (``gradlab.presets``), the
 caption and big readouts (``presenter``), the plots (``plot_grid``), files (``file_commands``),
-settings (``settings``), the keys (``actions``).
+the look (``view``), the pace (``pace``), settings (``settings``), the keys (``actions``).
 """
 
 from __future__ import annotations
@@ -14,28 +14,27 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QResizeEvent
-from PySide6.QtWidgets import QMainWindow, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from gradlab.core import Config
-from gradlab.core.files import bounded
 from gradlab.core.scenario import Scenario
 from gradlab.presets import default_preset, find_preset, neighbour, preset_of, presets
 from gradlab.ui.actions import SceneToolbar, WindowActions
 from gradlab.ui.clip import ClipPlan, ClipRecorder
 from gradlab.ui.controls import ControlDock, ControlPanel, TransportBar
-from gradlab.ui.file_commands import FileCommands, FileDialogs, dropped_file
+from gradlab.ui.file_commands import FileCommands, FileDialogs
 from gradlab.ui.pace import Pacer
 from gradlab.ui.pins import Pin, PinBoard
 from gradlab.ui.plot_grid import PlotGrid
 from gradlab.ui.plot_phase import PhaseMapPanel
 from gradlab.ui.presenter import Banner, CaptionBand, HelpOverlay, Notice
 from gradlab.ui.recording import RunRecorder
-from gradlab.ui.session import RunState, RunStatus, SceneState, Session
+from gradlab.ui.session import SceneState, Session
 from gradlab.ui.settings import SavedScene, WindowSettings, save_settings
 from gradlab.ui.simulation import Delivery, SimulationController
-from gradlab.ui.status import StatusPanel
+from gradlab.ui.status import RunMessages, StatusPanel
 from gradlab.ui.theme import DEFAULT_THEME, Theme
-from gradlab.ui.view import ViewControl, window_factor
+from gradlab.ui.view import ViewControl, ViewSwitch, dock_beside, window_factor
 
 DEFAULT_SIZE = QSize(1440, 860)
 MINIMUM_SIZE = QSize(1024, 600)
@@ -84,6 +83,7 @@ class MainWindow(QMainWindow):
         self.caption = CaptionBand()
         self.notice = Notice()
         self.banner = Banner()
+        self.messages = RunMessages(self.status, self.banner, self.notice)
         self.commands = WindowActions(self, presets())
         self.files = FileCommands(
             self,
@@ -128,27 +128,15 @@ class MainWindow(QMainWindow):
         self.plots_area = self.grid
         self.transport = TransportBar([acts.play, acts.step, acts.reset])
         self.control_scroll = ControlDock(self.transport, self.controls)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.setSpacing(0)
-        for widget in (self.caption, self.notice, self.banner):
-            right_layout.addWidget(widget)
-        # The phase map is a view of its own in place of the four plots (Phase map, key M).
+        # The phase map is a view of its own in place of the four plots (Phase map, key M); the why
+        # panel takes the spectrum's place in the grid (Why, key Y).
         self.phase_panel = PhaseMapPanel(self._initial_theme)
         self.views = QStackedWidget()
-        self.views.addWidget(self.grid)
-        self.views.addWidget(self.phase_panel)
-        right_layout.addWidget(self.views, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.control_scroll)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 0)
-        splitter.setStretchFactor(1, 1)
-        splitter.setCollapsible(1, False)
-        splitter.setSizes([self.control_scroll.minimumWidth(), 10_000])
-        self.splitter = splitter
-        self.setCentralWidget(splitter)
+        self.phase_view = ViewSwitch(self.views, self.grid, self.phase_panel, acts.phase_map, self._phase_map_shown)
+        self.why_view = ViewSwitch(self.grid.top_right, self.spectrum_plot, self.grid.why_panel, acts.why)
+        self.why_panel = self.grid.why_panel
+        self.splitter = dock_beside(self.control_scroll, [self.caption, self.notice, self.banner], self.views)
+        self.setCentralWidget(self.splitter)
         self.toolbar = SceneToolbar(acts)
         self.scene_combo = self.toolbar.scene_combo
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.toolbar)
@@ -156,7 +144,7 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         acts, session, controller = self.commands, self.session, self.controller
         session.scene_changed.connect(self._on_scene_changed)
-        session.status_changed.connect(self._on_status_changed)
+        session.status_changed.connect(self.messages.status_changed)
         session.pins_changed.connect(lambda pins: self.grid.set_pins(pins, self.controls.config))
         self.controls.config_changed.connect(self._on_controls_changed)
         controller.started.connect(self._on_run_started)
@@ -164,19 +152,10 @@ class MainWindow(QMainWindow):
         controller.errored.connect(session.run_failed)
         controller.finished.connect(session.run_finished)
         self.pacer.playing_changed.connect(lambda playing: session.paused_changed(not playing))
-        self.pacer.playing_changed.connect(lambda playing: acts.play.setText("Pause" if playing else "Play"))
-        self.pacer.playing_changed.connect(lambda _playing: self._show_pace())
-        self.pacer.speed_changed.connect(lambda _speed: self._show_pace())
+        self.pacer.connect_actions(acts, self.caption.set_state)
         self.controls.refused.connect(self.notice.show_message)
         self.weights_plot.freeze_toggled.connect(controller.set_edges_frozen)
         self.files.connect(acts)
-        acts.play.triggered.connect(self.pacer.toggle)
-        acts.step.triggered.connect(self.pacer.step)
-        for action in acts.speeds:
-            speed = action.data()
-            action.triggered.connect(lambda _checked=False, speed=speed: self.pacer.set_speed(speed))
-        acts.faster.triggered.connect(self.pacer.faster)
-        acts.slower.triggered.connect(self.pacer.slower)
         acts.reset.triggered.connect(self.reset)
         acts.quit.triggered.connect(self.close)
         for action in acts.scenes:
@@ -184,10 +163,8 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, name=name: self.load_preset(name))
         acts.next_scene.triggered.connect(lambda: self.step_scene(+1))
         acts.previous_scene.triggered.connect(lambda: self.step_scene(-1))
-        self.scene_combo.activated.connect(self._scene_combo_chosen)
         acts.pin.triggered.connect(self.pin_run)
         acts.clear_pins.triggered.connect(self.clear_pins)
-        acts.phase_map.toggled.connect(self.show_phase_map)
         self.phase_panel.point_chosen.connect(lambda values: self.set_config(self.config.replace(**values)))
         self.view.connect()
 
@@ -227,10 +204,6 @@ class MainWindow(QMainWindow):
     def dialogs(self, dialogs: FileDialogs) -> None:
         self.files.dialogs = dialogs
 
-    def current_scenario(self) -> Scenario:
-        """The current scene as a scenario: as loaded, or marked as modified with what changed."""
-        return self.session.scene.as_scenario()
-
     # ---- public: the run and the scenes ----------------------------------------------------------
     def start(self) -> int:
         """Start the Config the controls show (paused if the scene says so). Returns the run id."""
@@ -267,9 +240,6 @@ class MainWindow(QMainWindow):
     def open_scenario_file(self, path: str | Path) -> bool:
         return self.files.open_scenario_file(path)
 
-    def open_scenario_dialog(self) -> None:
-        self.files.open_scenario_dialog()
-
     def save_scene(self, path: str | Path) -> Path:
         return self.files.save_scene(path)
 
@@ -291,9 +261,6 @@ class MainWindow(QMainWindow):
     def theme(self) -> Theme:
         return self.view.theme
 
-    def apply_theme(self, theme: Theme, *, force: bool = False) -> None:
-        self.view.apply_theme(theme, force=force)
-
     def set_theme(self, name: str) -> None:
         self.view.set_theme(name)
 
@@ -307,12 +274,6 @@ class MainWindow(QMainWindow):
     def controls_visible(self) -> bool:
         return self.view.controls_visible
 
-    def set_full_screen(self, on: bool) -> None:
-        self.view.set_full_screen(on)
-
-    def help_overlay_toggle(self) -> None:
-        self.help_overlay.toggle()
-
     # ---- public: pins and settings --------------------------------------------------------------
     def pin_run(self) -> Pin | None:
         """Pin what the plots show now. A fourth pin replaces the oldest (and says so)."""
@@ -324,19 +285,11 @@ class MainWindow(QMainWindow):
         self.session.clear_pins()
         self.status.showMessage("Pins cleared", 3000)
 
-    def window_settings(self) -> WindowSettings:
+    def save_settings(self) -> None:
         scene = self.session.scene
         saved = SavedScene(preset=scene.preset) if scene.preset else SavedScene(scenario=scene.as_scenario())
-        return WindowSettings(
-            geometry=self.saveGeometry(),
-            theme=self.theme.name,
-            font_scale=self.theme.scale,
-            controls_visible=self.controls_visible,
-            scene=saved,
-        )
-
-    def save_settings(self) -> None:
-        save_settings(self.window_settings())
+        theme = self.theme
+        save_settings(WindowSettings(self.saveGeometry(), theme.name, theme.scale, self.controls_visible, saved))
 
     # ---- listening to the session and the controller -------------------------------------------
     def _on_scene_changed(self, scene: SceneState) -> None:
@@ -351,45 +304,25 @@ class MainWindow(QMainWindow):
         title = scene.scenario.title if scene.scenario is not None and not scene.modified else "custom"
         self.setWindowTitle(f"gradlab — {title}")
 
-    def _scene_combo_chosen(self, index: int) -> None:
-        name = self.scene_combo.itemData(index)
-        if name:
-            self.load_preset(name)
-        else:
-            self.toolbar.show_scene(self.session.scene.active_preset)
-
     def _on_controls_changed(self, config: Config) -> None:
         self.session.config_edited(config)
         self.controller.start(config)
 
-    def show_phase_map(self, visible: bool) -> None:
-        """Show the phase map (computed while it is shown, for the live config) or the live plots."""
-        self.views.setCurrentWidget(self.phase_panel if visible else self.grid)
-        if self.commands.phase_map.isChecked() != visible:
-            self.commands.phase_map.setChecked(visible)
-        if visible:
+    def _phase_map_shown(self, visible: bool) -> None:
+        if visible:  # computed while it is shown, for the live config
             self.phase_panel.set_config(self.config)
 
     def _on_run_started(self, run_id: int, config: Config) -> None:
-        if self.views.currentWidget() is self.phase_panel:
+        if self.phase_view.shown:
             self.phase_panel.set_config(config)  # the dot moves; a changed activation or cell recomputes
         self.grid.clear()
-        self.status.clear()
         self.caption.clear()
-        self.banner.hide()
-        self.status.clearMessage()  # a message about the previous run must not stay
-        self.notice.hide()
+        self.messages.run_started()  # a message about the previous run must not stay
         self.session.run_started(run_id, config, paused=not self.pacer.playing)
 
     def _shown_iteration(self) -> int:
         frame = self.session.latest_frame
         return frame.iteration if frame is not None else 0
-
-    def _show_pace(self) -> None:
-        speed = self.pacer.speed
-        self.commands.check_speed(speed)
-        pace = "" if speed is None else f"slow · {speed:g}/s"
-        self.caption.set_state("paused" if not self.pacer.playing else pace)
 
     def _show_delivery(self, delivery: Delivery) -> None:
         if delivery.run_id != self.controller.run_id:
@@ -409,20 +342,6 @@ class MainWindow(QMainWindow):
         self.frames_displayed += 1
         self.frame_displayed.emit(delivery.run_id, frame.iteration)
 
-    def _on_status_changed(self, status: RunStatus) -> None:
-        if status.state == RunState.FAILED:
-            # One sentence of what happened (bounded), one of what to do: never two instructions.
-            error = bounded(status.error)
-            text = error if status.error.startswith("The simulation") else f"The simulation stopped: {error}"
-            self.banner.show_message(f"{text}\nChange a control or press Reset (R) to start again.")
-            self.status.set_alert("⚠ simulation error")
-        elif status.state == RunState.FINISHED:
-            self.status.showMessage("Run finished. Change a control or press Reset (R).")
-        if status.message and self.notice.text != status.message:
-            # The run's own explanation ("Diverged at update 2 … turn on clipping"), in full above
-            # the plots (the status bar would cut it), until the next run starts.
-            self.notice.show_message(status.message)
-
     # ---- events -----------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self and event.type() == QEvent.Type.Paint:
@@ -441,18 +360,10 @@ class MainWindow(QMainWindow):
             self.view.full_screen_changed()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_file(event) is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
+        self.files.drag_entered(event)
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = dropped_file(event)
-        if path is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.open_scenario_file(path)
+        self.files.dropped(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()

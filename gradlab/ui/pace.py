@@ -8,10 +8,14 @@ shown, so a slow machine falls behind the pace rather than queueing updates.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from gradlab.ui.simulation import SimulationController
+
+if TYPE_CHECKING:  # the actions module imports this one (for SPEEDS)
+    from gradlab.ui.actions import WindowActions
 
 # Updates per second; None = as fast as the machine goes.
 SPEEDS: tuple[float | None, ...] = (None, 30.0, 10.0, 3.0, 1.0)
@@ -40,6 +44,25 @@ class Pacer(QObject):
         self._timer.timeout.connect(self._tick)
         controller.paused_changed.connect(self._controller_paused)
         controller.started.connect(lambda _run_id, _config: self._restart_pace())
+
+    def connect_actions(self, acts: WindowActions, show_state: Callable[[str], None]) -> None:
+        """Space, S, the pace menu and [ ]; ``show_state`` gets "paused", "slow · 3/s" or ""."""
+        acts.play.triggered.connect(self.toggle)
+        acts.step.triggered.connect(self.step)
+        for action in acts.speeds:
+            speed = action.data()
+            action.triggered.connect(lambda _checked=False, speed=speed: self.set_speed(speed))
+        acts.faster.triggered.connect(self.faster)
+        acts.slower.triggered.connect(self.slower)
+
+        def show(*_args: object) -> None:
+            acts.play.setText("Pause" if self._playing else "Play")
+            acts.check_speed(self._speed)
+            pace = "" if self._speed is None else f"slow · {self._speed:g}/s"
+            show_state("paused" if not self._playing else pace)
+
+        self.playing_changed.connect(show)
+        self.speed_changed.connect(show)
 
     @property
     def speed(self) -> float | None:

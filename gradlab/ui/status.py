@@ -1,4 +1,5 @@
-"""The status bar: iteration, updates and frames per second, ρ, σ_max and the NaN/Inf alert."""
+"""The status bar: iteration, updates and frames per second, ρ, σ_max and the NaN/Inf alert; and
+what the window says about a run (``RunMessages``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from gradlab.core import Frame
+from gradlab.core.files import bounded
 from gradlab.ui.plot_common import format_number
+from gradlab.ui.presenter import Banner, Notice
+from gradlab.ui.session import RunState, RunStatus
 
 REFRESH_INTERVAL_S = 0.25  # relaying out the status bar 60 times a second would cost frames
 
@@ -147,3 +151,30 @@ class StatusPanel(QStatusBar):
     @property
     def alert_text(self) -> str:
         return "" if self.alert_label.isHidden() else self.alert_label.text()
+
+
+class RunMessages:
+    """What the window says about the run, each where it belongs: a failure in the banner, the
+    run's own explanation ("Diverged at update 2 … turn on clipping") in the notice above the
+    plots, the end of the run in the status bar; all of them gone when the next run starts."""
+
+    def __init__(self, status: StatusPanel, banner: Banner, notice: Notice) -> None:
+        self.status, self.banner, self.notice = status, banner, notice
+
+    def run_started(self) -> None:
+        self.status.clear()
+        self.status.clearMessage()
+        self.banner.hide()
+        self.notice.hide()
+
+    def status_changed(self, status: RunStatus) -> None:
+        if status.state == RunState.FAILED:
+            # One sentence of what happened (bounded), one of what to do: never two instructions.
+            error = bounded(status.error)
+            text = error if status.error.startswith("The simulation") else f"The simulation stopped: {error}"
+            self.banner.show_message(f"{text}\nChange a control or press Reset (R) to start again.")
+            self.status.set_alert("⚠ simulation error")
+        elif status.state == RunState.FINISHED:
+            self.status.showMessage("Run finished. Change a control or press Reset (R).")
+        if status.message and self.notice.text != status.message:
+            self.notice.show_message(status.message)  # in full: the status bar would cut it

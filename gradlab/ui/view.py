@@ -4,11 +4,21 @@ shown or hidden, the keyboard help overlay. The View menu's actions are connecte
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from PySide6.QtCore import QSize, QTimer
-from PySide6.QtWidgets import QApplication, QMainWindow, QStatusBar, QToolBar
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QStatusBar,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gradlab.ui.actions import WindowActions
 from gradlab.ui.controls import ControlDock
@@ -32,6 +42,59 @@ def window_factor(size: QSize) -> float:
     back row reads what it reads at 1280×720."""
     factor = min(size.width() / BASE_SIZE.width(), size.height() / BASE_SIZE.height())
     return max(1.0, math.floor(factor / FIT_STEP + 1e-9) * FIT_STEP)
+
+
+def dock_beside(dock: QWidget, bands: Sequence[QWidget], views: QWidget) -> QSplitter:
+    """The control dock on the left (at its narrowest, hidden by H); on the right the ``bands``
+    (caption, notice, banner) above the ``views``, which take the rest."""
+    right = QWidget()
+    column = QVBoxLayout(right)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(0)
+    for band in bands:
+        column.addWidget(band)
+    column.addWidget(views, 1)
+    splitter = QSplitter(Qt.Orientation.Horizontal)
+    splitter.addWidget(dock)
+    splitter.addWidget(right)
+    splitter.setStretchFactor(0, 0)
+    splitter.setStretchFactor(1, 1)
+    splitter.setCollapsible(1, False)
+    splitter.setSizes([dock.minimumWidth(), 10_000])
+    return splitter
+
+
+class ViewSwitch:
+    """A checkable View action that shows ``alternative`` in ``stack`` in place of ``normal``: the
+    phase map instead of the live plots (key M), the why panel instead of the spectrum (key Y).
+    ``on_shown(visible)`` is told after each switch."""
+
+    def __init__(
+        self,
+        stack: QStackedWidget,
+        normal: QWidget,
+        alternative: QWidget,
+        action: QAction,
+        on_shown: Callable[[bool], None] | None = None,
+    ) -> None:
+        for widget in (normal, alternative):
+            if stack.indexOf(widget) < 0:
+                stack.addWidget(widget)
+        self.stack, self.normal, self.alternative, self.action = stack, normal, alternative, action
+        self.on_shown = on_shown
+        action.toggled.connect(self.set_shown)
+
+    @property
+    def shown(self) -> bool:
+        return self.stack.currentWidget() is self.alternative
+
+    def set_shown(self, visible: bool) -> None:
+        self.stack.setCurrentWidget(self.alternative if visible else self.normal)
+        if self.action.isChecked() != visible:
+            self.action.setChecked(visible)  # emits toggled: set_shown again, which changes nothing
+            return
+        if self.on_shown is not None:
+            self.on_shown(visible)
 
 
 class ViewControl:

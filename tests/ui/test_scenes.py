@@ -138,6 +138,8 @@ EXPECTED_KEYS = {
     "smaller": ["Ctrl+-"],
     "normal_size": ["Ctrl+0"],
     "hide_controls": ["H"],
+    "phase_map": ["M"],
+    "why": ["Y"],
     "toggle_theme": ["T"],
     "pin": ["P"],
     "clear_pins": ["Shift+P"],

@@ -195,3 +195,36 @@ def test_launch_quits_by_itself_after_n_frames(qtbot):
     fired: list[bool] = []
     QTimer.singleShot(0, lambda: fired.append(True))
     qtbot.waitUntil(lambda: bool(fired), timeout=PATIENCE_MS)
+
+
+def test_the_why_key_shows_the_factors_of_the_latest_frame_in_place_of_the_spectrum(
+    window, qtbot, focused, wait_frames
+):
+    panel = window.why_panel
+    assert window.commands.why in dict(window.commands.menus())["&View"]
+    wait_frames(window, 1, timeout=PATIENCE_MS)
+    assert panel.mode == "factors"  # fed with every frame, shown or not
+    focused(window)
+    qtbot.keyClick(window, Qt.Key.Key_Y)
+    assert window.commands.why.isChecked()
+    qtbot.waitUntil(panel.isVisible)
+    assert not window.spectrum_plot.isVisible()
+    wait_frames(window, 2, timeout=PATIENCE_MS)
+    # The GUI thread draws a frame and records it as the latest in one step: they always agree.
+    frame = window.session.latest_frame
+    steps, summed = panel.step_curve.getData()
+    np.testing.assert_allclose(
+        summed, frame.log10_activation_factor[steps.astype(int)] + frame.log10_weight_factor, rtol=1e-12
+    )
+    assert f"weights {frame.log10_weight_factor:+.2f}" in panel.readout.text()
+
+    window.set_config(window.config.replace(cell="lstm"))
+    qtbot.waitUntil(lambda: window.session.latest_frame is not None and panel.mode == "gates", timeout=PATIENCE_MS)
+    _, counts = panel.gate_bars.getData()
+    assert counts.sum() == window.config.hidden_size
+    assert "mean f" in panel.readout.text()
+
+    qtbot.keyClick(window, Qt.Key.Key_Y)
+    assert not window.commands.why.isChecked()
+    qtbot.waitUntil(window.spectrum_plot.isVisible)
+    assert not panel.isVisible()
