@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -87,7 +87,15 @@ class WhyPanel(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        fit_legend(self.legend, self.plot_widget.width())
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """As many legend columns as fit the data area's width (the legend's row spans it only),
+        then the plot laid out again at the view's size: a plot laid out while the legend was wider
+        keeps that width (and runs off the panel) until told."""
+        left_axis = self.plot_widget.getPlotItem().getAxis("left")
+        fit_legend(self.legend, self.plot_widget.width() - left_axis.width() - 8)
+        self.plot_widget.centralWidget.setGeometry(QRectF(self.plot_widget.viewport().rect()))
 
     def clear(self) -> None:
         for curve in (self.weight_curve, self.bound_curve, self.activation_curve, self.step_curve):
@@ -119,7 +127,7 @@ class WhyPanel(QWidget):
         # The axes measured themselves before their labels had the theme's font.
         plot.getAxis("left")._updateWidth()
         plot.getAxis("bottom")._updateHeight()
-        fit_legend(self.legend, self.plot_widget.width())
+        self._fit_legend()
 
     def show_frame(self, frame: Frame, cell: str) -> None:
         if frame.gate_mean is not None:
