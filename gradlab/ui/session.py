@@ -218,16 +218,16 @@ class Session:
         frame, config = self._latest, self._status.config
         if frame is None or config is None:
             return PinResult(None, None)
-        rows = self.record.history().rows if len(self.record) else {}
-        iteration = np.asarray(rows.get("iteration", []), dtype=np.float64)[-PIN_UPDATES:]
+        updates = self.record.history().updates if len(self.record) else None
+        iteration = np.asarray(updates.iteration if updates is not None else [], dtype=np.float64)[-PIN_UPDATES:]
         pin = Pin(
             slot=0,
             config=config,
             iteration=frame.iteration,
             log10_dh_norm=np.array(frame.log10_dh_norm, dtype=np.float64),
             update_iteration=iteration,
-            log10_grad=_log10(rows.get("grad_norm", []))[-PIN_UPDATES:],
-            log10_loss=_log10(rows.get("loss", []))[-PIN_UPDATES:],
+            log10_grad=_log10(updates.grad_norm if updates is not None else [])[-PIN_UPDATES:],
+            log10_loss=_log10(updates.loss if updates is not None else [])[-PIN_UPDATES:],
         )
         replaced = self.pin_board.add(pin)
         self.pins_changed.emit(self.pins)

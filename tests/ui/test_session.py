@@ -30,7 +30,7 @@ class FrameRecord:
         return self._history
 
     def __len__(self) -> int:
-        return 0 if self._history is None else len(self._history.rows["iteration"])
+        return 0 if self._history is None else len(self._history)
 
 
 def _frames(config: Config, count: int) -> list[Frame]:
