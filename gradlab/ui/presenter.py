@@ -111,16 +111,16 @@ class CaptionBand(QFrame):
         # with the controls hidden).
         self.iteration = BigReadout("iteration", "000000", note="slow · 30/s")
 
-        text = QVBoxLayout()
-        text.setSpacing(2)
-        text.addWidget(self.title_label)
-        text.addWidget(self.caption_label, 1)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 4, 10, 6)
-        layout.setSpacing(16)
-        layout.addLayout(text, 1)
-        for readout in (self.radius, self.slope, self.iteration):
-            layout.addWidget(readout, 0, Qt.AlignmentFlag.AlignVCenter)
+        # The readouts beside the title and the caption (a wide band), or the title across the band
+        # above the caption and the readouts (a narrow one, where the title would wrap: large type,
+        # the controls shown), whichever is lower.
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(10, 4, 10, 6)
+        self._grid.setHorizontalSpacing(16)
+        self._grid.setVerticalSpacing(2)
+        self._grid.setColumnStretch(0, 1)
+        self.stacked = True
+        self._arrange(stacked=False)
 
         self._theme_sheet = ""  # the caption's sheet as the theme set it (its natural size)
         self._natural_pt = 0.0
@@ -212,8 +212,34 @@ class CaptionBand(QFrame):
         super().resizeEvent(event)  # the layout has placed the labels by now
         self.fit_caption()
 
+    def _arrange(self, *, stacked: bool) -> None:
+        if stacked == self.stacked:
+            return
+        self.stacked = stacked
+        grid = self._grid
+        for widget in (self.title_label, self.caption_label, self.radius, self.slope, self.iteration):
+            grid.removeWidget(widget)
+        # Stacked: the title across the band above the caption and the readouts; otherwise the
+        # title above the caption, the readouts beside both.
+        grid.addWidget(self.title_label, 0, 0, 1, 4 if stacked else 1)
+        for column, readout in enumerate((self.radius, self.slope, self.iteration), start=1):
+            if stacked:
+                grid.addWidget(readout, 1, column, 1, 1, Qt.AlignmentFlag.AlignVCenter)
+            else:
+                grid.addWidget(readout, 0, column, 2, 1, Qt.AlignmentFlag.AlignVCenter)
+        grid.addWidget(self.caption_label, 1, 0)
+        grid.setRowStretch(1, 1)
+
+    def _caption_widths(self) -> tuple[int, int]:
+        """The caption's width beside the readouts and across the band."""
+        margins = self._grid.contentsMargins()
+        full = self.width() - margins.left() - margins.right()
+        readouts = sum(r.width() + self._grid.horizontalSpacing() for r in (self.radius, self.slope, self.iteration))
+        return full - readouts, full
+
     def fit_caption(self) -> None:
-        """Set the caption in the largest type (up to the theme's) in which it takes at most
+        """Arrange the band (caption beside or under the readouts, whichever is lower), then set
+        the caption in the largest type (up to the theme's) in which it takes at most
         ``CAPTION_LINES`` lines of the theme's type at the width it has."""
         label = self.caption_label
         sheet = label.styleSheet()
@@ -222,9 +248,20 @@ class CaptionBand(QFrame):
             self._theme_sheet = sheet
             label.ensurePolished()
             self._natural_pt = label.font().pointSizeF()
-        width = label.width()
-        if label.isHidden() or width <= 20 or self._natural_pt <= 0:
+        beside, across = self._caption_widths()
+        if label.isHidden() or beside <= 20 or self._natural_pt <= 0:
             return
+        font = QFont(label.font())
+        font.setPointSizeF(self._natural_pt)
+        self.title_label.ensurePolished()
+        title_font = self.title_label.font()
+        readouts = max(r.sizeHint().height() for r in (self.radius, self.slope, self.iteration))
+        spacing = self._grid.verticalSpacing()
+        caption = min(_wrapped_height(label, font, beside), CAPTION_LINES * QFontMetricsF(font).lineSpacing())
+        side = max(readouts, _wrapped_height(self.title_label, title_font, beside) + spacing + caption)
+        stacked = _wrapped_height(self.title_label, title_font, across) + spacing + max(readouts, caption)
+        self._arrange(stacked=stacked < side)
+        width = beside
         font = QFont(label.font())
         font.setPointSizeF(self._natural_pt)
         budget = CAPTION_LINES * QFontMetricsF(font).lineSpacing()
