@@ -174,7 +174,9 @@ class RunMessages:
             text = error if status.error.startswith("The simulation") else f"The simulation stopped: {error}"
             self.banner.show_message(f"{text}\nChange a control or press Reset (R) to start again.")
             self.status.set_alert("⚠ simulation error")
-        elif status.state == RunState.FINISHED:
+        elif status.state == RunState.FINISHED and not status.message:
+            # (A run that explains its own end, "Diverged at update 2 … turn on clipping", says so
+            # in the notice: a second instruction in the status bar would only be cut off.)
             self.status.showMessage("Run finished. Change a control or press Reset (R).")
         if status.message and self.notice.text != status.message:
             self.notice.show_message(status.message)  # in full: the status bar would cut it
