@@ -3,8 +3,8 @@ checking that each scene makes its point from the back row.
 
     python -m gradlab.ui.screenshots OUT_FOLDER [--theme projector|dark] [--scale 1.0] [SCENE ...]
 
-Each scene runs until it has shown what its caption promises (a few seconds; the adding problem
-with an LSTM needs about a thousand updates), then the window is grabbed to ``scene-<name>.png``.
+Each scene runs until it has shown what its caption promises (30 updates; the adding problem
+with an LSTM needs about a thousand), then the window is grabbed to ``scene-<name>.png``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 # The scenes whose point needs more updates than the default (at most MAX_SECONDS of running).
 TARGET_UPDATES = {"06-clipping-rescues": 300, "09-irnn": 300, "11-adding-rnn": 1200, "12-adding-lstm": 1600}
-DEFAULT_SECONDS = 4.0
+MIN_UPDATES = 30  # every other scene: enough for its picture, however long a busy machine takes
 MAX_SECONDS = 240.0
 # Scenes that blow up to NaN by the second update: their point is the first update's rising line.
 FIRST_UPDATE_ONLY = {"03-exploding-linear", "04-exploding-float32"}
@@ -51,14 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         if preset.name in FIRST_UPDATE_ONLY:
             window.controller.pause()  # a run started while paused computes one update, then waits
         window.start()
-        target = TARGET_UPDATES.get(preset.name, 0)
-        seconds = args.seconds if args.seconds is not None else (MAX_SECONDS if target else DEFAULT_SECONDS)
+        target = 0 if preset.name in FIRST_UPDATE_ONLY else TARGET_UPDATES.get(preset.name, MIN_UPDATES)
+        seconds = args.seconds if args.seconds is not None else MAX_SECONDS
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             app.processEvents()
             time.sleep(0.002)
             latest = window.session.latest_frame
-            if target and latest is not None and latest.iteration >= target:
+            if latest is not None and latest.iteration >= max(1, target):
                 break
         window.controller.pause()
         end = time.monotonic() + 0.5
