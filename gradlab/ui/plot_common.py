@@ -39,6 +39,65 @@ def tick_text_px(axis: pg.AxisItem, text: str) -> tuple[float, float]:
 _DECADE_STEPS = (1, 2, 3, 4, 5, 10, 20, 25, 50, 100, 200, 500, 1000)
 
 
+def _labels_at(low: float, high: float, step: float) -> list[float]:
+    """The multiples of ``step`` in [low, high]."""
+    first = math.ceil(low / step - 1e-9)
+    return [round(i * step, 6) for i in range(first, math.floor(high / step + 1e-9) + 1)]
+
+
+def _steps(span: float) -> tuple[float, ...]:
+    """The steps between labels to choose from: whole decades, or tenths in a narrow view."""
+    return tuple(float(s) for s in _DECADE_STEPS) if span >= 2 else (0.1, 0.2, 0.5, 1.0)
+
+
+def _decade_labels(
+    low: float, high: float, *, size: float, label_px: float, line_px: float
+) -> tuple[float, list[float]]:
+    """The step between labels and the labelled values: the finest step whose labels fit
+    (``label_px`` apart); but three labels rather than two wherever three fit at all."""
+    steps = _steps(high - low)
+    fits = [s for s in steps if len(_labels_at(low, high, s)) <= max(1.0, size / label_px)]
+    step = fits[0] if fits else steps[-1]
+    chosen = _labels_at(low, high, step)
+    if len(chosen) >= 3:
+        return step, chosen
+    three = [s for s in steps if 3 <= len(_labels_at(low, high, s)) <= size / (line_px * 0.8)]
+    if three:
+        return three[-1], _labels_at(low, high, three[-1])
+    if high - low >= 2 and 3 * line_px * 0.8 <= size:
+        # No even step has room for three: the two end decades and the middle one.
+        whole = _labels_at(low, high, 1)
+        return 1.0, [whole[0], whole[len(whole) // 2], whole[-1]]
+    return step, chosen
+
+
+def _clear_of_the_ends(
+    low: float, high: float, step: float, chosen: list[float], *, margin: float, px_per_decade: float, line_px: float
+) -> tuple[float, list[float]]:
+    """A finer step where fewer than three labels lie ``margin`` inside the ends."""
+
+    def inside(values: list[float]) -> list[float]:
+        return [v for v in values if low + margin <= v <= high - margin]
+
+    if not len(inside(chosen)) < 3 <= len(chosen):
+        return step, chosen
+    finer = [
+        s
+        for s in _steps(high - low)
+        if s < step and len(inside(_labels_at(low, high, s))) >= 3 and s * px_per_decade >= line_px
+    ]
+    return (finer[-1], _labels_at(low, high, finer[-1])) if finer else (step, chosen)
+
+
+def _unlabelled_decades(low: float, high: float, step: float, chosen: list[float]) -> tuple[float, list[float]] | None:
+    """A tick level for the whole decades between two labels (None where every decade is labelled)."""
+    if high - low > 400 or not (step > 1 or len(chosen) < len(_labels_at(low, high, 1))):
+        return None
+    minor = 1 if step <= 10 else step // 5
+    ticks = [float(v) for v in range(math.ceil(low), math.floor(high) + 1) if v % minor == 0]
+    return (float(minor) / 2 if minor == step else float(minor), [v for v in ticks if v not in chosen])
+
+
 class DecadeAxis(pg.AxisItem):
     """An axis over log10 values, labelled 1eK at whole decades.
 
@@ -54,55 +113,24 @@ class DecadeAxis(pg.AxisItem):
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
         low, high = min(minVal, maxVal), max(minVal, maxVal)
-        span = high - low
         self._major_step: float | None = None
-        if not math.isfinite(span) or span <= 0 or size <= 0:
+        if not math.isfinite(high - low) or high <= low or size <= 0:
             return []
         vertical = self.orientation in ("left", "right")
         width, height = tick_text_px(self, "1e-300")
         # Labels with air between them; where that leaves fewer than three, they move closer
         # (pyqtgraph itself takes a label as 0.8 of the font's line height: 0.8 apart never touch).
         label_px = (height * 1.4) if vertical else (width + height)
-        fitting = max(1.0, size / label_px)  # labels that fit along the axis
-
-        def labels(step: float) -> list[float]:
-            first = math.ceil(low / step - 1e-9)
-            return [round(i * step, 6) for i in range(first, math.floor(high / step + 1e-9) + 1)]
-
-        steps = [s for s in _DECADE_STEPS if s >= 1] if span >= 2 else [0.1, 0.2, 0.5, 1.0]
-        fits = [s for s in steps if len(labels(s)) <= fitting]
-        # The finest step that fits; but three labels rather than two where three fit at all.
-        step = fits[0] if fits else steps[-1]
-        chosen = labels(step)
-        if len(chosen) < 3:
-            three = [s for s in steps if len(labels(s)) >= 3 and len(labels(s)) * height * 0.8 <= size]
-            if three:
-                step = three[-1]
-                chosen = labels(step)
-            elif span >= 2 and 3 * height * 0.8 <= size:
-                # No even step has room for three: the two end decades and the middle one.
-                whole = labels(1)
-                chosen = [whole[0], whole[len(whole) // 2], whole[-1]]
-                step = 1
+        step, chosen = _decade_labels(low, high, size=size, label_px=label_px, line_px=height)
         # pyqtgraph drops a label whose text would stick out of the axis: where that leaves fewer
         # than three, a finer step whose labels stay clear of each other and of the ends.
-        margin = 0.5 * (height if vertical else width) * span / size
-
-        def inside(values: list[float]) -> list[float]:
-            return [v for v in values if low + margin <= v <= high - margin]
-
-        if len(inside(chosen)) < 3 <= len(chosen):
-            finer = [s for s in steps if s < step and len(inside(labels(s))) >= 3 and s * size / span >= height]
-            if finer:
-                step = finer[-1]
-                chosen = labels(step)
-        levels = [(float(step), chosen)]
-        self._major_step = float(step)
-        if span <= 400 and (step > 1 or len(chosen) < len(labels(1))):
-            minor = 1 if step <= 10 else step // 5
-            ticks = [float(v) for v in range(math.ceil(low), math.floor(high) + 1) if v % minor == 0]
-            levels.append((float(minor) / 2 if minor == step else float(minor), [v for v in ticks if v not in chosen]))
-        return levels
+        margin = 0.5 * (height if vertical else width) * (high - low) / size
+        step, chosen = _clear_of_the_ends(
+            low, high, step, chosen, margin=margin, px_per_decade=size / (high - low), line_px=height
+        )
+        self._major_step = step
+        minor = _unlabelled_decades(low, high, step, chosen)
+        return [(step, chosen)] + ([minor] if minor is not None else [])
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         major = getattr(self, "_major_step", None)
