@@ -125,6 +125,72 @@ def initial_params(config: Config) -> dict[str, np.ndarray]:
     )
 
 
+class _Spectrum:
+    """The weight block the spectrum panel shows, with its σ_max (and so the bound) from each
+    update's own weights, its eigenvalues (O(H³)) every ``every`` updates at large H and, for the
+    feed-forward cell, every layer's σ_max (the bound's curve) every ``layer_every`` updates:
+    numbers of updates fixed by the Config, never a clock."""
+
+    def __init__(self, config: Config) -> None:
+        self._feedforward = config.cell == "mlp"
+        self._hidden = config.hidden_size
+        if self._feedforward:
+            self.index = _spectrum_layer(config.seq_len) - 2  # W_hh[k] is layer k + 2
+            self.name = f"W_{self.index + 2}"  # short: it titles the spectrum panel
+            self._layer_sigma = LayerSigmaMax(config.seq_len - 1, config.seed)
+            self._layer_every = layer_sigma_every(config.hidden_size, config.batch_size)
+        else:
+            self.index, self.name = SPECTRUM_BLOCK[config.cell]
+        self.sigmas = np.full(max(config.seq_len - 1, 0), np.nan)  # every layer's σ_max (mlp)
+        self._every = spectrum_every(config.hidden_size, config.seq_len, config.batch_size, config.gates)
+        self._sigma_max = SigmaMaxTracker(config.seed)
+        self._spectrum: tuple[np.ndarray, float] | None = None
+        self.iteration = 0  # the update the eigenvalues are from
+
+    def measure(self, iteration: int, w_hh: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float]:
+        """The block, its σ_max, its eigenvalues and spectral radius, at update ``iteration``."""
+        h = self._hidden
+        block = w_hh[self.index] if self._feedforward else w_hh[self.index * h : (self.index + 1) * h]
+        sigma = self._sigma_max(block)
+        if self._feedforward and ((iteration - 1) % self._layer_every == 0 or not np.isfinite(self.sigmas).all()):
+            self.sigmas = self._layer_sigma(w_hh)
+        if self._spectrum is None or (iteration - 1) % self._every == 0 or not math.isfinite(sigma):
+            self._spectrum = _eigenvalues(block)
+            self.iteration = iteration
+        eigenvalues, radius = self._spectrum
+        return block, sigma, eigenvalues, radius
+
+
+def _batch(config: Config, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The next batch of the run's task: sequences, or points for the feed-forward cell."""
+    if config.cell == "mlp":
+        return make_points(config.task, rng, config.batch_size, config.dtype)
+    return make_batch(config.task, rng, config.seq_len, config.batch_size, config.dtype)
+
+
+def _clipped(config: Config, result: Gradients) -> tuple[dict[str, np.ndarray], float]:
+    """The gradients the optimiser steps with, and their global norm after clipping."""
+    if config.clip == "norm":
+        grads, _ = clip_grad_norm(result.grads, config.clip_threshold)
+        return grads, global_norm(grads.values())
+    if config.clip == "value":
+        grads = clip_grad_value(result.grads, config.clip_threshold)
+        return grads, global_norm(grads.values())
+    return result.grads, result.grad_norm
+
+
+def _message(iteration: int, nonfinite: NonFinite) -> str:
+    """What the frame says about inf or nan in this update ("" if there was none)."""
+    if nonfinite.weights:
+        return (
+            f"Diverged at update {iteration}: the weights became {nonfinite.weights}"
+            f" ({nonfinite.describe()}). Reset, or turn on clipping."
+        )
+    if nonfinite:
+        return f"Non-finite values at update {iteration}: {nonfinite.describe()}"
+    return ""
+
+
 def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Iterator[Frame]:
     """Train under ``config`` and yield one Frame per update, ``config.iterations`` of them (forever
     if None). A run whose weights become inf or nan yields a last frame saying so, then ends;
@@ -137,76 +203,34 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
     optimizer = make_optimizer(config.optimizer, config.lr, config.weight_decay)
     data_rng = np.random.default_rng([config.seed, 1])
     edges = histogram_edges if histogram_edges is not None else HistogramEdges()
-    H = config.hidden_size
     feedforward = config.cell == "mlp"
-    if feedforward:
-        block_index = _spectrum_layer(config.seq_len) - 2  # W_hh[k] is layer k + 2
-        block_name = f"W_{block_index + 2}"  # short: it titles the spectrum panel (layer {block_index + 2})
-        # Every layer's σ_max (the bound's curve) every ``layer_every`` updates, fixed by the Config.
-        layer_sigma = LayerSigmaMax(config.seq_len - 1, config.seed)
-        layer_every = layer_sigma_every(H, config.batch_size)
-        sigmas = np.full(config.seq_len - 1, np.nan)
-    else:
-        block_index, block_name = SPECTRUM_BLOCK[config.cell]
-    # σ_max (and so the bound) is from this update's weights in every frame; the eigenvalues
-    # (O(H³)) at large H only every ``every`` updates, a number fixed by the Config.
-    every = spectrum_every(H, config.seq_len, config.batch_size, config.gates)
-    sigma_tracker = SigmaMaxTracker(config.seed)
-    spectrum: tuple[np.ndarray, float] | None = None
-    spectrum_iteration = 0
+    spectrum = _Spectrum(config)
     is_rnn = config.cell == "rnn"
     activation_gamma = gamma(config.activation) if is_rnn or feedforward else float("nan")
     workspace = Workspace()  # every update of the run has the same shapes
+    options: dict[str, Any] = {"activation": config.activation, "loss": task.loss, "truncation": config.truncation}
+    if feedforward:
+        options.update(residual=config.residual, norm=config.norm)
 
     iteration = 0
     while config.iterations is None or iteration < config.iterations:
         iteration += 1
         with np.errstate(all="ignore"):
-            if feedforward:
-                x, target = make_points(config.task, data_rng, config.batch_size, config.dtype)
-            else:
-                x, target = make_batch(config.task, data_rng, config.seq_len, config.batch_size, config.dtype)
-            options: dict[str, Any] = {
-                "activation": config.activation,
-                "loss": task.loss,
-                "truncation": config.truncation,
-            }
-            if feedforward:
-                options.update(residual=config.residual, norm=config.norm)
+            x, target = _batch(config, data_rng)
             result = gradients(config.cell, params, x, target, workspace=workspace, **options)
-            grads = result.grads
-            if config.clip == "norm":
-                grads, _ = clip_grad_norm(grads, config.clip_threshold)
-                grad_norm_clipped = global_norm(grads.values())
-            elif config.clip == "value":
-                grads = clip_grad_value(grads, config.clip_threshold)
-                grad_norm_clipped = global_norm(grads.values())
-            else:
-                grad_norm_clipped = result.grad_norm
+            grads, grad_norm_clipped = _clipped(config, result)
             clipped = config.clip != "none" and grad_norm_clipped != result.grad_norm
 
             w_hh = params["W_hh"]  # the weights this update's pass used (the step below changes them)
             params_before = w_hh.copy() if is_rnn else None
             log10_dh = result.log10_dh_norm[::-1].copy()
-            depth_theory: dict[str, Any] = {}
-            if feedforward:
-                block = w_hh[block_index]
-                sigma = sigma_tracker(block)
-                if (iteration - 1) % layer_every == 0 or not np.isfinite(sigmas).all():
-                    sigmas = layer_sigma(w_hh)
-                if isinstance(result, Gradients):  # before the step: the weights this pass used
-                    depth_theory = _predict_mlp(config, result, params, sigmas, log10_dh)
-            else:
-                block = w_hh[block_index * H : (block_index + 1) * H]
-                sigma = sigma_tracker(block)
-            if spectrum is None or (iteration - 1) % every == 0 or not math.isfinite(sigma):
-                spectrum = _eigenvalues(block)
-                spectrum_iteration = iteration
-            eigenvalues, radius = spectrum
+            block, sigma, eigenvalues, radius = spectrum.measure(iteration, w_hh)
+            # before the step: the weights this pass used
+            depth_theory = _predict_mlp(config, result, params, spectrum.sigmas, log10_dh) if feedforward else {}
             # mlp: the shown layer's weights (all of them would be millions of entries to sort)
             w_hist = edges.histogram("W_hh", block if feedforward else w_hh)
             g_hist = edges.histogram(
-                "grad W_hh", result.grads["W_hh"][block_index] if feedforward else result.grads["W_hh"]
+                "grad W_hh", result.grads["W_hh"][spectrum.index] if feedforward else result.grads["W_hh"]
             )
 
             optimizer.step(params, grads)
@@ -218,14 +242,7 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
                 weights=nonfinite_kind(params.values()),
             )
         final = bool(nonfinite.weights) or iteration == config.iterations
-        message = ""
-        if nonfinite.weights:
-            message = (
-                f"Diverged at update {iteration}: the weights became {nonfinite.weights}"
-                f" ({nonfinite.describe()}). Reset, or turn on clipping."
-            )
-        elif nonfinite:
-            message = f"Non-finite values at update {iteration}: {nonfinite.describe()}"
+        message = _message(iteration, nonfinite)
         with np.errstate(all="ignore"):
             theory = depth_theory if feedforward else _predict(config, result, params_before, radius, log10_dh)
         theory.setdefault("theory_slope", theory_slope(config.activation, sigma) if is_rnn else float("nan"))
@@ -241,8 +258,8 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
             w_hh_hist=w_hist,
             grad_w_hh_hist=g_hist,
             eigenvalues=eigenvalues.copy(),
-            spectrum_block=block_name,
-            spectrum_iteration=spectrum_iteration,
+            spectrum_block=spectrum.name,
+            spectrum_iteration=spectrum.iteration,
             spectral_radius=radius,
             sigma_max=sigma,
             gamma=activation_gamma,
