@@ -46,6 +46,23 @@ class Scenario:
 
 def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
     """Validate a scenario given as JSON text; raises ScenarioError saying what is wrong."""
+    data = _json_object(_decoded(text, source), source)
+    missing = [k for k in KEYS if k not in data]
+    if missing:
+        raise ScenarioError(f"{source}: missing field(s): {', '.join(missing)}")
+    unknown = sorted(str(k) for k in data if k not in KEYS + OPTIONAL_KEYS)
+    if unknown:
+        allowed = ", ".join(KEYS + OPTIONAL_KEYS)
+        raise ScenarioError(f"{source}: unknown field(s): {_keys(unknown)}; allowed: {allowed}")
+    starts_paused = data.get("starts_paused", False)
+    if not isinstance(starts_paused, bool):
+        raise ScenarioError(f"{source}: starts_paused must be true or false")
+    title, caption = (_text(data, key, source) for key in ("title", "caption"))
+    return Scenario(title=title, caption=caption, config=_config(data["config"], source), starts_paused=starts_paused)
+
+
+def _decoded(text: str | bytes, source: str) -> str:
+    """``text`` as a string of at most MAX_BYTES that is not blank."""
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
             raise ScenarioError(f"{source}: too large ({len(text)} bytes; a scenario is at most {MAX_BYTES})")
@@ -57,6 +74,11 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
         raise ScenarioError(f"{source}: too large ({len(text)} characters; a scenario is at most {MAX_BYTES})")
     if not text.strip():
         raise ScenarioError(f"{source}: the file is empty")
+    return text
+
+
+def _json_object(text: str, source: str) -> dict[str, Any]:
+    """The JSON object ``text`` holds (NaN and Infinity refused)."""
     try:
         data = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
@@ -69,38 +91,34 @@ def parse_scenario(text: str | bytes, source: str = "scenario") -> Scenario:
         raise ScenarioError(f"{source}: nested too deeply to be a scenario") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: expected a JSON object with {', '.join(KEYS)}; got {type(data).__name__}")
-    missing = [k for k in KEYS if k not in data]
-    if missing:
-        raise ScenarioError(f"{source}: missing field(s): {', '.join(missing)}")
-    unknown = sorted(str(k) for k in data if k not in KEYS + OPTIONAL_KEYS)
-    if unknown:
-        allowed = ", ".join(KEYS + OPTIONAL_KEYS)
-        raise ScenarioError(f"{source}: unknown field(s): {_keys(unknown)}; allowed: {allowed}")
-    starts_paused = data.get("starts_paused", False)
-    if not isinstance(starts_paused, bool):
-        raise ScenarioError(f"{source}: starts_paused must be true or false")
-    for key, limit in MAX_TEXT.items():
-        value = data[key]
-        if not isinstance(value, str) or not value.strip():
-            raise ScenarioError(f"{source}: {key} must be a non-empty string")
-        if len(value) > limit:
-            raise ScenarioError(f"{source}: {key} is {len(value)} characters long; at most {limit}")
-        lines = len(value.strip().splitlines())
-        if lines > MAX_LINES[key]:
-            allowed = "one line" if MAX_LINES[key] == 1 else f"at most {MAX_LINES[key]} lines"
-            raise ScenarioError(f"{source}: {key} has {lines} lines; {allowed}")
-    if not isinstance(data["config"], dict):
+    return data
+
+
+def _text(data: dict[str, Any], key: str, source: str) -> str:
+    """The title or the caption, stripped: a non-empty string within its characters and lines."""
+    value, limit = data[key], MAX_TEXT[key]
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError(f"{source}: {key} must be a non-empty string")
+    if len(value) > limit:
+        raise ScenarioError(f"{source}: {key} is {len(value)} characters long; at most {limit}")
+    lines = len(value.strip().splitlines())
+    if lines > MAX_LINES[key]:
+        allowed = "one line" if MAX_LINES[key] == 1 else f"at most {MAX_LINES[key]} lines"
+        raise ScenarioError(f"{source}: {key} has {lines} lines; {allowed}")
+    return value.strip()
+
+
+def _config(fields: object, source: str) -> Config:
+    """The Config of the scenario's "config" object."""
+    if not isinstance(fields, dict):
         raise ScenarioError(f"{source}: config must be an object of fields")
-    unknown = sorted(str(k) for k in data["config"] if k not in FIELDS)
+    unknown = sorted(str(k) for k in fields if k not in FIELDS)
     if unknown:
         raise ScenarioError(f"{source}: config: unknown field(s): {_keys(unknown)}")
     try:
-        config = Config.from_dict(data["config"])
+        return Config.from_dict(fields)
     except (ValueError, TypeError) as error:
         raise ScenarioError(f"{source}: config: {error}") from None
-    return Scenario(
-        title=data["title"].strip(), caption=data["caption"].strip(), config=config, starts_paused=starts_paused
-    )
 
 
 def load_scenario(path: str | Path) -> Scenario:
