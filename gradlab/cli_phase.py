@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from .cli_checks import UsageError, positive_int
 from .core.config import FIELDS, Config
 from .core.files import check_regular
 from .core.phase_map import PhaseMap, compute_phase_map, default_cache_dir
@@ -51,10 +52,10 @@ def add_phase_parser(commands: Any) -> None:
     axis_help = "FIELD=START:STOP:N: N values of a numeric field (integer fields round and drop repeats)"
     parser.add_argument("--x", required=True, metavar="FIELD=START:STOP:N", help=f"the map's columns: {axis_help}")
     parser.add_argument("--y", required=True, metavar="FIELD=START:STOP:N", help=f"the map's rows: {axis_help}")
-    parser.add_argument("--seeds", type=cli._positive_int, default=1, metavar="K", help="networks per point, averaged")
-    parser.add_argument("--workers", type=cli._positive_int, metavar="N", help="processes (default: one per core)")
+    parser.add_argument("--seeds", type=positive_int, default=1, metavar="K", help="networks per point, averaged")
+    parser.add_argument("--workers", type=positive_int, metavar="N", help="processes (default: one per core)")
     parser.add_argument(
-        "--trainability", type=cli._positive_int, metavar="ITER", help="also train each point ITER updates (slow)"
+        "--trainability", type=positive_int, metavar="ITER", help="also train each point ITER updates (slow)"
     )
     parser.add_argument("--out", required=True, metavar="FILE", help=f"save the map: {', '.join(OUT_FORMATS)}")
     parser.add_argument("--no-cache", action="store_true", help=f"do not use or fill the cache ({default_cache_dir()})")
@@ -63,7 +64,7 @@ def add_phase_parser(commands: Any) -> None:
 
 def spec_from_args(args: argparse.Namespace) -> PhaseMapSpec:
     """The map asked for; ``UsageError`` with one line for anything wrong."""
-    from .cli import UsageError, _option_message
+    from .cli import _option_message
 
     base = load_scenario(args.scenario).config if args.scenario else Config()
     changes = {name: getattr(args, name) for name in FIELDS if getattr(args, name) is not None}
@@ -84,7 +85,6 @@ def spec_from_args(args: argparse.Namespace) -> PhaseMapSpec:
 
 
 def check_out_path(out: str) -> None:
-    from .cli import UsageError
 
     path = Path(out)
     if path.suffix.lower() not in OUT_FORMATS:
