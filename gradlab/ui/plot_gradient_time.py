@@ -1,10 +1,14 @@
-"""The main plot: log10 ‖∂L/∂h_t‖ against steps back from the loss, with the theory bound.
+"""The main plot: log10 ‖∂L/∂h_t‖ against steps back from the loss, with the theory that predicts
+it and the bound that limits it.
 
 The latest update is drawn bright and the few before it fade out. Steps whose norm is exactly
 zero are marked on the bottom edge (told apart: underflow, or beyond the truncation window), inf
 and nan on the top edge, so no step is silently missing from the curve. Pinned runs stay as dashed
-ghosts. When an update is non-finite at every step (a run that blew up), the last finite update
-stays drawn bright with its slope and bound, and the blow-up is marked on top as an event.
+ghosts. The predicted curve (``Frame.predicted_log10_dh``: mean field, unit paths, log10 ρ or the
+gate product, labelled by ``Frame.predicted_kind``) is a wide light band under the latest curve:
+where theory and measurement agree the measured line runs inside it. When an update is non-finite
+at every step (a run that blew up), the last finite update stays drawn bright with its slope,
+prediction and bound, and the blow-up is marked on top as an event.
 The legend has a row of its own above the data (``legend_above``): no curve can pass under it.
 
 Drawing cost matters here (every frame repaints the whole plot area): the fading curves are
@@ -65,6 +69,8 @@ class GradientTimePlot(pg.PlotWidget):
         self._previous_curves = [plot.plot() for _ in range(PREVIOUS_CURVES)]
         self._previous_y: deque[np.ndarray] = deque(maxlen=PREVIOUS_CURVES)
         self._theory_curve = plot.plot(antialias=True)  # two points: antialiasing is free
+        self.prediction_curve = plot.plot()
+        self.prediction_curve.setZValue(7)  # under the measured curves: a band they run inside
         self._cell_curve = plot.plot()
         self.latest_curve = plot.plot()
         self.zero_markers = pg.ScatterPlotItem()
@@ -89,6 +95,7 @@ class GradientTimePlot(pg.PlotWidget):
         }
         self._in_legend: set[pg.ScatterPlotItem] = set()
         self._cell_in_legend = False
+        self._prediction_in_legend = False
         self._legend_texts: dict[int, str] = {}
 
         self.pin_curves: list[pg.PlotDataItem] = []
@@ -109,6 +116,7 @@ class GradientTimePlot(pg.PlotWidget):
         self._truncation: int | None = None
         self._last_finite_iteration = 0
         self._last_slope = math.nan
+        self._last_predicted_slope = math.nan
         self.zoom_reset = ZoomReset(self, plot, self._restore_view)
         self.apply_theme(theme)
 
@@ -126,6 +134,14 @@ class GradientTimePlot(pg.PlotWidget):
         self.latest_curve.setPen(theme.pen("latest"))
         self._cell_curve.setPen(theme.pen("cell_state", width=theme.line_width * 0.7))
         self._theory_curve.setPen(theme.pen("theory", width=theme.line_width * 0.8, dashed=True))
+        self.prediction_curve.setPen(
+            # Lighter than the measured line on white; on black a faded orange turns brown and dim.
+            theme.pen(
+                "prediction",
+                width=theme.line_width * 2.2,
+                colour=theme.faded("prediction", 0.2 if theme.dark else 0.45),
+            )
+        )
         size = theme.px(theme.marker_size)
         self.zero_markers.setSymbol("t")  # triangle pointing down: fell off the bottom
         self.zero_markers.setSize(size)
@@ -186,14 +202,17 @@ class GradientTimePlot(pg.PlotWidget):
                 self.nan_markers if np.isnan(log10_norm).any() else self.inf_markers,
                 f"update {frame.iteration}: {_nonfinite_word(log10_norm)} at every step",
             )
+            # The predicted band stays too: it belongs to the update whose curve is still drawn.
             self._pending_slope = (
                 f"update {self._last_finite_iteration} (last finite) · slope {slope_text(self._last_slope)}"
+                + predicted_suffix(self._last_predicted_slope)
             )
             self._flush_slope()
             return
         if np.isfinite(y).any():
             self._last_finite_iteration = frame.iteration
             self._last_slope = frame.fitted_slope
+            self._last_predicted_slope = frame.predicted_slope if frame.predicted_log10_dh is not None else math.nan
 
         # Fading history: the previous latest curve becomes the first faded one. Rather than
         # moving every curve's data one place along (five path rebuilds), the oldest item takes
@@ -224,10 +243,11 @@ class GradientTimePlot(pg.PlotWidget):
         low, high = self._update_y_range()
         self._update_x_range()
         self._update_theory(frame, log10_norm)
+        predicted = self._update_prediction(frame)
         self._update_markers(log10_norm, cell_state, low, high)
         for item in (self.inf_markers, self.nan_markers):
             self._set_legend_text(item, self._marker_names[item])
-        self._pending_slope = f"{LATEST} · slope {slope_text(frame.fitted_slope)}"
+        self._pending_slope = f"{LATEST} · slope {slope_text(frame.fitted_slope)}" + predicted_suffix(predicted)
         now = time.monotonic()
         if now - self._legend_refreshed >= LEGEND_REFRESH_S:
             # Re-laying out the legend costs a frame's worth of time; a number that changes
@@ -348,6 +368,24 @@ class GradientTimePlot(pg.PlotWidget):
             text = f"{THEORY} · n/a for gated cells" if math.isnan(frame.gamma) else f"{THEORY} · n/a"
         self._set_legend_text(self._theory_curve, text)
 
+    def _update_prediction(self, frame: Frame) -> float:
+        """Draw the frame's predicted curve (nothing, and no legend entry, where the frame has none
+        or none of it is finite); returns its slope for the readout, nan when nothing is drawn."""
+        predicted = frame.predicted_log10_dh
+        y = None
+        if predicted is not None and len(predicted) == self._x.size:
+            y = finite_or_nan(np.asarray(predicted, dtype=np.float64))
+            if not np.isfinite(y).any():
+                y = None
+        if y is None:
+            if self.prediction_curve.yData is not None and len(self.prediction_curve.yData):
+                self.prediction_curve.setData([], [])
+            self._set_prediction_legend(None)
+            return math.nan
+        self.prediction_curve.setData(self._x, y, connect="finite")
+        self._set_prediction_legend(prediction_label(frame.predicted_kind))
+        return frame.predicted_slope
+
     def _legend_changed(self) -> None:
         """An entry came or went: restyle, and make the strip above the data fit the rows."""
         self._theme.style_legend(self._legend)
@@ -359,7 +397,7 @@ class GradientTimePlot(pg.PlotWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        if hasattr(self, "_legend"):  # also resized while it is built
+        if hasattr(self, "_legend") and self.getPlotItem() is not None:  # also resized while built or closed
             self._fit_legend()
         if hasattr(self, "zoom_reset"):
             self.zoom_reset.place()
@@ -407,6 +445,25 @@ class GradientTimePlot(pg.PlotWidget):
             self._cell_in_legend = False
             self._legend_changed()
 
+    def _set_prediction_legend(self, label: str | None) -> None:
+        """The predicted curve's entry, right after the latest curve's (before the bound), while
+        there is a curve to explain."""
+        if label is not None and not self._prediction_in_legend:
+            theory_text = self._legend_texts.get(id(self._theory_curve), THEORY)
+            self._legend.removeItem(self._theory_curve)
+            self._legend.addItem(self.prediction_curve, label)
+            self._legend.addItem(self._theory_curve, theory_text)
+            self._legend_texts[id(self.prediction_curve)] = label
+            self._prediction_in_legend = True
+            self._legend_changed()
+        elif label is None and self._prediction_in_legend:
+            self._legend.removeItem(self.prediction_curve)
+            self._legend_texts.pop(id(self.prediction_curve), None)
+            self._prediction_in_legend = False
+            self._legend_changed()
+        elif label is not None:
+            self._set_legend_text(self.prediction_curve, label)
+
     def _set_legend_text(self, item: object, text: str) -> None:
         if self._legend_texts.get(id(item)) == text:
             return
@@ -426,6 +483,18 @@ def slope_text(value: float) -> str:
     if not math.isfinite(value):
         return format_number(value)
     return f"{value:+.3f}/step"  # decades per step: the axis is in decades
+
+
+def predicted_suffix(value: float) -> str:
+    """ " (predicted -0.210)" after the measured slope; "" without a prediction."""
+    if not math.isfinite(value):
+        return ""
+    return f" (predicted {value:+.3f})"
+
+
+def prediction_label(kind: str) -> str:
+    """The legend's words for the predicted curve: what theory it is."""
+    return f"predicted: {kind}" if kind else "predicted"
 
 
 def _nonfinite_word(values: np.ndarray) -> str:

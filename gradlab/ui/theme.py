@@ -39,6 +39,7 @@ Role = Literal[
     "history",
     "cell_state",
     "theory",
+    "prediction",
     "zero_marker",
     "inf_marker",
     "nan_marker",
@@ -66,6 +67,9 @@ _ROLE_COLOURS: dict[str, str] = {
     "history": OKABE_ITO["sky_blue"],
     "cell_state": OKABE_ITO["bluish_green"],
     "theory": OKABE_ITO["vermillion"],
+    # The predicted curve: a wide band in a light orange under the measured curve, so that where
+    # the two agree the measured line runs inside it, and it reads unlike the thin dashed bound.
+    "prediction": OKABE_ITO["orange"],
     "zero_marker": OKABE_ITO["bluish_green"],
     "inf_marker": OKABE_ITO["vermillion"],
     "nan_marker": OKABE_ITO["reddish_purple"],
