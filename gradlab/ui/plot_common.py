@@ -315,16 +315,26 @@ def legend_entry_widths(legend: pg.LegendItem) -> list[float]:
     return [sample.width() + label.item.boundingRect().width() + 6 for sample, label in legend.items]
 
 
+def legend_columns(widths: Sequence[float], width: float) -> int:
+    """How many columns of entries ``widths`` (px, filling rows left to right) fit in ``width`` px."""
+    for candidate in range(max(1, len(widths)), 0, -1):
+        # The legend's margins and a little room between columns (measured: ~2 px a column).
+        if sum(max(widths[c::candidate]) for c in range(candidate)) + 8 + 2 * candidate <= width:
+            return candidate
+    return 1
+
+
 def fit_legend(legend: pg.LegendItem, width: float) -> None:
     """As many columns as fit in ``width`` px (entries fill rows left to right)."""
-    widths = legend_entry_widths(legend)
-    columns = 1
-    for candidate in range(max(1, len(widths)), 0, -1):
-        if sum(max(widths[c::candidate]) for c in range(candidate)) + 8 <= width:
-            columns = candidate
+    columns = legend_columns(legend_entry_widths(legend), width)
+    while True:
+        if columns != legend.columnCount:
+            legend.setColumnCount(columns)
+        # The layout's own minimum is the truth: a legend wider than the data area would hold the
+        # whole plot wider than its widget.
+        if columns == 1 or legend.layout.minimumWidth() <= width:
             break
-    if columns != legend.columnCount:
-        legend.setColumnCount(columns)
+        columns -= 1
     legend.updateGeometry()
 
 

@@ -26,10 +26,11 @@ from collections.abc import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFontMetricsF, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config, Frame
+from gradlab.core.prediction import KIND_CELL_PATH, KIND_LINEAR, KIND_MEAN_FIELD, KIND_UNIT_PATH, KIND_UPDATE_PATH
 from gradlab.ui.pins import Pin
 from gradlab.ui.plot_common import (
     DecadeAxis,
@@ -40,6 +41,7 @@ from gradlab.ui.plot_common import (
     fit_legend,
     format_number,
     legend_above,
+    legend_columns,
 )
 from gradlab.ui.theme import Theme
 
@@ -47,6 +49,16 @@ PREVIOUS_CURVES = 5
 LEGEND_REFRESH_S = 0.25
 LATEST = "latest"
 THEORY = "theory bound"
+# The legend's wordings, longest first (see ``_fit_legend``): a row of entries more would take a
+# row of the data's height, which a short plot (1280×720, large fonts) cannot spare.
+LEGEND_LEVELS = 4
+SHORT_KINDS = {
+    KIND_MEAN_FIELD: "mean field",
+    KIND_LINEAR: "log10 ρ",
+    KIND_UNIT_PATH: "unit paths",
+    KIND_CELL_PATH: "Π f",
+    KIND_UPDATE_PATH: "Π z",
+}
 
 
 class GradientTimePlot(pg.PlotWidget):
@@ -96,14 +108,16 @@ class GradientTimePlot(pg.PlotWidget):
         self._in_legend: set[pg.ScatterPlotItem] = set()
         self._cell_in_legend = False
         self._prediction_in_legend = False
-        self._legend_texts: dict[int, str] = {}
+        self._legend_texts: dict[int, str] = {}  # what each entry shows now
+        self._legend_variants: dict[int, tuple[str, ...]] = {}  # its wordings, LEGEND_LEVELS of them
 
         self.pin_curves: list[pg.PlotDataItem] = []
         self._pins: tuple[Pin, ...] = ()
         self._pin_limits: tuple[float, float] | None = None
         self._pin_steps = 0
 
-        self._pending_slope = ""
+        self._pending_slope: tuple[str, ...] = ()
+        self._pending_prediction: tuple[str, ...] = ()
         self._slope_timer = QTimer(self)
         self._slope_timer.setSingleShot(True)
         self._slope_timer.timeout.connect(self._flush_slope)
@@ -203,10 +217,8 @@ class GradientTimePlot(pg.PlotWidget):
                 f"update {frame.iteration}: {_nonfinite_word(log10_norm)} at every step",
             )
             # The predicted band stays too: it belongs to the update whose curve is still drawn.
-            self._pending_slope = (
-                f"update {self._last_finite_iteration} (last finite) · slope {slope_text(self._last_slope)}"
-                + predicted_suffix(self._last_predicted_slope)
-            )
+            measured = f"update {self._last_finite_iteration} (last finite) · slope {slope_text(self._last_slope)}"
+            self._pending_slope = (measured + predicted_suffix(self._last_predicted_slope),) + (measured,) * 3
             self._flush_slope()
             return
         if np.isfinite(y).any():
@@ -247,7 +259,13 @@ class GradientTimePlot(pg.PlotWidget):
         self._update_markers(log10_norm, cell_state, low, high)
         for item in (self.inf_markers, self.nan_markers):
             self._set_legend_text(item, self._marker_names[item])
-        self._pending_slope = f"{LATEST} · slope {slope_text(frame.fitted_slope)}" + predicted_suffix(predicted)
+        measured = f"{LATEST} · slope {slope_text(frame.fitted_slope)}"
+        self._pending_slope = (
+            measured + predicted_suffix(predicted),
+            measured,
+            measured,
+            f"slope {slope_text(frame.fitted_slope)}",
+        )
         now = time.monotonic()
         if now - self._legend_refreshed >= LEGEND_REFRESH_S:
             # Re-laying out the legend costs a frame's worth of time; a number that changes
@@ -258,6 +276,9 @@ class GradientTimePlot(pg.PlotWidget):
 
     def _flush_slope(self) -> None:
         self._legend_refreshed = time.monotonic()
+        if self._pending_prediction and self._prediction_in_legend:
+            self._set_prediction_legend(self._pending_prediction)
+        self._pending_prediction = ()
         if self._pending_slope:
             self._set_legend_text(self.latest_curve, self._pending_slope)
 
@@ -282,6 +303,7 @@ class GradientTimePlot(pg.PlotWidget):
                 plot.addItem(curve)
                 self._legend.addItem(curve, "")
                 self._legend_texts.pop(id(curve), None)
+                self._legend_variants.pop(id(curve), None)
                 self.pin_curves.append(curve)
                 finite = y[np.isfinite(y)]
                 if finite.size:
@@ -361,7 +383,10 @@ class GradientTimePlot(pg.PlotWidget):
             anchor = int(finite_steps[0])
             ks = np.array([anchor, log10_norm.size - 1], dtype=np.float64)
             self._theory_curve.setData(ks, log10_norm[anchor] + slope * (ks - anchor))
-            text = f"bound γσₘₐₓ: {slope_text(slope)}"
+            text: str | tuple[str, ...] = (f"bound γσₘₐₓ: {slope_text(slope)}",) * 2 + (
+                f"bound: {slope_text(slope)}",
+                f"bound {slope_text(slope)}",
+            )
         else:
             if self._theory_curve.yData is not None and len(self._theory_curve.yData):
                 self._theory_curve.setData([], [])
@@ -383,7 +408,11 @@ class GradientTimePlot(pg.PlotWidget):
             self._set_prediction_legend(None)
             return math.nan
         self.prediction_curve.setData(self._x, y, connect="finite")
-        self._set_prediction_legend(prediction_label(frame.predicted_kind))
+        labels = prediction_labels(frame.predicted_kind, frame.predicted_slope)
+        if self._prediction_in_legend:
+            self._pending_prediction = labels  # its slope changes every update: shown with the latest's
+        else:
+            self._set_prediction_legend(labels)
         return frame.predicted_slope
 
     def _legend_changed(self) -> None:
@@ -392,8 +421,44 @@ class GradientTimePlot(pg.PlotWidget):
         self._fit_legend()
 
     def _fit_legend(self) -> None:
-        """As many columns as fit the plot's width (large fonts, long labels, a narrow window)."""
-        fit_legend(self._legend, self.getPlotItem().getViewBox().width())
+        """The longest wordings that need no more rows than the shortest ones, in as many columns
+        as fit the plot's width (large fonts, long labels, a narrow window)."""
+        plot = self.getPlotItem()
+        if plot is None:  # closed
+            return
+        # The data area's width once the plot fits the widget: a legend wider than that holds the
+        # plot item wider than the widget (its minimum width), so the view box's own width can lag.
+        width = min(plot.getViewBox().width(), self.viewport().width() - (plot.width() - plot.getViewBox().width()))
+        items = self._legend.items
+        if items and width > 0:
+            metrics = QFontMetricsF(self._theme.font(self._theme.axis_font_pt))
+            # Each entry's width beside its text (sample, margins), from how it is drawn now.
+            beside = [
+                sample.width() + label.item.boundingRect().width() - metrics.horizontalAdvance(label.text) + 6
+                for sample, label in items
+            ]
+            wordings = [
+                self._legend_variants.get(id(sample.item), (label.text,) * LEGEND_LEVELS) for sample, label in items
+            ]
+
+            def rows(level: int) -> int:
+                widths = [b + metrics.horizontalAdvance(w[level]) for b, w in zip(beside, wordings)]
+                return math.ceil(len(widths) / legend_columns(widths, width))
+
+            fewest = rows(LEGEND_LEVELS - 1)
+            level = next(level for level in range(LEGEND_LEVELS) if rows(level) <= fewest)
+            for (sample, _), words in zip(items, wordings):
+                self._show_legend_text(sample.item, words[level])
+        fit_legend(self._legend, width)
+        if plot.width() > self.viewport().width() + 0.5:
+            # Held wider than the widget by the legend's old width: fit the widget again once the
+            # legend has laid out its new columns.
+            QTimer.singleShot(0, self._fit_plot_to_view)
+
+    def _fit_plot_to_view(self) -> None:
+        plot = self.getPlotItem()
+        if plot is not None and plot.width() > self.viewport().width() + 0.5:
+            plot.setGeometry(self.range)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -445,26 +510,36 @@ class GradientTimePlot(pg.PlotWidget):
             self._cell_in_legend = False
             self._legend_changed()
 
-    def _set_prediction_legend(self, label: str | None) -> None:
+    def _set_prediction_legend(self, labels: tuple[str, ...] | None) -> None:
         """The predicted curve's entry, right after the latest curve's (before the bound), while
         there is a curve to explain."""
-        if label is not None and not self._prediction_in_legend:
+        if labels is not None and not self._prediction_in_legend:
             theory_text = self._legend_texts.get(id(self._theory_curve), THEORY)
             self._legend.removeItem(self._theory_curve)
-            self._legend.addItem(self.prediction_curve, label)
+            self._legend.addItem(self.prediction_curve, labels[0])
             self._legend.addItem(self._theory_curve, theory_text)
-            self._legend_texts[id(self.prediction_curve)] = label
+            self._legend_texts[id(self.prediction_curve)] = labels[0]
+            self._legend_variants[id(self.prediction_curve)] = labels
             self._prediction_in_legend = True
             self._legend_changed()
-        elif label is None and self._prediction_in_legend:
+        elif labels is None and self._prediction_in_legend:
             self._legend.removeItem(self.prediction_curve)
             self._legend_texts.pop(id(self.prediction_curve), None)
+            self._legend_variants.pop(id(self.prediction_curve), None)
             self._prediction_in_legend = False
             self._legend_changed()
-        elif label is not None:
-            self._set_legend_text(self.prediction_curve, label)
+        elif labels is not None:
+            self._set_legend_text(self.prediction_curve, labels)
 
-    def _set_legend_text(self, item: object, text: str) -> None:
+    def _set_legend_text(self, item: object, text: str | tuple[str, ...]) -> None:
+        """Set an entry's text: one wording, or LEGEND_LEVELS of them, longest first."""
+        variants = (text,) * LEGEND_LEVELS if isinstance(text, str) else tuple(text)
+        if self._legend_variants.get(id(item)) == variants:
+            return
+        self._legend_variants[id(item)] = variants
+        self._fit_legend()
+
+    def _show_legend_text(self, item: object, text: str) -> None:
         if self._legend_texts.get(id(item)) == text:
             return
         self._legend_texts[id(item)] = text
@@ -472,7 +547,6 @@ class GradientTimePlot(pg.PlotWidget):
             if sample.item is item:
                 label.setText(text)
                 break
-        self._fit_legend()
 
     def legend_text(self) -> list[str]:
         """The legend's current entries (for tests and screenshots)."""
@@ -492,9 +566,17 @@ def predicted_suffix(value: float) -> str:
     return f" (predicted {value:+.3f})"
 
 
-def prediction_label(kind: str) -> str:
-    """The legend's words for the predicted curve: what theory it is."""
-    return f"predicted: {kind}" if kind else "predicted"
+def prediction_labels(kind: str, slope: float) -> tuple[str, ...]:
+    """The legend's wordings for the predicted curve (LEGEND_LEVELS, longest first): what theory
+    it is, and its slope where the latest curve's entry has no room to say it."""
+    full = kind or "predicted"
+    short = SHORT_KINDS.get(kind, "predicted")
+    return (
+        f"predicted: {full}",
+        f"{full}: {slope_text(slope)}",
+        f"{short}: {slope_text(slope)}",
+        f"predicted {slope_text(slope)}",
+    )
 
 
 def _nonfinite_word(values: np.ndarray) -> str:

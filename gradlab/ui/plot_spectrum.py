@@ -1,4 +1,12 @@
-"""Eigenvalues of the recurrent matrix on the complex plane, the unit circle and the 1/γ circle."""
+"""Eigenvalues of the recurrent matrix on the complex plane, the unit circle and the 1/γ circle;
+for gated cells the gates instead.
+
+The candidate block's spectrum of an LSTM/GRU does not predict its gradient (the forget gate does:
+moving the forget bias from −2 to +2 at a fixed ρ = 0.5 moves the slope from −0.41 to 0.00), so
+for gated cells the panel shows a histogram over units of the mean forget gate f (LSTM) or update
+gate z (GRU), with the time constant τ = −1/ln f on a second axis, and the share of units whose
+gate stays open (``gradlab.ui.plot_why``'s gate histogram and readout, drawn here too).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +19,15 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from gradlab.core import Frame
 from gradlab.ui.plot_common import FittingAxis, ZoomReset, fitting_text, format_number
+from gradlab.ui.plot_why import GATE_BINS, frame_cell, gate_counts, gate_letter, gate_readout
 from gradlab.ui.theme import Theme
 
 _ANGLES = np.linspace(0.0, 2.0 * np.pi, 241)
 _CIRCLE_X = np.cos(_ANGLES)
 _CIRCLE_Y = np.sin(_ANGLES)
+# The τ axis over the gate axis: τ = −1/ln f, written where f = exp(−1/τ). Few labels: near f = 1
+# they crowd (τ = 20 and 50 are 0.03 apart).
+TAU_TICKS = (1, 2, 5, 20)
 
 
 class SpectrumPlot(QWidget):
@@ -41,6 +53,14 @@ class SpectrumPlot(QWidget):
         self.eigenvalue_points = pg.ScatterPlotItem()
         plot.addItem(self.eigenvalue_points)
         self.eigenvalue_points.setZValue(10)
+        # Gated cells: the gates per unit (hidden until a gated frame arrives).
+        self.gate_bars = pg.PlotCurveItem(GATE_BINS, np.zeros(GATE_BINS.size - 1), stepMode="center", fillLevel=0.0)
+        plot.addItem(self.gate_bars)
+        self.gate_bars.hide()
+        tau_axis = plot.getAxis("top")
+        tau_axis.setTicks([[(math.exp(-1.0 / tau), f"{tau:g}") for tau in TAU_TICKS], []])
+        self.mode = "spectrum"  # or "gates"
+        self._gate_cell = ""
 
         self.readout = QLabel()
         self.readout.setObjectName("readout")
@@ -57,9 +77,7 @@ class SpectrumPlot(QWidget):
         self._spectrum_iteration: int | None = None
         self._inverse_gamma = math.nan
         self._block = ""
-        self.zoom_reset = ZoomReset(
-            self.plot_widget, plot, lambda: self._set_view_radius(self._radius_limit, force=True)
-        )
+        self.zoom_reset = ZoomReset(self.plot_widget, plot, self._restore_view)
         self.apply_theme(theme)
         self._set_view_radius(1.0)
 
@@ -75,6 +93,10 @@ class SpectrumPlot(QWidget):
         self.eigenvalue_points.setSize(theme.px(theme.eigen_marker_size))
         self.eigenvalue_points.setBrush(pg.mkBrush(theme.colour("eigenvalues", alpha=0.8)))
         self.eigenvalue_points.setPen(pg.mkPen(theme.background, width=0.5))
+        self.gate_bars.setPen(theme.pen("hist_weights", width=theme.thin_line_width))
+        self.gate_bars.setBrush(pg.mkBrush(theme.colour("hist_weights", alpha=0.5)))
+        if self.mode == "gates":
+            self._label_gate_axes()
 
     def clear(self) -> None:
         """A new run started: the next frame's spectrum is drawn whatever its iteration."""
@@ -86,11 +108,13 @@ class SpectrumPlot(QWidget):
         on a narrow one, never a title cut off or a panel widened by it."""
         block = self._block or "W_hh"
         short = block.split(" (")[0]
-        title = fitting_text(
-            self._theme.title_font(),
-            self.plot_widget.getPlotItem().getViewBox().width(),
-            [f"Spectrum of {block}", f"Eigenvalues of {short}", f"Spectrum {short}", f"λ({short})"],
-        )
+        if self.mode == "gates":
+            gate = "forget gate f" if self._gate_cell == "lstm" else "update gate z"
+            letter = gate_letter(self._gate_cell)
+            candidates = [f"{gate[0].upper()}{gate[1:]} per unit", f"{gate[0].upper()}{gate[1:]}", f"Gate {letter}"]
+        else:
+            candidates = [f"Spectrum of {block}", f"Eigenvalues of {short}", f"Spectrum {short}", f"λ({short})"]
+        title = fitting_text(self._theme.title_font(), self.plot_widget.getPlotItem().getViewBox().width(), candidates)
         if title != self._title:
             self._title = title
             self._theme.style_plot(self.plot_widget.getPlotItem(), title=title)
@@ -105,6 +129,11 @@ class SpectrumPlot(QWidget):
             self.zoom_reset.place()
 
     def show_frame(self, frame: Frame) -> None:
+        cell = frame_cell(frame)
+        if cell != "rnn":
+            self._show_gates(frame, cell)
+            return
+        self._set_mode("spectrum")
         if frame.spectrum_iteration == self._spectrum_iteration:
             # The core recomputes the spectrum only every few updates; setting a scatter's data
             # is one of the slower calls in pyqtgraph, so an unchanged spectrum is not redrawn.
@@ -151,6 +180,66 @@ class SpectrumPlot(QWidget):
         text = f"{first}\n{second}"
         if text != self.readout.text():
             self.readout.setText(text)
+
+    # ---- gated cells ------------------------------------------------------------------------------
+    def _set_mode(self, mode: str) -> None:
+        if mode == self.mode:
+            return
+        self.mode = mode
+        plot = self.plot_widget.getPlotItem()
+        gates = mode == "gates"
+        for item in (self.unit_circle, self.gamma_circle, self.eigenvalue_points):
+            item.setVisible(not gates)
+        self.gate_bars.setVisible(gates)
+        plot.setAspectLocked(not gates)
+        plot.showAxis("top", gates)
+        if gates:
+            self._label_gate_axes()
+            plot.setXRange(0.0, 1.0, padding=0.02)
+        else:
+            plot.setLabel("bottom", "Re λ")
+            plot.setLabel("left", "Im λ")
+            plot.getAxis("top").setLabel("")
+            self._spectrum_iteration = None  # the spectrum is drawn again whatever its iteration
+            self._radius_limit = 0.0
+        self._theme.style_plot(plot)
+        self._title = ""
+        self._fit_title()
+
+    def _label_gate_axes(self) -> None:
+        plot = self.plot_widget.getPlotItem()
+        letter = gate_letter(self._gate_cell)
+        plot.setLabel("bottom", f"{letter}, mean per unit over steps and batch")
+        plot.setLabel("left", "units")
+        plot.setLabel("top", f"τ = −1/ln {letter} (steps)")
+        self._theme.style_plot(plot)
+
+    def _show_gates(self, frame: Frame, cell: str) -> None:
+        """The histogram over units of the mean gate, and its readout (no spectrum for gated cells)."""
+        assert frame.gate_mean is not None
+        if cell != self._gate_cell:
+            self._gate_cell = cell
+            self.mode = ""  # relabel for the other gate
+        self._set_mode("gates")
+        counts = gate_counts(frame.gate_mean)
+        self.gate_bars.setData(GATE_BINS, counts)
+        if not self.zoom_reset.zoomed:
+            top = max(1.0, float(counts.max()))
+            self.plot_widget.getPlotItem().setRange(xRange=(0.0, 1.0), yRange=(0.0, top * 1.08), padding=0.02)
+        mean, tau, share = (gate_readout(frame.gate_mean, cell) + ["", ""])[:3]
+        first = f"{mean}    {tau}" if tau else mean
+        if self.readout.fontMetrics().horizontalAdvance(first) + 8 > self.readout.width() > 0:
+            first = first.replace("    ", "\n")
+        text = f"{first}\n{share}" if share else first
+        if text != self.readout.text():
+            self.readout.setText(text)
+
+    def _restore_view(self) -> None:
+        if self.mode == "gates":
+            top = max(1.0, float(np.max(self.gate_bars.getData()[1], initial=0.0)))
+            self.plot_widget.getPlotItem().setRange(xRange=(0.0, 1.0), yRange=(0.0, top * 1.08), padding=0.02)
+        else:
+            self._set_view_radius(self._radius_limit, force=True)
 
     def _set_view_radius(self, radius: float, *, force: bool = False) -> None:
         # Grow at once, shrink only when much smaller, so the picture does not breathe.

@@ -25,19 +25,63 @@ GATE_BINS = np.linspace(0.0, 1.0, 41)
 GATE_SATURATED = 0.95  # a gate above this keeps > 95 % a step: τ > 20 steps
 
 
-def gate_summary(gate_mean: np.ndarray, cell: str) -> str:
-    """ "mean f 0.73 · median τ 3.2 steps · 4 % of units f > 0.95" for the readout."""
-    name = "f" if cell == "lstm" else "z"
+def frame_cell(frame: Frame) -> str:
+    """ "lstm", "gru" or "rnn", from what a frame carries (its gates, the name of its block)."""
+    if frame.gate_mean is None:
+        return "rnn"
+    return "gru" if frame.spectrum_block.startswith("W_hn") else "lstm"
+
+
+def gate_mean_text(frame: Frame) -> tuple[str, str]:
+    """The big readout of a gated cell: ("mean f", "0.731"), or ("", "") for a vanilla RNN."""
+    cell = frame_cell(frame)
+    if cell == "rnn":
+        return "", ""
+    assert frame.gate_mean is not None
+    gate = np.asarray(frame.gate_mean, dtype=np.float64)
+    gate = gate[np.isfinite(gate)]
+    return f"mean {gate_letter(cell)}", (f"{gate.mean():.3f}" if gate.size else "–")
+
+
+def gate_letter(cell: str) -> str:
+    """The gate that carries the gradient: f (LSTM's forget gate), z (GRU's update gate)."""
+    return "f" if cell == "lstm" else "z"
+
+
+def gate_counts(gate_mean: np.ndarray) -> np.ndarray:
+    """Units per bin of ``GATE_BINS`` (float, for setData); non-finite means are left out."""
+    gate = np.asarray(gate_mean, dtype=np.float64)
+    counts, _ = np.histogram(np.clip(gate[np.isfinite(gate)], 0.0, 1.0), bins=GATE_BINS)
+    return counts.astype(np.float64)
+
+
+def gate_tau(gate: float) -> float:
+    """The time constant τ = −1/ln f of a gate kept at f every step: f^τ = 1/e (∞ at f = 1)."""
+    if not 0.0 < gate < 1.0:
+        return math.inf if gate >= 1.0 else 0.0
+    return -1.0 / math.log(gate)
+
+
+def gate_readout(gate_mean: np.ndarray, cell: str) -> list[str]:
+    """["mean f 0.73", "median τ 3.2 steps", "4% of units f > 0.95"] (one item if nothing is finite)."""
+    name = gate_letter(cell)
     gate = np.asarray(gate_mean, dtype=np.float64)
     gate = gate[np.isfinite(gate)]
     if gate.size == 0:
-        return f"mean {name} –"
-    with np.errstate(divide="ignore"):
-        tau = -1.0 / np.log(np.clip(gate, 1e-300, 1.0))
-    median_tau = float(np.median(tau))
+        return [f"mean {name} –"]
+    median_tau = gate_tau(float(np.median(gate)))  # τ is monotonic in f: the median unit's τ
     tau_text = "∞" if not math.isfinite(median_tau) else f"{median_tau:.3g}"
     share = float(np.mean(gate > GATE_SATURATED))
-    return f"mean {name} {gate.mean():.2f} · median τ {tau_text} steps · {share:.0%} of units {name} > {GATE_SATURATED}"
+    return [
+        f"mean {name} {gate.mean():.2f}",
+        f"median τ {tau_text} steps",
+        f"{share:.0%} of units {name} > {GATE_SATURATED}",
+    ]
+
+
+def gate_summary(gate_mean: np.ndarray, cell: str) -> str:
+    """ "mean f 0.73 · median τ 3.2 steps · 4 % of units f > 0.95" for the readout."""
+    return " · ".join(gate_readout(gate_mean, cell))
 
 
 class WhyPanel(QWidget):
@@ -135,8 +179,7 @@ class WhyPanel(QWidget):
             self.plot_widget.getPlotItem().setLabel(
                 "bottom", "mean forget gate f" if cell == "lstm" else "mean update gate z"
             )
-            counts, _ = np.histogram(np.clip(frame.gate_mean, 0.0, 1.0), bins=GATE_BINS)
-            self.gate_bars.setData(GATE_BINS, counts.astype(np.float64))
+            self.gate_bars.setData(GATE_BINS, gate_counts(frame.gate_mean))
             self.readout.setText(gate_summary(frame.gate_mean, cell))
             return
         if frame.log10_activation_factor is None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from gradlab.core import Frame
 from gradlab.ui.plot_common import format_number
+from gradlab.ui.plot_why import gate_mean_text
 
 READOUT_REFRESH_MS = 250  # big numbers changing 60 times a second cannot be read anyway
 # The caption takes at most this many lines of its theme's type; a longer one (a narrow window,
@@ -190,7 +191,11 @@ class CaptionBand(QFrame):
         frame = self._latest
         if frame is None:
             return
-        self.radius.set_value(format_number(frame.spectral_radius))
+        # Gated cells: the candidate block's ρ says nothing of the gradient; the mean gate does.
+        gate_name, gate_value = gate_mean_text(frame)
+        self.radius.name_label.setText(gate_name or "ρ")
+        self.radius.setToolTip(f"{gate_name} over units, steps and batch" if gate_name else "spectral radius of W_hh")
+        self.radius.set_value(gate_value or format_number(frame.spectral_radius))
         slope = frame.fitted_slope
         self.slope.set_value(f"{slope:+.3f}" if math.isfinite(slope) and abs(slope) < 1e4 else format_number(slope))
         self.iteration.set_value(str(frame.iteration))

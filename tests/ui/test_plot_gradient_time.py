@@ -37,13 +37,14 @@ def shown(plot: GradientTimePlot, frame: Frame, qtbot) -> None:  # type: ignore[
 
 
 def test_the_predicted_line_is_the_frames_prediction(plot, qtbot):
+    plot.resize(1700, 420)  # room for the longest wordings in one row
     frame = first(activation="tanh", init="gaussian", w_rec_scale=1.5)
     shown(plot, frame, qtbot)
     x, y = plot.prediction_curve.getData()
     np.testing.assert_array_equal(x, np.arange(40))
     np.testing.assert_array_equal(y, frame.predicted_log10_dh)
     texts = plot.legend_text()
-    assert f"predicted: {KIND_MEAN_FIELD}" in texts
+    assert f"predicted: {KIND_MEAN_FIELD}" in texts, texts
     latest = next(t for t in texts if t.startswith("latest"))
     assert latest == f"latest · slope {frame.fitted_slope:+.3f}/step (predicted {frame.predicted_slope:+.3f})"
     # three distinct looks: the measured line, the predicted band, the dashed bound
@@ -73,8 +74,26 @@ def test_the_predicted_line_clears_on_a_frame_without_one(plot, qtbot):
     assert not any("predicted" in t for t in plot.legend_text())
     # it comes back with the next frame that has one
     shown(plot, dataclasses.replace(frame, iteration=4), qtbot)
-    qtbot.waitUntil(lambda: any("(predicted" in t for t in plot.legend_text()), timeout=5000)
+    qtbot.waitUntil(lambda: any(f"{frame.predicted_slope:+.3f}" in t for t in plot.legend_text()), timeout=5000)
     assert len(plot.prediction_curve.getData()[1]) == 40
+
+
+def test_a_narrow_plot_words_the_legend_shorter_rather_than_taking_a_row_of_data(plot, qtbot):
+    frame = first(activation="tanh", init="gaussian", w_rec_scale=1.5)
+    plot.resize(1700, 420)
+    shown(plot, frame, qtbot)
+    assert plot._legend.columnCount == 3  # one row: measured, predicted, bound
+    plot.resize(700, 420)  # too narrow for the longest wordings in one row
+    qtbot.waitUntil(lambda: plot._legend.columnCount == 3 and "(predicted" not in plot.legend_text()[0], timeout=5000)
+    texts = plot.legend_text()
+    # every number still on screen: the measured and the predicted slope, and the bound
+    assert f"{frame.fitted_slope:+.3f}/step" in texts[0]
+    assert f"{frame.predicted_slope:+.3f}/step" in texts[1]
+    assert texts[2].startswith("bound")
+    view = plot.getPlotItem().getViewBox()
+    right = view.mapToScene(view.boundingRect().topRight()).x()
+    for _, label in plot._legend.items:  # nothing cut off at the right
+        assert label.item.mapToScene(label.item.boundingRect().topRight()).x() <= right + 0.5
 
 
 def test_a_partly_finite_prediction_leaves_gaps(plot, qtbot):
@@ -95,6 +114,7 @@ def test_a_partly_finite_prediction_leaves_gaps(plot, qtbot):
     ],
 )
 def test_the_label_follows_the_kind_of_prediction(plot, qtbot, fields, kind):
+    plot.resize(1700, 420)
     frame = first(**fields)
     assert frame.predicted_kind == kind
     shown(plot, frame, qtbot)
@@ -103,6 +123,7 @@ def test_the_label_follows_the_kind_of_prediction(plot, qtbot, fields, kind):
 
 
 def test_the_label_changes_with_the_cell(plot, qtbot):
+    plot.resize(1700, 420)
     shown(plot, first(cell="lstm"), qtbot)
     assert f"predicted: {KIND_CELL_PATH}" in plot.legend_text()
     plot.show_frame(first(cell="gru"))
