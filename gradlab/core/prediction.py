@@ -6,6 +6,12 @@ Computed from the update's own forward pass, O(T·B·H) per update:
   Poole et al. 2016 and Schoenholz et al. 2017 measured on the network itself: going one step
   back from h_t, ‖∂L/∂h‖² is multiplied on average by (‖W_hh‖_F²/H)·⟨φ′(a_t)²⟩, ⟨·⟩ over the
   batch and the units at that step;
+- vanilla RNN, after training: learning adds a low-rank part to W_hh whose eigenvalues stand
+  outside the random bulk (the dots outside the disk in the spectrum panel). Mean field averages
+  over all directions and misses them; the gradient settles on the slowest-decaying mode. So the
+  line is the slower of the two: the mean field, and k·log10 ρ(diag(⟨φ′⟩)·W_hh), the top
+  eigenvalue of the Jacobian averaged over the pass (by power iteration). At initialisation the
+  same term is the finite-H edge of the bulk (ρ(W) a few % above ‖W‖_F/√H at H = 64);
 - vanilla RNN, identity init (W ≈ diagonal: the units do not mix, so the average over units of
   a product is not the product of averages): each unit's own path Π (W_uu·φ′)², weighted by the
   unit's share of ‖∂L/∂h_T‖², exact at initialisation;
@@ -24,6 +30,7 @@ at k = 0.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +39,7 @@ from .activations import get_activation
 from .theory import fitted_slope
 
 KIND_MEAN_FIELD = "mean field ⟨φ′²⟩·‖W‖²/H"
+KIND_MEAN_FIELD_OR_MODE = "max(mean field, ρ(⟨φ′⟩·W))"
 KIND_LINEAR = "log10 ρ (linear)"
 KIND_UNIT_PATH = "unit path Π W_uu·φ′ (identity)"
 KIND_CELL_PATH = "cell path Π f"
@@ -43,6 +51,15 @@ KIND_MEAN_FIELD_RESIDUAL = "mean field 1 + α²·χ (residual)"
 # 0.05 is a fifth of its largest value 1/4.
 TANH_SATURATED = 0.97
 SIGMOID_DERIVATIVE_SATURATED = 0.05
+# Power iteration for ρ(diag(⟨φ′⟩)·W): a block of vectors (a complex pair of outliers rotates a
+# single vector), the rate read over the second half of the steps (the first half lets the block
+# settle on the top modes). Fixed seed: the same Config gives the same frames.
+MODE_STEPS = 64
+MODE_VECTORS = 4
+MODE_SEED = 0
+# The mode is drawn (and named) once it lies this far above the mean-field line somewhere: below
+# that the two are the same line on screen, and the label would flicker between them.
+MODE_VISIBLE = 0.05
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,25 @@ def _log10_mean_of_products(log10_factors: np.ndarray, weights: np.ndarray | Non
         sums = np.sum(10.0 ** (terms - finite_top), axis=1)
         y = finite_top[:, 0] + np.log10(sums)
     return np.concatenate([[0.0], y])
+
+
+def slowest_mode_log10_rate(w_hh: np.ndarray, mean_derivative: np.ndarray) -> float:
+    """log10 of the top |eigenvalue| of diag(mean_derivative)·W_hh (the Jacobian ∂h_t/∂h_{t−1}
+    averaged over a pass; backwards Wᵀ·diag(φ′) has the same eigenvalues), by power iteration on
+    a block of vectors: the growth rate of the block's norm per step. nan if it cannot be told."""
+    rng = np.random.default_rng(MODE_SEED)
+    block = rng.standard_normal((w_hh.shape[0], MODE_VECTORS))
+    settle = MODE_STEPS // 2
+    logs = np.zeros(MODE_STEPS + 1)
+    with np.errstate(all="ignore"):
+        for step in range(1, MODE_STEPS + 1):
+            block = mean_derivative[:, None] * (w_hh @ block)
+            norm = float(np.linalg.norm(block))
+            if not (math.isfinite(norm) and norm > 0):
+                return float("nan")
+            logs[step] = logs[step - 1] + math.log10(norm)
+            block /= norm
+    return float((logs[-1] - logs[settle]) / (MODE_STEPS - settle))
 
 
 def _anchor(relative: np.ndarray, measured: np.ndarray, truncation: int | None, kind: str) -> Prediction:
@@ -133,6 +169,12 @@ def predict_rnn(
             step = 2 * log10_weight + np.log10(mean_sq[::-1][: T - 1])  # ½·log10 of the gain², doubled
             relative = np.concatenate([[0.0], np.cumsum(0.5 * step)])
             kind = KIND_MEAN_FIELD
+            rate = slowest_mode_log10_rate(w, np.mean(deriv, axis=(0, 1)))
+            mode = rate * np.arange(T)
+            if math.isfinite(rate) and np.any(mode > relative + MODE_VISIBLE):
+                # The slowest mode decays slower than the bulk somewhere: the gradient follows it.
+                relative = np.fmax(relative, mode)
+                kind = KIND_MEAN_FIELD_OR_MODE
         if activation == "tanh":
             share, label = float(np.mean(np.abs(hidden) > TANH_SATURATED)), "saturated"
         elif activation == "sigmoid":

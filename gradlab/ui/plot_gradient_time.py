@@ -30,7 +30,14 @@ from PySide6.QtGui import QFontMetricsF, QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config, Frame
-from gradlab.core.prediction import KIND_CELL_PATH, KIND_LINEAR, KIND_MEAN_FIELD, KIND_UNIT_PATH, KIND_UPDATE_PATH
+from gradlab.core.prediction import (
+    KIND_CELL_PATH,
+    KIND_LINEAR,
+    KIND_MEAN_FIELD,
+    KIND_MEAN_FIELD_OR_MODE,
+    KIND_UNIT_PATH,
+    KIND_UPDATE_PATH,
+)
 from gradlab.ui.pins import Pin
 from gradlab.ui.plot_common import (
     DecadeAxis,
@@ -54,6 +61,7 @@ THEORY = "theory bound"
 LEGEND_LEVELS = 4
 SHORT_KINDS = {
     KIND_MEAN_FIELD: "mean field",
+    KIND_MEAN_FIELD_OR_MODE: "max(mean field, ρ)",
     KIND_LINEAR: "log10 ρ",
     KIND_UNIT_PATH: "unit paths",
     KIND_CELL_PATH: "Π f",

@@ -11,9 +11,11 @@ from gradlab.core.prediction import (
     KIND_CELL_PATH,
     KIND_LINEAR,
     KIND_MEAN_FIELD,
+    KIND_MEAN_FIELD_OR_MODE,
     KIND_UNIT_PATH,
     KIND_UPDATE_PATH,
     _log10_mean_of_products,
+    slowest_mode_log10_rate,
 )
 
 
@@ -48,7 +50,8 @@ def test_linear_orthogonal_is_log10_rho_exactly():
 
 
 def test_mean_field_curve_is_the_sum_of_its_two_factors():
-    frame = first(activation="tanh", init="gaussian", w_rec_scale=1.5, hidden_size=64, seq_len=40)
+    # tanh saturates at scale 2: ⟨φ′⟩ < RMS φ′, the bulk (mean field) decays slower than any mode
+    frame = first(activation="tanh", init="gaussian", w_rec_scale=2.0, hidden_size=64, seq_len=40)
     assert frame.predicted_kind == KIND_MEAN_FIELD
     assert frame.predicted_log10_dh.shape == frame.log10_dh_norm.shape
     assert frame.predicted_log10_dh[0] == frame.log10_dh_norm[0]
@@ -90,3 +93,46 @@ def test_gated_cells_predict_from_the_gate_path(cell, kind):
     assert ((frame.gate_mean > 0) & (frame.gate_mean < 1)).all()
     assert abs(frame.predicted_slope - frame.fitted_slope) < 0.06
     assert np.isnan(frame.theory_slope)
+
+
+def test_slowest_mode_is_the_top_eigenvalue_of_the_mean_jacobian():
+    rng = np.random.default_rng(3)
+    H = 64
+    bulk = rng.standard_normal((H, H)) * 0.4 / np.sqrt(H)
+    u = rng.standard_normal(H)
+    u /= np.linalg.norm(u)
+    w = bulk + 1.3 * np.outer(u, u)  # an eigenvalue near 1.3 outside a bulk of radius 0.4
+    d = rng.uniform(0.7, 1.0, H)
+    exact = np.max(np.abs(np.linalg.eigvals(d[:, None] * w)))
+    assert slowest_mode_log10_rate(w, d) == pytest.approx(np.log10(exact), abs=2e-3)
+    # a complex pair of outliers (a rotation) is found too: the block of vectors spans both
+    v = rng.standard_normal(H)
+    v -= (v @ u) * u
+    v /= np.linalg.norm(v)
+    rotation = 1.2 * (np.outer(u, v) - np.outer(v, u))
+    exact = np.max(np.abs(np.linalg.eigvals(bulk + rotation)))
+    assert slowest_mode_log10_rate(bulk + rotation, np.ones(H)) == pytest.approx(np.log10(exact), abs=2e-3)
+    assert slowest_mode_log10_rate(w, d) == slowest_mode_log10_rate(w, d)  # deterministic
+    assert np.isnan(slowest_mode_log10_rate(w, np.zeros(H)))
+
+
+def test_after_training_the_gradient_follows_the_outlier_mode():
+    """The adding-problem scene: Adam pushes a few eigenvalues of W_hh out of the bulk of radius
+    0.5; the gradient rides on them and stays nearly flat, where mean field alone says -0.3/step."""
+    config = Config(
+        activation="tanh",
+        init="orthogonal",
+        w_rec_scale=0.5,
+        hidden_size=64,
+        seq_len=100,
+        task="adding",
+        optimizer="adam",
+        lr=0.01,
+        clip="norm",
+        iterations=40,
+    )
+    *_, frame = run(config)
+    assert frame.predicted_kind == KIND_MEAN_FIELD_OR_MODE
+    mean_field = float(np.mean(frame.log10_activation_factor[:-1]) + frame.log10_weight_factor)  # its slope
+    assert frame.fitted_slope - mean_field > 0.2  # mean field alone misses by a lot
+    assert abs(frame.predicted_slope - frame.fitted_slope) < 0.03
