@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from gradlab.core import Config, Frame, run
-from gradlab.core.prediction import KIND_CELL_PATH, KIND_LINEAR, KIND_MEAN_FIELD, KIND_UNIT_PATH, KIND_UPDATE_PATH
+from gradlab.core.prediction import (
+    KIND_CELL_PATH,
+    KIND_LINEAR,
+    KIND_MEAN_FIELD,
+    KIND_MEAN_FIELD_OR_MODE,
+    KIND_UNIT_PATH,
+    KIND_UPDATE_PATH,
+)
 from gradlab.ui.plot_gradient_time import GradientTimePlot
 from gradlab.ui.theme import Theme
 
@@ -106,7 +113,8 @@ def test_a_partly_finite_prediction_leaves_gaps(plot, qtbot):
 @pytest.mark.parametrize(
     "fields, kind",
     [
-        ({"activation": "tanh", "init": "xavier"}, KIND_MEAN_FIELD),
+        ({"activation": "tanh", "init": "gaussian", "w_rec_scale": 2.0}, KIND_MEAN_FIELD),
+        ({"activation": "tanh", "init": "xavier"}, KIND_MEAN_FIELD_OR_MODE),
         ({"activation": "linear", "init": "orthogonal"}, KIND_LINEAR),
         ({"activation": "relu", "init": "identity"}, KIND_UNIT_PATH),
         ({"cell": "lstm"}, KIND_CELL_PATH),
