@@ -40,6 +40,9 @@ def resolve(path: str) -> Callable[..., Generator[Frame, None, None]]:
     return getattr(importlib.import_module(module_name), name)  # type: ignore[no-any-return]
 
 
+NOT_ENOUGH_MEMORY = "Not enough memory for this run: make the hidden size, the length or the batch smaller."
+
+
 class Superseded(Exception):
     """Raised into an update of a run that the window no longer wants."""
 
@@ -173,6 +176,10 @@ class SimulationLoop:
             return
         except StopIteration:
             run.ended = msg.Finished(run.run_id)
+            return
+        except MemoryError:  # an expected limit, not a bug: one line in the log, no traceback
+            log.error("run %d: not enough memory", run.run_id)
+            run.ended = msg.Failed(run.run_id, NOT_ENOUGH_MEMORY)
             return
         except Exception as exc:  # any failure becomes a message in the window, not a dead process
             log.exception("run %d failed", run.run_id)

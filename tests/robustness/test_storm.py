@@ -158,7 +158,7 @@ def test_a_thousand_restarts_of_the_controller_back_to_back(qtbot, errors):
         assert frame.log10_dh_norm.size == configs[-1].seq_len  # type: ignore[union-attr]
         assert len(live_processes()) == 1
     finally:
-        assert controller.quit(timeout_s=1.0)
+        assert controller.quit(timeout_s=PATIENCE_S)
     assert not live_processes()
     assert wait_until(lambda: not simulation_children(), HANG_LIMIT_S)
     errors.check()

@@ -15,6 +15,13 @@ def failing_run(config: Config, *, histogram_edges=None) -> Iterator[Frame]:  # 
     raise RuntimeError("the simulation broke")
 
 
+def memory_run(config: Config, *, histogram_edges=None) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
+    """One frame, then the machine has no memory left for the next update."""
+    frames = run(config, histogram_edges=histogram_edges)
+    yield next(frames)
+    raise MemoryError
+
+
 def crashing_run(config: Config, *, histogram_edges=None) -> Iterator[Frame]:  # type: ignore[no-untyped-def]
     """One frame, then the process dies as if killed by the out-of-memory killer."""
     import os

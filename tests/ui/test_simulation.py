@@ -7,19 +7,19 @@ import signal
 import sys
 
 import pytest
-from patience import PATIENCE_MS
+from patience import PATIENCE_MS, PATIENCE_S
 
 from gradlab.core import Config
 from gradlab.ui import simulation
 from gradlab.ui.simulation import Delivery, SimulationController, live_processes
-from gradlab.ui.simulation_process import INTERRUPT_SIGNAL
+from gradlab.ui.simulation_process import INTERRUPT_SIGNAL, NOT_ENOUGH_MEMORY
 
 
 @pytest.fixture
 def controller(qtbot):  # type: ignore[no-untyped-def]
     ctrl = SimulationController()
     yield ctrl
-    assert ctrl.quit(timeout_s=1.0)
+    assert ctrl.quit(timeout_s=PATIENCE_S)
 
 
 def _collect(controller: SimulationController) -> list[Delivery]:
@@ -127,7 +127,18 @@ def test_an_exception_in_the_simulation_becomes_a_message(qtbot, small_config):
         new_id = controller.start(small_config)
         qtbot.waitUntil(lambda: deliveries[-1].run_id == new_id, timeout=PATIENCE_MS)
     finally:
-        assert controller.quit(timeout_s=1.0)
+        assert controller.quit(timeout_s=PATIENCE_S)
+
+
+def test_running_out_of_memory_is_one_message_and_no_traceback(qtbot, small_config, capfd):
+    controller = SimulationController(run_path="simulated_failures:memory_run")
+    try:
+        with qtbot.waitSignal(controller.errored, timeout=PATIENCE_MS) as blocker:
+            run_id = controller.start(small_config)
+        assert blocker.args == [run_id, NOT_ENOUGH_MEMORY]
+    finally:
+        assert controller.quit(timeout_s=PATIENCE_S)
+    assert "Traceback" not in capfd.readouterr().err  # the simulation process shares this stderr
 
 
 def test_a_dead_simulation_process_is_reported_and_replaced(qtbot, small_config):
@@ -141,7 +152,7 @@ def test_a_dead_simulation_process_is_reported_and_replaced(qtbot, small_config)
         new_id = controller.start(small_config)  # a fresh process
         qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=PATIENCE_MS)
     finally:
-        assert controller.quit(timeout_s=1.0)
+        assert controller.quit(timeout_s=PATIENCE_S)
 
 
 def test_a_finite_run_ends_by_itself(controller, qtbot, small_config):
@@ -172,7 +183,7 @@ def test_quit_ends_every_process_promptly(qtbot, small_config):
     for scale in (0.5, 0.9, 1.1, 1.5):  # one current and three superseded runs
         controller.start(small_config.replace(w_rec_scale=scale))
     qtbot.wait(50)
-    assert controller.quit(timeout_s=1.0)
+    assert controller.quit(timeout_s=PATIENCE_S)
     assert not live_processes()
 
 
@@ -234,4 +245,4 @@ def test_ctrl_c_while_the_simulation_process_starts_up_is_ignored_too(qtbot, sma
         qtbot.waitUntil(lambda: len(deliveries) >= 3, timeout=60_000)
         assert controller.process_pid == pid
     finally:
-        assert controller.quit(timeout_s=1.0)
+        assert controller.quit(timeout_s=PATIENCE_S)
