@@ -18,6 +18,7 @@ antialiased, markers are only touched when they change, and ghosts are cached as
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections import deque
@@ -465,8 +466,10 @@ class GradientTimePlot(pg.PlotWidget):
 
     def _fit_plot_to_view(self) -> None:
         plot = self.getPlotItem()
-        if plot is not None and plot.width() > self.viewport().width() + 0.5:
-            plot.setGeometry(self.range)
+        # Queued: the window may have closed meanwhile, its plot item gone with its scene.
+        with contextlib.suppress(RuntimeError):
+            if plot is not None and plot.width() > self.viewport().width() + 0.5:
+                plot.setGeometry(self.range)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
