@@ -192,12 +192,16 @@ def stop_pool(pool: Executor) -> None:
     processes are ended rather than waited for (a point holds nothing worth keeping, and a task
     of a large map can run for minutes on a busy machine: closing the window must not wait)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # public only from 3.14 on
+    manager = getattr(pool, "_executor_manager_thread", None)  # it settles the futures, then ends
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     for process in processes:
         process.join()
-    pool.shutdown(wait=True)  # the pool's own thread, which ends once its processes have
+    if manager is not None:
+        manager.join()
+    else:
+        pool.shutdown(wait=True)  # threads, or another kind of executor: its own wait
 
 
 def iter_rows(
