@@ -17,8 +17,9 @@ import time
 
 from .._blas import limit_blas_threads
 from ..core.config import FIELDS, Config
-from ..core.phase_map import compute_phase_map, default_workers
+from ..core.phase_map import compute_phase_map
 from ..core.phase_point import PhaseMapSpec, make_axis
+from ..core.phase_pool import default_workers
 
 TARGET_TOTAL_S = 10.0
 TARGET_FIRST_ROW_S = 1.0

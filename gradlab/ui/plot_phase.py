@@ -22,8 +22,9 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from gradlab.core.config import FIELDS, Config
 from gradlab.core.files import atomic_path
-from gradlab.core.phase_map import PhaseMap, PhaseRow, compute_phase_map, default_cache_dir, make_pool, stop_pool
+from gradlab.core.phase_map import PhaseMap, compute_phase_map, default_cache_dir
 from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, make_axis
+from gradlab.core.phase_pool import PhaseRow, make_pool, stop_pool
 from gradlab.ui.phase_axes import (
     COLOUR_MAP,
     PRESETS,

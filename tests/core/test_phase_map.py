@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from gradlab.core import Config, run
-from gradlab.core.phase_map import PhaseMap, compute_phase_map, make_pool, stop_pool
+from gradlab.core.phase_map import PhaseMap, compute_phase_map
 from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, make_axis, measure_point, parse_axis
+from gradlab.core.phase_pool import make_pool, stop_pool
 
 
 def _threads() -> ThreadPoolExecutor:
@@ -215,7 +216,7 @@ def _start_time(pid: int) -> str | None:
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc")
 def test_pool_processes_end_when_their_parent_is_killed() -> None:
     script = (
-        "from gradlab.core.phase_map import make_pool\n"
+        "from gradlab.core.phase_pool import make_pool\n"
         "import time\n"
         "pool = make_pool(2)\n"
         "list(pool.map(abs, range(4)))\n"
