@@ -23,11 +23,12 @@ from gradlab.ui.actions import SceneToolbar, WindowActions
 from gradlab.ui.clip import ClipPlan, ClipRecorder
 from gradlab.ui.controls import ControlDock, ControlPanel, TransportBar
 from gradlab.ui.file_commands import FileCommands, FileDialogs
+from gradlab.ui.help_overlay import HelpOverlay
 from gradlab.ui.pace import Pacer
 from gradlab.ui.pins import Pin, PinBoard
 from gradlab.ui.plot_grid import PlotGrid
 from gradlab.ui.plot_phase import PhaseMapPanel
-from gradlab.ui.presenter import Banner, CaptionBand, HelpOverlay, Notice
+from gradlab.ui.presenter import Banner, CaptionBand, Notice
 from gradlab.ui.recording import RunRecorder
 from gradlab.ui.session import SceneState, Session
 from gradlab.ui.settings import SavedScene, WindowSettings, save_settings

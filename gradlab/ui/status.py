@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from gradlab.core import Frame
@@ -14,6 +14,7 @@ from gradlab.core.files import bounded
 from gradlab.ui.plot_common import format_number
 from gradlab.ui.presenter import Banner, Notice
 from gradlab.ui.session import RunState, RunStatus
+from gradlab.ui.throttle import Throttle
 
 REFRESH_INTERVAL_S = 0.25  # relaying out the status bar 60 times a second would cost frames
 
@@ -72,11 +73,7 @@ class StatusPanel(QStatusBar):
         self._latest: Frame | None = None
         # At most every REFRESH_INTERVAL_S, and the last frame of a burst always shows (the
         # readouts lagged, or stayed at "–" after a short run, when the last one fell in between).
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(round(REFRESH_INTERVAL_S * 1000))
-        self._timer.timeout.connect(self._tick)
-        self._dirty = False
+        self._throttle = Throttle(round(REFRESH_INTERVAL_S * 1000), self._show_latest, self)
         self.clear()
 
     def fit_widths(self) -> None:
@@ -100,8 +97,7 @@ class StatusPanel(QStatusBar):
         self.updates.clear()
         self.frames.clear()
         self._latest = None
-        self._dirty = False
-        self._timer.stop()
+        self._throttle.cancel()
         self.set_alert("")
         self.iteration_label.setText("iteration –")
         self.updates_label.setText("– updates/s")
@@ -117,16 +113,7 @@ class StatusPanel(QStatusBar):
         self._latest = frame
         if frame.nonfinite:
             self.set_alert(f"⚠ NaN/Inf: {frame.nonfinite.describe()}")
-        if self._timer.isActive():
-            self._dirty = True
-        else:
-            self.refresh()
-            self._timer.start()
-
-    def _tick(self) -> None:
-        if self._dirty:
-            self.refresh()
-            self._timer.start()
+        self._throttle.request()
 
     @property
     def shown_iteration(self) -> str:
@@ -134,7 +121,10 @@ class StatusPanel(QStatusBar):
         return self.iteration_label.text().removeprefix("iteration ")
 
     def refresh(self) -> None:
-        self._dirty = False
+        """Show the latest frame now (not waiting for the next of the few refreshes a second)."""
+        self._throttle.flush()
+
+    def _show_latest(self) -> None:
         frame = self._latest
         if frame is None:
             return

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from gradlab.ui.actions import WindowActions
 from gradlab.ui.controls import ControlDock
-from gradlab.ui.presenter import CaptionBand, HelpOverlay, Notice
+from gradlab.ui.help_overlay import HelpOverlay
+from gradlab.ui.presenter import CaptionBand, Notice
 from gradlab.ui.theme import Theme
 
 

@@ -184,7 +184,7 @@ def test_the_help_overlay_lists_every_shortcut(window, qtbot, focused, key):
     listed = {keys for keys, _ in overlay.rows}
     for action in window.commands.all():
         if action.shortcuts():
-            from gradlab.ui.presenter import shortcut_text
+            from gradlab.ui.help_overlay import shortcut_text
 
             assert shortcut_text(action) in listed
     qtbot.keyClick(overlay, Qt.Key.Key_Escape)
