@@ -141,7 +141,8 @@ class _Spectrum:
             self._layer_every = layer_sigma_every(config.hidden_size, config.batch_size)
         else:
             self.index, self.name = SPECTRUM_BLOCK[config.cell]
-        self.sigmas = np.full(max(config.seq_len - 1, 0), np.nan)  # every layer's σ_max (mlp)
+        # Every layer's σ_max: the feed-forward cell's alone (a recurrent cell has one block).
+        self.sigmas = np.full(max(config.seq_len - 1, 0) if self._feedforward else 0, np.nan)
         self._every = spectrum_every(config.hidden_size, config.seq_len, config.batch_size, config.gates)
         self._sigma_max = SigmaMaxTracker(config.seed)
         self._spectrum: tuple[np.ndarray, float] | None = None
