@@ -16,6 +16,7 @@ from .frame import Frame, NonFinite
 from .gradients import Gradients, gradients
 from .histogram import HistogramEdges
 from .inits import init_params
+from .jacobian import JacobianProbe
 from .numerics import global_norm, nonfinite_kind
 from .optim import make_optimizer
 from .prediction import predict_gated, predict_mlp, predict_rnn
@@ -192,10 +193,13 @@ def _message(iteration: int, nonfinite: NonFinite) -> str:
     return ""
 
 
-def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Iterator[Frame]:
+def run(
+    config: Config, *, histogram_edges: HistogramEdges | None = None, jacobian: JacobianProbe | None = None
+) -> Iterator[Frame]:
     """Train under ``config`` and yield one Frame per update, ``config.iterations`` of them (forever
     if None). A run whose weights become inf or nan yields a last frame saying so, then ends;
-    numeric explosions never raise and never print warnings.
+    numeric explosions never raise and never print warnings. ``jacobian`` is handed each update's
+    weights and hidden states (the Jacobian panel's, measured outside the Frame on demand).
     """
     if not isinstance(config, Config):
         raise TypeError(f"config: expected a Config, got {type(config).__name__}")
@@ -226,6 +230,8 @@ def run(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Ite
             params_before = w_hh.copy() if is_rnn else None
             log10_dh = result.log10_dh_norm[::-1].copy()
             block, sigma, eigenvalues, radius = spectrum.measure(iteration, w_hh)
+            if jacobian is not None:
+                jacobian.observe(iteration, w_hh, result)
             # before the step: the weights this pass used
             depth_theory = _predict_mlp(config, result, params, spectrum.sigmas, log10_dh) if feedforward else {}
             # mlp: the shown layer's weights (all of them would be millions of entries to sort)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gradlab.core import Config, Frame
+from gradlab.core.jacobian import JacobianSpectrum
 from gradlab.core.record import UpdateLog
 
 RUN_PATH = "gradlab.core:run"  # the run generator, "module:function" (tests inject failing ones)
@@ -56,7 +57,21 @@ class FreezeEdges:
     frozen: bool
 
 
-Command = Start | Pause | Resume | Step | FreezeEdges  # each answered with Heard
+@dataclass(frozen=True)
+class MeasureJacobian:
+    """The Jacobian panel is shown (``k``: steps back) or hidden (None): measure the singular values
+    of ∂h_T/∂h_{T−k} of the latest update at once, then every few updates (``JacobianMeasured``),
+    for this run and later ones; hidden, compute none."""
+
+    k: int | None
+
+    def __post_init__(self) -> None:
+        k = self.k
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise ValueError(f"k: {k!r} must be a whole number of steps ≥ 1 (or None: hidden)")
+
+
+Command = Start | Pause | Resume | Step | FreezeEdges | MeasureJacobian  # each answered with Heard
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,16 @@ class Updates:
 
 
 @dataclass(frozen=True)
+class JacobianMeasured:
+    """The singular values of run ``run_id``'s Jacobian, from the update ``spectrum.iteration``.
+    Sent as soon as computed (a few a second at most, a few hundred numbers each): it is not held
+    back by ``Took`` and may arrive before the ``Updates`` that carries that update."""
+
+    run_id: int
+    spectrum: JacobianSpectrum
+
+
+@dataclass(frozen=True)
 class Failed:
     """Run ``run_id`` raised ``message``; it is over."""
 
@@ -109,4 +134,4 @@ class Finished:
     run_id: int
 
 
-Report = Ready | Heard | Updates | Failed | Finished
+Report = Ready | Heard | Updates | JacobianMeasured | Failed | Finished

@@ -29,6 +29,7 @@ from multiprocessing.process import BaseProcess
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from gradlab.core import Config, Frame
+from gradlab.core.jacobian import JacobianSpectrum
 from gradlab.core.record import UpdateLog
 from gradlab.ui import protocol as msg
 from gradlab.ui import simulation_process
@@ -66,6 +67,7 @@ _SUPERSEDES: dict[type, tuple[type, ...]] = {
     msg.Resume: (msg.Pause, msg.Resume, msg.Step),
     msg.Step: (msg.Step,),
     msg.FreezeEdges: (msg.FreezeEdges,),
+    msg.MeasureJacobian: (msg.MeasureJacobian,),
 }
 
 
@@ -177,6 +179,7 @@ class SimulationController(QObject):
     errored = Signal(int, str)  # run id, message
     finished = Signal(int)  # run id
     paused_changed = Signal(bool)
+    jacobian_measured = Signal(object)  # JacobianSpectrum of the current run (while asked for)
 
     def __init__(
         self,
@@ -196,6 +199,8 @@ class SimulationController(QObject):
         self._outbox: list[msg.Command] = []  # commands waiting for the previous ones' answers
         self._paused = False
         self._edges_frozen = False
+        self._jacobian_k: int | None = None
+        self._jacobian: JacobianSpectrum | None = None  # arrived since the last tick
         self._running = False
         self._closed = False
         self._update_s = 0.0  # the current run's mean seconds per update, as last reported
@@ -226,6 +231,11 @@ class SimulationController(QObject):
     @property
     def edges_frozen(self) -> bool:
         return self._edges_frozen
+
+    @property
+    def jacobian_k(self) -> int | None:
+        """The k the Jacobian panel asks for (None: hidden, nothing is computed)."""
+        return self._jacobian_k
 
     @property
     def caught_up(self) -> bool:
@@ -262,6 +272,7 @@ class SimulationController(QObject):
             self._retire_process()
         self._run_id, self._config = next(self._run_ids), config
         self._running, self._update_s, self._started_at = True, 0.0, time.monotonic()
+        self._jacobian = None  # the previous run's, not shown yet
         if self._process is None:
             self._take_fresh_process()
         else:
@@ -303,6 +314,15 @@ class SimulationController(QObject):
         self._queue(msg.FreezeEdges(frozen))
         self._flush()
 
+    def measure_jacobian(self, k: int | None) -> None:
+        """Have the simulation measure the Jacobian ∂h_T/∂h_{T−k} a few times a second, for this run
+        and later ones (``jacobian_measured``); None: stop (the panel is hidden). A k beyond a run's
+        length is taken as its length; k < 1 or not a whole number raises ValueError."""
+        command = msg.MeasureJacobian(k)  # refuses a bad k here, in the window, with one message
+        self._jacobian_k = k
+        self._queue(command)
+        self._flush()
+
     def quit(self, timeout_s: float = 0.8) -> bool:
         """End the simulation processes; True if all ended within ``timeout_s``. One inside a long
         update cannot read Quit: after a short grace it is terminated (it holds nothing of value)."""
@@ -330,6 +350,9 @@ class SimulationController(QObject):
             self._flush()
             self._replace_if_stuck(process)
         self._emit(news)
+        if self._jacobian is not None:
+            spectrum, self._jacobian = self._jacobian, None
+            self.jacobian_measured.emit(spectrum)
         if died:
             self._process_died()
 
@@ -368,6 +391,9 @@ class SimulationController(QObject):
             elif isinstance(report, msg.Heard):
                 process.unanswered = max(0, process.unanswered - 1)
                 process.heard_run_id, process.news_after_heard = report.run_id, report.news
+            elif isinstance(report, msg.JacobianMeasured):  # beside the updates: says nothing of them
+                if report.run_id == self._run_id:
+                    self._jacobian = report.spectrum
             else:
                 process.news_after_heard = False
                 if isinstance(report, msg.Updates):
@@ -419,6 +445,7 @@ class SimulationController(QObject):
         self._process.wanted.value = self._run_id
         self._outbox = [msg.FreezeEdges(True)] if self._edges_frozen else []
         self._outbox += [msg.Pause()] if self._paused else []
+        self._outbox += [msg.MeasureJacobian(self._jacobian_k)] if self._jacobian_k is not None else []
         self._outbox.append(msg.Start(self._run_id, self._config, self.run_path))
         self._flush()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import logging
 import os
 import signal
@@ -20,6 +21,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from gradlab.core import Frame, HistogramEdges
+from gradlab.core.jacobian import JacobianProbe, JacobianSpectrum
 from gradlab.core.record import UpdateLog
 from gradlab.ui import protocol as msg
 
@@ -38,6 +40,15 @@ def resolve(path: str) -> Callable[..., Generator[Frame, None, None]]:
     """``"package.module:function"`` -> the function (the run generator; tests inject others)."""
     module_name, _, name = path.partition(":")
     return getattr(importlib.import_module(module_name), name)  # type: ignore[no-any-return]
+
+
+def takes_jacobian(function: Callable[..., object]) -> bool:
+    """Does the run generator take the Jacobian panel's probe (``gradlab.core.run`` does; a test's
+    stand-in may not)?"""
+    try:
+        return "jacobian" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 NOT_ENOUGH_MEMORY = "Not enough memory for this run: make the hidden size, the length or the batch smaller."
@@ -73,6 +84,7 @@ class _Run:
     run_id: int
     frames: Generator[Frame, None, None]
     edges: HistogramEdges
+    jacobian: JacobianProbe
     unsent: UpdateLog = field(default_factory=UpdateLog)
     latest: Frame | None = None
     ended: msg.Failed | msg.Finished | None = None  # how it ended, once it has
@@ -101,6 +113,7 @@ class SimulationLoop:
         self.credits = 0  # updates allowed while paused (Step, and a run started while paused)
         self.may_send = True  # the window took the previous Updates
         self.frozen = False
+        self.jacobian_k: int | None = None  # the Jacobian panel's k while it is shown
 
     @property
     def idle(self) -> bool:
@@ -120,6 +133,7 @@ class SimulationLoop:
             if not self.idle:
                 self.compute()
                 self.send_news()
+            self.measure_jacobian()
 
     # ---- commands -----------------------------------------------------------------------------
     def read(self, *, block: bool) -> bool:
@@ -134,6 +148,7 @@ class SimulationLoop:
                 self.apply(message)
                 self.conn.send(msg.Heard(self.run.run_id if self.run else 0, self.run is not None and self.run.news))
             self.send_news()
+            self.measure_jacobian()  # asked for while paused: the update shown, before waiting again
             block = self.idle
         return True
 
@@ -152,6 +167,10 @@ class SimulationLoop:
             self.frozen = command.frozen
             if self.run is not None:
                 (self.run.edges.freeze if self.frozen else self.run.edges.unfreeze)()
+        elif isinstance(command, msg.MeasureJacobian):
+            self.jacobian_k = command.k
+            if self.run is not None:
+                self.run.jacobian.request(command.k)
 
     def start(self, command: msg.Start) -> None:
         if self.run is not None:
@@ -159,8 +178,11 @@ class SimulationLoop:
         edges = HistogramEdges()
         if self.frozen:
             edges.freeze()
-        frames = resolve(command.run_path)(command.config, histogram_edges=edges)
-        self.run = _Run(command.run_id, frames, edges)
+        jacobian = JacobianProbe(command.config, k=self.jacobian_k)
+        function = resolve(command.run_path)
+        options = {"jacobian": jacobian} if takes_jacobian(function) else {}
+        frames = function(command.config, histogram_edges=edges, **options)
+        self.run = _Run(command.run_id, frames, edges, jacobian)
         self.credits = 1 if self.paused else 0  # a run started while paused shows one update
 
     # ---- updates ------------------------------------------------------------------------------
@@ -202,6 +224,31 @@ class SimulationLoop:
             return next(run.frames)
         finally:
             self.interrupter.computing = 0
+
+    def measure_jacobian(self) -> None:
+        """While the Jacobian panel is shown: the singular values of the latest update's Jacobian,
+        if one is due (see ``JacobianProbe``) or if the run waits on it (paused, or over), sent at
+        once. Interrupted like an update when its run is superseded; a failure costs this
+        measurement only."""
+        run = self.run
+        if run is None or (self.wanted is not None and self.wanted.value != run.run_id):
+            return
+        spectrum: JacobianSpectrum | None = None
+        if self.interrupter is not None:
+            self.interrupter.computing = run.run_id
+        try:
+            spectrum = run.jacobian.measure(latest=self.idle)
+        except Superseded:
+            return
+        except MemoryError:
+            log.error("run %d: not enough memory for the Jacobian", run.run_id)
+        except Exception:  # the panel misses one measurement; the run goes on
+            log.exception("run %d: the Jacobian failed", run.run_id)
+        finally:
+            if self.interrupter is not None:
+                self.interrupter.computing = 0
+        if spectrum is not None:
+            self.conn.send(msg.JacobianMeasured(run.run_id, spectrum))
 
     def send_news(self) -> None:
         """Send the updates not sent yet if the window took the previous ones; then how the run
