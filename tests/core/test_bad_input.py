@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -102,85 +101,4 @@ def test_cli_never_prints_a_traceback_in_a_real_process(tmp_path):
         assert len(result.stderr.strip().splitlines()) >= 1
 
 
-# ---- special files and closed streams, in real processes --------------------------------------
-SPECIAL_TARGETS = ["fifo", "link-to-fifo", "/dev/null", "/dev/full", "folder", "missing", "long", "empty"]
-STREAMS = ["normal", "stdout-full", "stdout-broken", "stdout-closed", "stderr-closed"]
-FUZZ_TALLY = {"tried": 0, "held": 0}
-
-
-def _target(folder: Path, kind: str) -> str:
-    if kind == "fifo":
-        path = folder / "pipe.json"
-        if not path.exists():
-            os.mkfifo(path)
-        return str(path)
-    if kind == "link-to-fifo":
-        link = folder / "link.json"
-        if not link.exists():
-            link.symlink_to(_target(folder, "fifo"))
-        return str(link)
-    if kind == "folder":
-        return str(folder)
-    if kind == "missing":
-        return str(folder / "missing" / "x.json")
-    if kind == "long":
-        return str(folder / ("n" * 300 + ".json"))
-    if kind == "empty":
-        return ""
-    return kind  # a device path
-
-
-@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-@given(
-    place=st.sampled_from(["run --scenario", "--scenario", "run --out"]),
-    target=st.sampled_from([*SPECIAL_TARGETS, "ok"]),
-    stream=st.sampled_from(STREAMS),
-)
-def test_cli_with_special_files_and_closed_streams(tmp_path_factory, place, target, stream):
-    """Seeded (derandomised): the same 40 combinations every run. A refusal is status 2, a run
-    that cannot print its summary status 1, never a traceback, never a hang."""
-    folder = tmp_path_factory.mktemp("fuzz")
-    small = ["--seq-len", "4", "--hidden-size", "3", "--iterations", "2", "--quiet"]
-    if target == "ok":
-        if place != "run --out":
-            return  # a valid scenario for the window would open it
-        path = str(folder / "h.csv")
-    else:
-        path = _target(folder, target)
-    args = [*place.split(), path] + (small if place.startswith("run") else [])
-    descriptors: dict[str, object] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
-    closing: list[int] = []
-    if stream == "stdout-full":
-        descriptors["stdout"] = open("/dev/full", "w")  # noqa: SIM115 (closed below)
-    elif stream == "stdout-broken":
-        read, write = os.pipe()
-        os.close(read)
-        descriptors["stdout"] = write
-        closing.append(write)
-    preexec = {"stdout-closed": lambda: os.close(1), "stderr-closed": lambda: os.close(2)}.get(stream)
-    FUZZ_TALLY["tried"] += 1
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "gradlab", *args],
-            cwd=REPO,
-            text=True,
-            timeout=180,
-            env=dict(os.environ, QT_QPA_PLATFORM="offscreen"),
-            preexec_fn=preexec,
-            **descriptors,  # type: ignore[arg-type]
-        )
-    finally:
-        for fd in closing:
-            os.close(fd)
-        if hasattr(descriptors["stdout"], "close"):
-            descriptors["stdout"].close()  # type: ignore[union-attr]
-    stderr = done.stderr or ""
-    assert "Traceback" not in stderr, (args, stream, stderr)
-    expected = {0, 1} if target == "ok" else {2}
-    assert done.returncode in expected, (args, stream, done.returncode, stderr)
-    if stream != "stderr-closed" and done.returncode:
-        assert len(stderr.strip().splitlines()) == 1 and len(stderr.strip()) <= 300, (args, stream, stderr)
-    if target == "ok" and stream in ("normal", "stderr-closed", "stdout-closed"):
-        assert done.returncode == 0 and (folder / "h.csv").exists(), (args, stream, stderr)
-    FUZZ_TALLY["held"] += 1
-    print(f"special files x streams: {FUZZ_TALLY['held']} held of {FUZZ_TALLY['tried']} tried")
+# Special files and closed standard streams in real processes: tests/robustness/test_cli_fuzz.py.
