@@ -29,6 +29,7 @@ from .cli_checks import (
     _os_reason,
     _standard_streams,
     check_memory,
+    check_window_limits,
     positive_int,
 )
 from .cli_phase import add_phase_parser, run_phase
@@ -204,33 +205,47 @@ def _run_headless(config: Config, out: str | None, quiet: bool, stream: IO[str],
     if interactive and not quiet:
         _write(stream, "\n")
     elapsed = time.perf_counter() - started
+    # stdout full or gone: the file is still saved, and the two failures are one line.
+    output_error: BaseException | None = None
     try:
         _print_summary(history, elapsed, first_event)
-    except (OSError, ValueError) as error:  # stdout full or gone: the file is still saved
-        status = _output_failed(error)
+    except (OSError, ValueError) as error:
+        output_error = error
+        _silence_stdout()
     if out is not None and len(history):
         try:
             path = save(history, out)
         except OSError as error:
-            _error(f"gradlab run: cannot write {_os_reason(error, out)}")
+            also = f" (nor the summary: {_reason(output_error)})" if output_error is not None else ""
+            _error(f"gradlab run: cannot write {_os_reason(error, out)}{also}")
             return 1
-        try:
-            print(f"saved {len(history)} updates to {path}")
-        except (OSError, ValueError) as error:
-            status = _output_failed(error)
+        if output_error is None:
+            try:
+                print(f"saved {len(history)} updates to {path}")
+            except (OSError, ValueError) as error:
+                output_error = error
+    if output_error is not None:
+        return _output_failed(output_error)
     return status
 
 
 def _output_failed(error: BaseException) -> int:
     """stdout cannot be written (a full disk, a pipe whose reader has gone): said once on stderr;
     stdout is pointed at the null device so that nothing more (Python's flush at exit) fails."""
+    _silence_stdout()
+    _error(f"gradlab: cannot write the output: {_reason(error)}")
+    return 1
+
+
+def _silence_stdout() -> None:
     with contextlib.suppress(OSError, ValueError, AttributeError):
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, sys.stdout.fileno())
         os.close(null)
-    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-    _error(f"gradlab: cannot write the output: {reason}")
-    return 1
+
+
+def _reason(error: BaseException | None) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
 
 
 def _isatty(stream: IO[str]) -> bool:
@@ -337,6 +352,11 @@ def _main(argv: Sequence[str] | None) -> int:
     problem = display_problem()
     if problem:
         _error(f"gradlab: {problem}; 'gradlab run' runs the simulation without a window")
+        return 2
+    try:
+        check_window_limits()
+    except UsageError as error:
+        _error(str(error))
         return 2
     from .ui.app import launch
 
