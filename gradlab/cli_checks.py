@@ -82,18 +82,70 @@ def check_memory(config: Config) -> None:
         )
 
 
-def available_memory() -> int | None:
-    """Bytes this process can still allocate, as far as can be told cheaply (None: unknown)."""
-    limits: list[int] = []
+# What the window needs of the process's resource limits, beyond what the command has used when it
+# checks them (NumPy loaded, Qt not yet). Below these, Qt aborts in C++ (std::bad_alloc), GLib
+# aborts (no pipe for its wake-up), or the simulation process cannot start, and the window hangs
+# or dies with a core dump instead of a message. Measured on Linux x86-64 (Qt 6, offscreen and
+# xcb): the window opened with 200 MiB of address space left and aborted with 150; it needed
+# more than 12 descriptors and 4 KiB of file size (shared memory with the simulation process is
+# made of files); each minimum has a margin over that.
+WINDOW_ADDRESS_SPACE = 192 * 2**20
+WINDOW_FILES = 64
+WINDOW_FILE_SIZE = 16 * 2**20
+
+
+def check_window_limits() -> None:
+    """Refuse to open the window under limits (``ulimit -v``, ``-n``, ``-f``) it cannot work in,
+    with one line saying which; a soft limit on descriptors is raised first where the hard one
+    allows."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limits
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < WINDOW_FILES:
+        wanted = 1024 if hard == resource.RLIM_INFINITY else min(hard, 1024)
+        with contextlib.suppress(OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if soft < WINDOW_FILES:
+            raise UsageError(
+                f"gradlab: the limit of open files (ulimit -n) is {soft}; the window needs at least {WINDOW_FILES}"
+            )
+    size = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    if size != resource.RLIM_INFINITY and size < WINDOW_FILE_SIZE:
+        raise UsageError(
+            f"gradlab: the file-size limit (ulimit -f) is {size:,} bytes; the window needs at least "
+            f"{WINDOW_FILE_SIZE // 2**20} MiB"
+        )
+    room = address_space_room()
+    if room is not None and room < WINDOW_ADDRESS_SPACE:
+        raise UsageError(
+            f"gradlab: the address-space limit (ulimit -v) leaves {room / 2**20:,.0f} MiB; the window needs about "
+            f"{WINDOW_ADDRESS_SPACE // 2**20} MiB more"
+        )
+
+
+def address_space_room() -> int | None:
+    """Bytes of address space this process may still map under its limit (None: no limit)."""
     try:
         import resource
 
         soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
-        if soft != resource.RLIM_INFINITY:
-            used = _proc_status_kib("VmSize")
-            limits.append(soft - (used or 0) * 1024)
     except (ImportError, OSError, ValueError):
-        pass
+        return None
+    if soft == resource.RLIM_INFINITY:
+        return None
+    used = _proc_status_kib("VmSize")
+    return max(0, soft - (used or 0) * 1024)
+
+
+def available_memory() -> int | None:
+    """Bytes this process can still allocate, as far as can be told cheaply (None: unknown)."""
+    limits: list[int] = []
+    room = address_space_room()
+    if room is not None:
+        limits.append(room)
     try:
         with open("/proc/meminfo", encoding="ascii") as handle:
             info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in handle if line.split()[1:2]}
