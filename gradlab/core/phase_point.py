@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import __version__
+from .cells import mlp
 from .config import FIELDS, MAX_SEED, Config
 from .experiment import initial_params, run
 from .gradients import gradients
@@ -166,26 +167,33 @@ class PhaseMapSpec:
 
 
 def mean_field_scales(config: Config) -> tuple[str, float, float] | None:
-    """(activation, σ_w, σ_b) of the mean-field picture of ``config``'s first step, or None where
-    the theory here does not apply (gated cells).
+    """(activation, σ_w, σ_b) of the mean-field picture of ``config``'s first step (RNN) or of its
+    layers (a plain deep feed-forward net), or None where the theory here does not apply (gated
+    cells; residual or normalised layers).
 
-    σ_w² is the variance of a recurrent weight times H: s² for gaussian, orthogonal (the same
-    second moment), xavier and identity (whose weights do not mix: the theory fails there, and
-    it is drawn anyway, as a reference), 2·s² for he. σ_b² gathers everything else a
-    pre-activation adds: the biases b_ih + b_hh (each U(±1/√H): 1/(3H)) and the input projection
-    (D inputs of second moment E[x²] times W_ih's 1/(3H)).
+    σ_w² is the variance of a weight times its fan-in: s² for gaussian, orthogonal (the same
+    second moment), xavier (square layers) and identity (whose weights do not mix: the theory
+    fails there, and it is drawn anyway, as a reference), 2·s² for he, s²·H for std (zero: None).
+    RNN: σ_b² gathers everything else a pre-activation adds: the biases b_ih + b_hh (each
+    U(±1/√H): 1/(3H)) and the input projection (D inputs of second moment E[x²] times W_ih's
+    1/(3H)). Deep net: the biases alone (0 by default; N(0, bias_scale²)).
     """
+    H = config.hidden_size
+    bias_scale = getattr(config, "bias_scale", None)  # the depth mode's bias std, where it exists
+    bias_var = float(bias_scale) ** 2 if isinstance(bias_scale, (int, float)) else 0.0
+    sigma_w = config.w_rec_scale * {"he": math.sqrt(2.0), "std": math.sqrt(H)}.get(config.init, 1.0)
+    if config.init == "zero":  # no signal past the first layer or step: nothing to predict
+        return None
+    if config.cell == "mlp":
+        if config.residual or config.norm != "none":
+            return None
+        return config.activation, sigma_w, math.sqrt(bias_var)
     if config.cell != "rnn":
         return None
-    H = config.hidden_size
-    sigma_w = config.w_rec_scale * (math.sqrt(2.0) if config.init == "he" else 1.0)
     # probe: D inputs N(0, 1); adding: U[0, 1] values (E[x²] = 1/3) and two marks of 1 in T steps
     probe = config.task == "probe"
     input_moment = float(TASK_INFO["probe"].input_size) if probe else 1.0 / 3.0 + 2.0 / config.seq_len
-    sigma_b2 = (input_moment + 2.0) / (3.0 * H)
-    bias_scale = getattr(config, "bias_scale", None)  # the depth mode's bias std, where it exists
-    if isinstance(bias_scale, (int, float)):
-        sigma_b2 += float(bias_scale) ** 2
+    sigma_b2 = (input_moment + 2.0) / (3.0 * H) + bias_var
     return config.activation, sigma_w, math.sqrt(sigma_b2)
 
 
@@ -220,7 +228,7 @@ def measure_point(
     task = TASK_INFO[config.task]
     for offset in range(seeds):
         seeded = config.replace(seed=(config.seed + offset) % (MAX_SEED + 1))
-        params = initial_params(seeded)
+        params = _point_params(seeded)
         data_rng = np.random.default_rng([seeded.seed, 1])  # the run's first batch (see experiment.run)
         with np.errstate(all="ignore"):
             depth_mode = seeded.cell == "mlp"  # a deep feed-forward net: points, layers for steps
@@ -251,6 +259,34 @@ def measure_point(
         predicted_slope=predicted_point_slope(config),
         loss_ratio=_finite_mean(ratios) if trainability is not None else math.nan,
     )
+
+
+def _point_params(config: Config) -> dict[str, np.ndarray]:
+    """``initial_params(config)``, bit for bit. A deep feed-forward net's layers are drawn once per
+    seed and shape, and rescaled for each weight scale: 50 QR factorisations of 128 × 128 cost
+    four times the pass itself, and a map's row over the weight scale shares them."""
+    if config.cell != "mlp":
+        return initial_params(config)
+    unit = _unit_scale_params(config.replace(w_rec_scale=1.0, dtype="float64", **_NOT_IN_INIT))
+    return {
+        name: np.ascontiguousarray(config.w_rec_scale * value if name in mlp.SCALED else value, dtype=config.dtype)
+        for name, value in unit.items()
+    }
+
+
+# Fields the initial weights do not depend on, set to their defaults in the cache's key.
+_NOT_IN_INIT = {
+    name: getattr(Config(), name)
+    for name in ("optimizer", "lr", "weight_decay", "clip", "clip_threshold", "iterations", "batch_size")
+}
+
+
+@lru_cache(maxsize=2)
+def _unit_scale_params(config: Config) -> dict[str, np.ndarray]:
+    params = initial_params(config)
+    for value in params.values():
+        value.flags.writeable = False  # shared by every point of the row
+    return params
 
 
 def _trainability(config: Config, baseline: float) -> float:

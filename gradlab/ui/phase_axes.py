@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 
+from gradlab.core.config import Config
 from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, make_axis
 
 # ColorBrewer's RdBu (Brewer 2003: marked safe for the common colour-vision deficiencies),
@@ -54,6 +55,10 @@ FIELD_LABELS = {
 TRAINING_ONLY = ("optimizer", "lr", "weight_decay", "clip", "clip_threshold", "iterations")
 
 
+# The same fields, as depth mode (the deep feed-forward cell) names them.
+DEPTH_LABELS = {"w_rec_scale": "weight scale s", "hidden_size": "width H", "seq_len": "depth L"}
+
+
 @dataclass(frozen=True)
 class AxisPreset:
     """A choice of axes (and of what colours the map) the lecturer picks from a list."""
@@ -61,13 +66,20 @@ class AxisPreset:
     name: str
     x: tuple[str, float, float, int]  # field, start, stop, points
     y: tuple[str, float, float, int]
-    quantity: str = "slope"  # "slope" (per step) or "total" (log10 ratio, step 1 to step T)
-    trainability: int | None = None
+    quantity: str = "slope"  # "slope" (per step), "total" (log10 ratio, step 1 to step T) or "trainability"
+    trainability: int | None = None  # updates per point of a trainability map
+    depth_mode: bool = False  # offered for the deep feed-forward cell (else for the recurrent cells)
+    fixed: tuple[tuple[str, int], ...] = ()  # fields the map sets whatever the live run has
 
 
 _PRESETS: tuple[AxisPreset, ...] = (
     AxisPreset(
         "W_rec scale × hidden size (per-step slope)", ("w_rec_scale", 0.25, 2.0, 41), ("hidden_size", 8, 128, 41)
+    ),
+    # Where the config has a bias scale (σ_b), the order-to-chaos plane of Poole et al. and
+    # Schoenholz et al. itself: weight scale × bias scale.
+    AxisPreset(
+        "W_rec scale × bias scale (order to chaos)", ("w_rec_scale", 0.25, 2.5, 41), ("bias_scale", 0.0, 1.0, 41)
     ),
     AxisPreset(
         "W_rec scale × sequence length (what reaches step 1)",
@@ -75,20 +87,38 @@ _PRESETS: tuple[AxisPreset, ...] = (
         ("seq_len", 10, 400, 40),
         quantity="total",
     ),
-)
-
-
-# Where the config has a bias scale (depth mode's σ_b), the order-to-chaos plane of Poole et al.
-# and Schoenholz et al. itself: weight scale × bias scale.
-_BIAS_PRESET = AxisPreset(
-    "W_rec scale × bias scale (order to chaos)", ("w_rec_scale", 0.25, 2.5, 41), ("bias_scale", 0.0, 1.0, 41)
+    AxisPreset(
+        "Weight scale × bias scale (order to chaos)",
+        ("w_rec_scale", 0.25, 2.5, 41),
+        ("bias_scale", 0.0, 1.0, 41),
+        depth_mode=True,
+    ),
+    AxisPreset(
+        "Weight scale × depth (what reaches layer 1)",
+        ("w_rec_scale", 0.25, 2.5, 41),
+        ("seq_len", 2, 100, 50),
+        quantity="total",
+        depth_mode=True,
+    ),
+    # Schoenholz et al.'s trainable-depth picture. Each point is trained, so a coarser grid of
+    # narrower nets: ~0.5 s a point at width 64 (266 points: about two minutes on one core),
+    # where width 256 would take 16 times as long.
+    AxisPreset(
+        "Weight scale × depth (trained 100 updates, width 64)",
+        ("w_rec_scale", 0.25, 2.5, 19),
+        ("seq_len", 2, 80, 14),
+        quantity="trainability",
+        trainability=100,
+        depth_mode=True,
+        fixed=(("hidden_size", 64),),
+    ),
 )
 
 
 def _available_presets() -> tuple[AxisPreset, ...]:
     """The presets whose axes this build's Config has (and whose ranges its fields allow)."""
     available = []
-    for preset in (*_PRESETS[:1], _BIAS_PRESET, *_PRESETS[1:]):
+    for preset in _PRESETS:
         try:
             make_axis(*preset.x)
             make_axis(*preset.y)
@@ -101,7 +131,16 @@ def _available_presets() -> tuple[AxisPreset, ...]:
 PRESETS = _available_presets()
 
 
-def axis_label(field: str) -> str:
+def presets_for(cell: str, presets: tuple[AxisPreset, ...] = PRESETS) -> tuple[AxisPreset, ...]:
+    """The presets offered with ``cell``: depth mode's for the deep feed-forward net, the others
+    for the recurrent cells (all of them, where a list has none of that kind)."""
+    offered = tuple(preset for preset in presets if preset.depth_mode == (cell == "mlp"))
+    return offered or presets
+
+
+def axis_label(field: str, cell: str = "rnn") -> str:
+    if cell == "mlp" and field in DEPTH_LABELS:
+        return DEPTH_LABELS[field]
     return FIELD_LABELS.get(field, field.replace("_", " "))
 
 
@@ -208,8 +247,10 @@ def _crossings_1d(x: np.ndarray, y: np.ndarray, values: np.ndarray) -> tuple[np.
 def describe_base(spec: PhaseMapSpec) -> str:
     """What the map holds fixed, in a few words: "rnn tanh · orthogonal init · T = 100 · batch 16"."""
     base = spec.base
-    parts = [f"{base.cell} {base.activation}" if base.cell == "rnn" else base.cell, f"{base.init} init"]
-    for name, label in (("w_rec_scale", "s"), ("hidden_size", "H"), ("seq_len", "T"), ("batch_size", "batch")):
+    named = base.cell in ("rnn", "mlp")  # the gated cells' activation is not φ of every unit
+    parts = [f"{base.cell} {base.activation}" if named else base.cell, f"{base.init} init"]
+    length = "L" if base.cell == "mlp" else "T"
+    for name, label in (("w_rec_scale", "s"), ("hidden_size", "H"), ("seq_len", length), ("batch_size", "batch")):
         if name not in (spec.x.field, spec.y.field):
             parts.append(f"{label} = {getattr(base, name):g}")
     if base.task != "probe":
@@ -217,3 +258,35 @@ def describe_base(spec: PhaseMapSpec) -> str:
     if spec.seeds > 1:
         parts.append(f"mean of {spec.seeds} seeds")
     return " · ".join(parts)
+
+
+def quantity_label(preset: AxisPreset, cell: str) -> str:
+    """What the colour bar measures, in its units."""
+    step, last = ("layer", "h_L") if cell == "mlp" else ("step", "h_T")
+    return {
+        "slope": f"slope of log₁₀‖∂L/∂h‖ (decades/{step})",
+        "total": f"log₁₀ ‖∂L/∂h₁‖/‖∂L/∂{last}‖ (decades)",
+        "trainability": f"log₁₀ loss/baseline after {preset.trainability} updates",
+    }[preset.quantity]
+
+
+def map_caption(
+    preset: AxisPreset, spec: PhaseMapSpec, config: Config | None, has_line: bool, interactive: bool
+) -> str:
+    """The sentence under the map: what a colour means, the dashed line, the dot, the click."""
+    if preset.quantity == "trainability":
+        what = (
+            f"Trained {preset.trainability} updates per point: blue ends below the baseline loss (learned), "
+            "red above it (darkest: diverged or ≥ 100× the baseline). "
+        )
+    else:
+        what = "Untrained network, one batch per point: blue vanishes, red explodes, white is neutral. "
+    if has_line:
+        what += "Dashed: the mean-field edge of chaos (χ₁ = 1, predicted slope 0). "
+    if config is not None:
+        x_value, y_value = getattr(config, spec.x.field), getattr(config, spec.y.field)
+        what += (  # an optional field (the bias scale) is None where it keeps each cell's default
+            f"Dot: the live run ({spec.x.field} = {'default' if x_value is None else f'{x_value:g}'}, "
+            f"{spec.y.field} = {'default' if y_value is None else f'{y_value:g}'}). "
+        )
+    return what + ("Click the map to run there." if interactive else "")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gradlab.core.config import FIELDS, Config
@@ -35,6 +35,9 @@ from gradlab.ui.phase_axes import (
     colour_image,
     colour_levels,
     describe_base,
+    map_caption,
+    presets_for,
+    quantity_label,
     zero_contour,
 )
 from gradlab.ui.theme import DEFAULT_THEME, Theme
@@ -77,7 +80,8 @@ class PhaseMapPanel(QWidget):
         self._config: Config | None = None
         self._spec: PhaseMapSpec | None = None
         self._presets = presets
-        self._preset = presets[0]
+        self._offered = presets_for("rnn", presets)
+        self._preset = self._offered[0]
         self._values: np.ndarray = np.full((1, 1), np.nan)
         self._predicted: np.ndarray = np.full((1, 1), np.nan)
         self._rows_done = 0
@@ -93,8 +97,7 @@ class PhaseMapPanel(QWidget):
     # ---- building ---------------------------------------------------------------------------
     def _build(self) -> None:
         self.preset_combo = QComboBox()
-        for preset in self._presets:
-            self.preset_combo.addItem(preset.name)
+        self.preset_combo.addItems([preset.name for preset in self._offered])
         self.preset_combo.setToolTip("Which two controls the map spans")
         self.preset_combo.currentIndexChanged.connect(self._on_preset)
         self.progress_label = QLabel()
@@ -181,6 +184,7 @@ class PhaseMapPanel(QWidget):
     def set_config(self, config: Config) -> None:
         """The live run's config: moves the dot; recomputes the map if what it depends on changed."""
         self._config = config
+        self._offer(presets_for(config.cell, self._presets))
         spec = self._spec_for(config)
         if spec is None or self._spec is None or spec.key() != self._spec.key():
             self._start(spec)
@@ -226,6 +230,7 @@ class PhaseMapPanel(QWidget):
             # The map does not depend on the live values of its own two fields (it spans them),
             # nor, for a slope map, on the training settings: one map serves while those move.
             neutral = {x_axis.field: x_axis.values[0], y_axis.field: y_axis.values[0], "iterations": None}
+            neutral.update(preset.fixed)
             if preset.trainability is None:
                 defaults = Config()
                 neutral.update({name: getattr(defaults, name) for name in TRAINING_ONLY if name in FIELDS})
@@ -332,8 +337,9 @@ class PhaseMapPanel(QWidget):
             color=self._theme.foreground,
             size=f"{self._theme.pt(self._theme.title_font_pt):.1f}pt",
         )
-        plot.setLabel("bottom", axis_label(self._spec.x.field))
-        plot.setLabel("left", axis_label(self._spec.y.field))
+        cell = self._spec.base.cell
+        plot.setLabel("bottom", axis_label(self._spec.x.field, cell))
+        plot.setLabel("left", axis_label(self._spec.y.field, cell))
         self._theme.style_plot(plot)
 
     def _redraw(self) -> None:
@@ -367,41 +373,27 @@ class PhaseMapPanel(QWidget):
         if self._spec is None:
             return
         ny, _ = self._spec.shape
-        unit = {
-            "slope": "slope of log₁₀‖∂L/∂h‖ (decades/step)",
-            "total": "log₁₀ ‖∂L/∂h₁‖/‖∂L/∂h_T‖ (decades)",
-            "trainability": f"log₁₀ loss/baseline after {self._preset.trainability} updates",
-        }[self._preset.quantity]
+        unit = quantity_label(self._preset, self._spec.base.cell)
         self.colour_bar.axis.setLabel(unit, color=self._theme.foreground)
         if self.finished_map is not None:
             state = "from the cache" if self.finished_map.from_cache else "done"
         else:
             state = f"computing: {self._rows_done}/{ny} rows"
         self.progress_label.setText(state)
-        here = ""
-        if self._config is not None:
-            cfg = self._config
-            x_value, y_value = getattr(cfg, self._spec.x.field), getattr(cfg, self._spec.y.field)
-            here = (  # an optional field (the bias scale) is None where it keeps each cell's default
-                f"Dot: the live run ({self._spec.x.field} = {'default' if x_value is None else f'{x_value:g}'}, "
-                f"{self._spec.y.field} = {'default' if y_value is None else f'{y_value:g}'}). "
-            )
-        if self._preset.quantity == "trainability":
-            what = (
-                f"Trained {self._preset.trainability} updates per point: blue ends below the baseline loss (learned), "
-                "red above it (darkest: diverged or ≥ 100× the baseline). "
-            )
-        else:
-            what = "Untrained network, one batch per point: blue vanishes, red explodes, white is neutral. "
-        self.caption.setText(
-            what
-            + "Dashed: the mean-field edge of chaos (χ₁ = 1, predicted slope 0). "
-            + here
-            + ("Click the map to run there." if self._interactive else "")
-        )
+        has_line = bool(np.isfinite(self._predicted).any())
+        self.caption.setText(map_caption(self._preset, self._spec, self._config, has_line, self._interactive))
+
+    def _offer(self, presets: tuple[AxisPreset, ...]) -> None:
+        """The presets of the cell's kind in the list (depth mode's axes are not the RNN's)."""
+        if presets == self._offered:
+            return
+        self._offered, self._preset = presets, presets[0]
+        with QSignalBlocker(self.preset_combo):
+            self.preset_combo.clear()
+            self.preset_combo.addItems([preset.name for preset in presets])
 
     def _on_preset(self, index: int) -> None:
-        self._preset = self._presets[index]
+        self._preset = self._offered[index]
         if self._config is not None:
             self._spec = None
             self.set_config(self._config)

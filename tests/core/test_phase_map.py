@@ -18,8 +18,10 @@ import numpy as np
 import pytest
 
 from gradlab.core import Config, run
+from gradlab.core.config import INITS
+from gradlab.core.experiment import initial_params
 from gradlab.core.phase_map import PhaseMap, compute_phase_map
-from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, make_axis, measure_point, parse_axis
+from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, _point_params, make_axis, measure_point, parse_axis
 from gradlab.core.phase_pool import make_pool, stop_pool
 
 
@@ -201,6 +203,41 @@ def test_a_point_measures_the_network_the_run_starts_from(cell: str, forget_bias
     config = Config(cell=cell, hidden_size=16, seq_len=30, batch_size=4, forget_bias_init=forget_bias_init)
     first = next(run(config))
     assert measure_point(config).slope == pytest.approx(first.fitted_slope, rel=1e-12)
+
+
+@pytest.mark.parametrize("init", INITS)
+def test_a_deep_net_point_uses_the_weights_the_run_starts_from_bit_for_bit(init: str) -> None:
+    # The layers are drawn once per seed and rescaled: a wrong key or a rounding would show here.
+    for dtype, scale, bias_scale, lr in (("float64", 0.7, None, 0.01), ("float32", 1.9, 0.3, 0.5)):
+        config = Config.from_dict(
+            {"cell": "mlp", "hidden_size": 8, "seq_len": 6, "init": init, "w_rec_scale": scale, "dtype": dtype}
+        ).replace(bias_scale=bias_scale, lr=lr)
+        expected = initial_params(config)
+        got = _point_params(config)
+        assert got.keys() == expected.keys()
+        for name in expected:
+            assert got[name].dtype == expected[name].dtype
+            np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+        np.testing.assert_equal(measure_point(config).slope, next(run(config)).fitted_slope)
+
+
+@pytest.mark.parametrize(
+    ("activation", "init"), [("tanh", "gaussian"), ("tanh", "orthogonal"), ("relu", "he"), ("sigmoid", "xavier")]
+)
+def test_a_plain_deep_net_follows_the_mean_field_slope(activation: str, init: str) -> None:
+    # Poole et al. 2016's setting itself: χ₁ per layer at the fixed point q*, untied layers.
+    for scale in (0.8, 1.3, 2.0):
+        config = Config.from_dict({"cell": "mlp", "hidden_size": 256, "seq_len": 40, "batch_size": 64}).replace(
+            activation=activation, init=init, w_rec_scale=scale
+        )
+        point = measure_point(config, seeds=2)
+        assert point.slope == pytest.approx(point.predicted_slope, abs=0.015), scale
+
+
+def test_no_mean_field_line_where_its_assumptions_fail() -> None:
+    deep = Config.from_dict({"cell": "mlp", "hidden_size": 16, "seq_len": 8})
+    for config in (deep.replace(residual=1.0), deep.replace(norm="batch"), deep.replace(init="zero")):
+        assert math.isnan(measure_point(config).predicted_slope)
 
 
 def _start_time(pid: int) -> str | None:

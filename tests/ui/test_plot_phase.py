@@ -156,3 +156,48 @@ def test_the_window_shows_the_map_and_a_click_on_it_restarts_the_run_there(
     assert window.views.currentWidget() is window.plots_area
     window.close()
     assert not panel.computing
+
+
+DEPTH = (
+    AxisPreset("s × L", ("w_rec_scale", 0.5, 1.5, 3), ("seq_len", 2, 6, 3), quantity="total", depth_mode=True),
+    AxisPreset(
+        "s × L trained",
+        ("w_rec_scale", 0.5, 1.5, 3),
+        ("seq_len", 2, 4, 2),
+        quantity="trainability",
+        trainability=3,
+        depth_mode=True,
+        fixed=(("hidden_size", 6),),
+    ),
+)
+
+
+def test_depth_mode_offers_its_own_axes_and_names_them_as_depth(qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    panel = PhaseMapPanel(workers=1, cache_dir=tmp_path, presets=SMALL + DEPTH)
+    qtbot.addWidget(panel)
+    panel.show()
+    try:
+        names = lambda: [panel.preset_combo.itemText(i) for i in range(panel.preset_combo.count())]  # noqa: E731
+        assert names() == ["s × H", "s × T"]
+        deep = Config.from_dict({"cell": "mlp", "hidden_size": 8, "seq_len": 4, "batch_size": 4})
+        panel.set_config(deep)
+        assert names() == ["s × L", "s × L trained"]
+        qtbot.waitUntil(lambda: panel.finished_map is not None, timeout=60_000)
+        assert panel.plot.getAxis("left").labelText == "depth L"
+        assert panel.plot.getAxis("bottom").labelText == "weight scale s"
+        assert "decades" in panel.colour_bar.axis.labelText and "h_L" in panel.colour_bar.axis.labelText
+
+        # The trained map: its points are nets of the preset's width, trained as the live run would be.
+        panel.set_preset(1)
+        qtbot.waitUntil(lambda: panel.finished_map is not None, timeout=60_000)
+        spec = panel.finished_map.spec
+        assert spec.base.hidden_size == 6 and spec.trainability == 3
+        assert np.isfinite(panel.finished_map.loss_ratio).all()
+        assert "Trained 3 updates" in panel.caption.text()
+
+        panel.set_config(Config(seq_len=20, batch_size=4, hidden_size=8))  # back to a recurrent cell
+        assert names() == ["s × H", "s × T"]
+        assert panel.spec.y.field == "hidden_size"
+    finally:
+        panel.shutdown()
+    assert multiprocessing.active_children() == []

@@ -152,13 +152,18 @@ def backward(
     return grads
 
 
+SCALED = ("W_ih", "W_hh")  # the parameters the weight scale s multiplies (see layer_weights)
+
+
 def layer_weights(rng: np.random.Generator, fan_out: int, fan_in: int, init: str, scale: float) -> np.ndarray:
     """One layer's ``W (fan_out, fan_in)`` times the scale s:
     gaussian N(0, s²/fan_in); orthogonal s·Q (semi-orthogonal when not square); identity s·I;
     xavier s·U(±√(6/(fan_in + fan_out))) (Glorot & Bengio 2010); he s·N(0, 2/fan_in) (He et al.
-    2015); std N(0, s²), an absolute standard deviation (CS231n's 0.01); zero: every weight 0."""
+    2015); std N(0, s²), an absolute standard deviation (CS231n's 0.01); zero: every weight 0.
+    Always s times a matrix drawn without s, so that the weights at s are exactly s times those
+    at 1 (a phase map draws each layer once per seed and rescales)."""
     if init == "gaussian":
-        return np.asarray(scale * rng.standard_normal((fan_out, fan_in)) / np.sqrt(fan_in))
+        return np.asarray(scale * (rng.standard_normal((fan_out, fan_in)) / np.sqrt(fan_in)))
     if init == "orthogonal":
         big, small = max(fan_out, fan_in), min(fan_out, fan_in)
         q, r = np.linalg.qr(rng.standard_normal((big, small)))
@@ -170,7 +175,7 @@ def layer_weights(rng: np.random.Generator, fan_out: int, fan_in: int, init: str
         bound = np.sqrt(6.0 / (fan_in + fan_out))
         return scale * rng.uniform(-bound, bound, (fan_out, fan_in))
     if init == "he":
-        return np.asarray(scale * rng.standard_normal((fan_out, fan_in)) * np.sqrt(2.0 / fan_in))
+        return np.asarray(scale * (rng.standard_normal((fan_out, fan_in)) * np.sqrt(2.0 / fan_in)))
     if init == "std":
         return scale * rng.standard_normal((fan_out, fan_in))
     if init == "zero":
