@@ -33,6 +33,14 @@ from superqt import QCollapsible, QLargeIntSpinBox
 from superqt.utils import qthrottled
 
 from gradlab.core import FIELDS, Config
+from gradlab.ui.slider_scales import (
+    SCALE_SLIDER_STEPS,
+    SEQ_SLIDER_STEPS,
+    position_from_scale,
+    position_from_seq_len,
+    scale_from_position,
+    seq_len_from_position,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +48,7 @@ SLIDER_THROTTLE_MS = 60
 
 # What the user reads for each choice; the values themselves come from FIELDS.
 CHOICE_LABELS: dict[str, dict[str, str]] = {
-    "cell": {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"},
+    "cell": {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "mlp": "deep MLP"},
     "activation": {"tanh": "tanh", "sigmoid": "sigmoid", "relu": "ReLU", "linear": "linear"},
     "clip": {"none": "off", "norm": "by norm", "value": "by value"},
     "init": {
@@ -49,67 +57,15 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
         "identity": "identity",
         "xavier": "Xavier",
         "he": "He",
+        "std": "std (absolute)",
+        "zero": "zero",
     },
-    "task": {"probe": "probe (loss at the end)", "adding": "adding problem"},
+    "task": {"probe": "probe (loss at the end)", "adding": "adding problem", "spirals": "spirals (points)"},
+    "norm": {"none": "off", "batch": "BatchNorm", "layer": "LayerNorm"},
     "optimizer": {"sgd": "SGD", "adam": "Adam"},
     "dtype": {"float64": "float64", "float32": "float32"},
     "forget_bias_init": {"one": "+1 (forget gate)", "zero": "0 (PyTorch)", "chrono": "chrono (log U[1, T-1])"},
 }
-
-# ---- slider scales -------------------------------------------------------------------------
-SCALE_SLIDER_MIN, SCALE_SLIDER_MAX = 0.05, 3.0
-SCALE_SLIDER_STEPS = 1000  # positions 0..1000, 1.0 in the middle
-SEQ_SLIDER_MIN, SEQ_SLIDER_MAX = 2, 2000
-SEQ_SLIDER_STEPS = 1000
-
-
-# Slope of the shape at s = 1 on each side, chosen so that one slider step there is 0.001.
-_LINEAR_ABOVE = 0.001 * (SCALE_SLIDER_STEPS / 2) / (SCALE_SLIDER_MAX - 1.0)
-_LINEAR_BELOW = 0.001 * (SCALE_SLIDER_STEPS / 2) / (1.0 - SCALE_SLIDER_MIN)
-
-
-def _scale_shape(u: float, linear: float) -> float:
-    """Monotone on [0, 1], 0 -> 0, 1 -> 1, slope ``linear`` at 0: fine steps next to s = 1."""
-    return linear * u + (1.0 - linear) * u**3
-
-
-def scale_from_position(position: int) -> float:
-    """W_rec scale for a slider position; the middle is exactly 1.0."""
-    u = (position - SCALE_SLIDER_STEPS / 2) / (SCALE_SLIDER_STEPS / 2)
-    if u >= 0:
-        value = 1.0 + (SCALE_SLIDER_MAX - 1.0) * _scale_shape(u, _LINEAR_ABOVE)
-    else:
-        value = 1.0 - (1.0 - SCALE_SLIDER_MIN) * _scale_shape(-u, _LINEAR_BELOW)
-    return round(value, 3)
-
-
-def position_from_scale(scale: float) -> int:
-    """The slider position closest to ``scale`` (clamped to the slider's range)."""
-    scale = min(max(scale, SCALE_SLIDER_MIN), SCALE_SLIDER_MAX)
-    if scale >= 1.0:
-        target, sign, linear = (scale - 1.0) / (SCALE_SLIDER_MAX - 1.0), 1.0, _LINEAR_ABOVE
-    else:
-        target, sign, linear = (1.0 - scale) / (1.0 - SCALE_SLIDER_MIN), -1.0, _LINEAR_BELOW
-    low, high = 0.0, 1.0
-    for _ in range(60):  # bisection: _scale_shape is monotone
-        middle = (low + high) / 2
-        if _scale_shape(middle, linear) < target:
-            low = middle
-        else:
-            high = middle
-    u = sign * (low + high) / 2
-    return int(round(SCALE_SLIDER_STEPS / 2 * (1.0 + u)))
-
-
-def seq_len_from_position(position: int) -> int:
-    ratio = SEQ_SLIDER_MAX / SEQ_SLIDER_MIN
-    return int(round(SEQ_SLIDER_MIN * ratio ** (position / SEQ_SLIDER_STEPS)))
-
-
-def position_from_seq_len(seq_len: int) -> int:
-    seq_len = min(max(seq_len, SEQ_SLIDER_MIN), SEQ_SLIDER_MAX)
-    ratio = SEQ_SLIDER_MAX / SEQ_SLIDER_MIN
-    return int(round(SEQ_SLIDER_STEPS * math.log(seq_len / SEQ_SLIDER_MIN) / math.log(ratio)))
 
 
 class ControlPanel(QWidget):
@@ -176,6 +132,24 @@ class ControlPanel(QWidget):
         self.widgets["truncation"] = self.truncation
         self.dtype = self._combo("dtype")
         self.forget_bias_init = self._combo("forget_bias_init")
+        # depth mode (the deep feed-forward cell): skip connections, normalisation; σ_b for all
+        self.residual = self._float_spin("residual", decimals=4, minimum=0.0)
+        self.residual_root = QToolButton()
+        self.residual_root.setText("1/√L")
+        self.residual_root.setToolTip("α = 1/√L: the residual branches' sum stays of order 1 at any depth")
+        self.residual_root.clicked.connect(
+            lambda: self._change("residual", round(1.0 / math.sqrt(self._config.seq_len), 4))
+        )
+        self.norm = self._combo("norm")
+        self.bias_scale = QDoubleSpinBox()
+        self.bias_scale.setDecimals(3)
+        self.bias_scale.setRange(0.0, float(FIELDS["bias_scale"].high or 10.0))
+        self.bias_scale.setSingleStep(0.05)
+        self.bias_scale.setSpecialValueText("default")  # 0 shows the cell's own default (None)
+        self.bias_scale.setKeyboardTracking(False)
+        self.bias_scale.setToolTip(FIELDS["bias_scale"].help + " (0 = the default)")
+        self.bias_scale.valueChanged.connect(lambda value: self._change("bias_scale", float(value) or None))
+        self.widgets["bias_scale"] = self.bias_scale
         self.seed = QLargeIntSpinBox()
         self.seed.setRange(0, int(FIELDS["seed"].high or 0))  # type: ignore[no-untyped-call]  # superqt leaves it untyped
         self.seed.setToolTip(FIELDS["seed"].help)
@@ -203,7 +177,8 @@ class ControlPanel(QWidget):
         self._last_emitted = config
         self._updating = True
         try:
-            for name in ("cell", "activation", "clip", "init", "task", "optimizer", "dtype", "forget_bias_init"):
+            combos = ("cell", "activation", "clip", "init", "task", "optimizer", "dtype", "forget_bias_init", "norm")
+            for name in combos:
                 combo = self.widgets[name]
                 assert isinstance(combo, QComboBox)
                 combo.setCurrentIndex(combo.findData(getattr(config, name)))
@@ -217,6 +192,8 @@ class ControlPanel(QWidget):
             self.lr.setValue(config.lr)
             self.weight_decay.setValue(config.weight_decay)
             self.truncation.setValue(config.truncation or 0)
+            self.residual.setValue(config.residual)
+            self.bias_scale.setValue(config.bias_scale or 0.0)
             self.seed.setValue(config.seed)  # type: ignore[no-untyped-call]
         finally:
             self._updating = False
@@ -268,8 +245,11 @@ class ControlPanel(QWidget):
         main.addRow("Cell", self.cell)
         main.addRow("Activation", self.activation)
         main.addRow("", self.activation_note)
-        main.addRow("W_rec scale", _pair(self.scale_slider, self.scale_spin))
-        main.addRow("Length T", _pair(self.seq_slider, self.seq_spin))
+        self._scale_row = _pair(self.scale_slider, self.scale_spin)
+        self._length_row = _pair(self.seq_slider, self.seq_spin)
+        main.addRow("W_rec scale", self._scale_row)
+        main.addRow("Length T", self._length_row)
+        self._main_form = main
         main.addRow("Clipping", self.clip)
         main.addRow("Threshold", self.clip_threshold)
 
@@ -277,6 +257,10 @@ class ControlPanel(QWidget):
         advanced_form.addRow("Hidden size H", self.hidden_size)
         advanced_form.addRow("Batch size", self.batch_size)
         advanced_form.addRow("Initialisation", self.init)
+        self._residual_row = _pair(self.residual, self.residual_root)
+        advanced_form.addRow("Residual α", self._residual_row)
+        advanced_form.addRow("Normalisation", self.norm)
+        advanced_form.addRow("Bias scale σ_b", self.bias_scale)
         advanced_form.addRow("Task", self.task)
         advanced_form.addRow("Optimiser", self.optimizer)
         advanced_form.addRow("Learning rate", self.lr)
@@ -285,6 +269,7 @@ class ControlPanel(QWidget):
         advanced_form.addRow("Precision", self.dtype)
         advanced_form.addRow("Gate bias", self.forget_bias_init)
         advanced_form.addRow("Seed", self.seed)
+        self._advanced_form = advanced_form
         advanced_widget = QWidget()
         advanced_widget.setLayout(advanced_form)
         self.advanced = QCollapsible("Advanced")
@@ -358,6 +343,9 @@ class ControlPanel(QWidget):
         self._updating = False
         self._change("seq_len", int(value))
 
+    def _residual_root_clicked(self) -> None:
+        self._change("residual", round(1.0 / math.sqrt(self._config.seq_len), 4))
+
     def _truncation_changed(self, value: int) -> None:
         self._change("truncation", None if value == 0 else int(value))
 
@@ -367,14 +355,32 @@ class ControlPanel(QWidget):
         self.activation_note.setVisible(gated)
         self.forget_bias_init.setEnabled(gated)  # the vanilla RNN has no gate
         self.clip_threshold.setEnabled(self._config.clip != "none")
+        # Depth mode names the controls as a deep net's and shows its own rows (and no BPTT ones).
+        deep = self._config.cell == "mlp"
+        for form, widget, names in (
+            (self._main_form, self._scale_row, ("W_rec scale", "Weight scale")),
+            (self._main_form, self._length_row, ("Length T", "Depth L")),
+            (self._advanced_form, self.hidden_size, ("Hidden size H", "Width H")),
+        ):
+            label = form.labelForField(widget)
+            if isinstance(label, QLabel):
+                label.setText(names[deep])
+        for widget, shown in (
+            (self._residual_row, deep),
+            (self.norm, deep),
+            (self.truncation, not deep),
+            (self.forget_bias_init, not deep),
+        ):
+            self._advanced_form.setRowVisible(widget, shown)
+        self.seq_slider.setToolTip("depth L: layers (logarithmic)" if deep else "sequence length T (logarithmic)")
 
 
-def _pair(slider: QSlider, spin: QAbstractSpinBox) -> QWidget:
+def _pair(wide: QWidget, narrow: QWidget) -> QWidget:
     row = QWidget()
     layout = QHBoxLayout(row)
     layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(slider, 1)
-    layout.addWidget(spin)
+    layout.addWidget(wide, 1)
+    layout.addWidget(narrow)
     return row
 
 

@@ -10,8 +10,8 @@ from patience import PATIENCE_MS
 from PySide6.QtWidgets import QComboBox
 
 from gradlab.core import Config
-from gradlab.ui.controls import (
-    ControlPanel,
+from gradlab.ui.controls import ControlPanel
+from gradlab.ui.slider_scales import (
     position_from_scale,
     position_from_seq_len,
     scale_from_position,
@@ -151,3 +151,34 @@ def test_sequence_slider_is_logarithmic():
     assert 55 <= seq_len_from_position(500) <= 70
     for length in (2, 10, 100, 1000, 2000):
         assert abs(seq_len_from_position(position_from_seq_len(length)) - length) <= max(1, length * 0.01)
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")  # offscreen, shown
+def test_depth_mode_names_its_controls_and_shows_its_own_rows(qtbot):
+    deep = Config.from_dict({"cell": "mlp", "hidden_size": 16, "seq_len": 50, "task": "spirals"})
+    panel = ControlPanel(deep)
+    qtbot.addWidget(panel)
+    panel.show()
+    emitted: list[Config] = []
+    panel.config_changed.connect(emitted.append)
+
+    def label(form, widget) -> str:  # type: ignore[no-untyped-def]
+        return form.labelForField(widget).text()
+
+    assert label(panel._main_form, panel._length_row) == "Depth L"
+    assert label(panel._main_form, panel._scale_row) == "Weight scale"
+    assert label(panel._advanced_form, panel.hidden_size) == "Width H"
+    assert panel._advanced_form.isRowVisible(panel.norm) and not panel._advanced_form.isRowVisible(panel.truncation)
+
+    panel.residual_root.click()
+    assert emitted[-1].residual == pytest.approx(1 / 50**0.5, abs=1e-4)
+    _pick(panel.norm, "layer")
+    assert emitted[-1].norm == "layer"
+    panel.bias_scale.setValue(0.3)
+    assert emitted[-1].bias_scale == pytest.approx(0.3)
+    panel.bias_scale.setValue(0.0)
+    assert emitted[-1].bias_scale is None and panel.bias_scale.text() == "default"
+
+    panel.set_config(Config())  # a recurrent cell: its own names, no depth-mode rows
+    assert label(panel._main_form, panel._length_row) == "Length T"
+    assert not panel._advanced_form.isRowVisible(panel.norm) and panel._advanced_form.isRowVisible(panel.truncation)
