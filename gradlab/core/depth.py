@@ -6,11 +6,16 @@ layer (untied weights), so the bound is a curve, accumulated from the loss end (
 skip path h_l = h_{l−1} + α·φ(u_l), where n_l is a norm's factor |gain|/σ on the gradient (1
 without a norm; its centring projection has norm ≤ 1). It holds for the Frobenius norm over the
 batch, the norm ``Frame.log10_dh_norm`` carries.
+
+The per-layer view (``LayerStats``): each layer's activation and back-propagated-gradient
+distributions (Glorot & Bengio 2010, Figs. 6–7), std, saturated and dead shares, and the
+update:weight ratio ‖ΔW_l‖/‖W_l‖ (CS231n: about 1e-3), at every update.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,3 +78,116 @@ class LayerSigmaMax:
 
     def __call__(self, w_layers: np.ndarray) -> np.ndarray:
         return np.array([tracker(w) for tracker, w in zip(self._trackers, w_layers, strict=True)])
+
+
+# ---------------------------------------------------------------------------------------- per-layer view
+
+MAX_ROWS = 64  # layers whose distributions a frame carries (all of them up to this depth)
+SAMPLE = 2048  # entries per layer that the histograms count: the pass, not the picture, sets the pace
+ACTIVATION_BINS = 40
+# Fixed edges per activation, so that the picture means the same from frame to frame; values
+# beyond them are counted in the outermost bins.
+ACTIVATION_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": (0.0, 4.0), "linear": (-4.0, 4.0)}
+GRADIENT_EDGES = np.arange(-60.0, 10.0 + 0.25, 0.5)  # log10 |∂L/∂h|, half-decade bins
+# A unit is saturated where φ′(u) is below this share of sup φ′ (tanh: |h| > 0.99; sigmoid: σ′ < 0.005).
+SATURATED = 0.02
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """Per-layer distributions and readouts of one update (Glorot & Bengio 2010, Figs. 6–7; CS231n).
+
+    Rows are the layers named by ``layers`` (1-based, ascending; every layer up to ``MAX_ROWS``,
+    else evenly spread with the first and the last). The histograms count the first examples of
+    the batch (at most ``SAMPLE`` entries per layer); the readouts use the whole batch.
+    """
+
+    layers: np.ndarray  # (K,) 1-based layer numbers of the rows
+    activation_std: np.ndarray  # (K,) std of h_l over the batch and the units
+    saturated_percent: np.ndarray  # (K,) entries with φ′(u) < 2 % of sup φ′ (tanh, sigmoid; else 0)
+    dead_percent: np.ndarray  # (K,) units with φ′ = 0 for every example of the batch (ReLU; else 0)
+    activation_counts: np.ndarray  # (K, ACTIVATION_BINS): φ(u_l), the layer's own output
+    activation_edges: np.ndarray  # (ACTIVATION_BINS + 1,)
+    gradient_counts: np.ndarray  # (K, len(GRADIENT_EDGES) − 1): log10 |∂L/∂h_l|
+    gradient_edges: np.ndarray
+    gradient_zeros: np.ndarray  # (K,) exact zeros in the sample (underflow), which no bin holds
+    gradient_nonfinite: np.ndarray  # (K,) inf/nan entries in the sample
+    log10_update_ratio: np.ndarray  # (L,) by layer number − 1: log10 ‖ΔW_l‖_F/‖W_l‖_F of this update
+
+    def __post_init__(self) -> None:
+        for value in self.__dict__.values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # Unpickled (from the simulation process): the arrays arrive writeable; lock them again.
+        self.__dict__.update(state)
+        self.__post_init__()
+
+
+def rows(depth: int) -> np.ndarray:
+    """0-based indices of the layers a LayerStats describes (see ``LayerStats``)."""
+    if depth <= MAX_ROWS:
+        return np.arange(depth)
+    return np.unique(np.round(np.linspace(0, depth - 1, MAX_ROWS)).astype(int))
+
+
+def weight_norms(params: dict[str, np.ndarray]) -> np.ndarray:
+    """‖W_l‖_F for layers 1 … L (W_ih, then every W_hh[l])."""
+    with np.errstate(all="ignore"):
+        first = np.sqrt(np.sum(np.square(params["W_ih"], dtype=np.float64)))
+        rest = np.sqrt(np.einsum("lij,lij->l", params["W_hh"], params["W_hh"], dtype=np.float64))
+    return np.concatenate([[first], rest])
+
+
+def update_ratios(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> np.ndarray:
+    """log10 ‖ΔW_l‖_F/‖W_l‖_F per layer (1 … L), W_l as before the update (CS231n's ~1e-3)."""
+    delta = {name: after[name] - before[name] for name in ("W_ih", "W_hh")}
+    with np.errstate(all="ignore"):
+        return np.asarray(np.log10(weight_norms(delta) / weight_norms(before)))
+
+
+def _counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts per bin of the finite ``values``, those beyond the edges in the outermost bins."""
+    values = values[np.isfinite(values)]
+    counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
+    return counts
+
+
+def layer_stats(cache: Cache, dh: np.ndarray, log10_update_ratio: np.ndarray) -> LayerStats:
+    """From this update's pass: ``cache`` (the forward values) and ``dh (L, B, H)`` (∂L/∂h_l)."""
+    L, B, H = cache.hs.shape
+    picked = rows(L)
+    examples = max(1, min(B, math.ceil(SAMPLE / H)))
+    act = cache.activation
+    with np.errstate(all="ignore"):
+        hs = cache.hs[picked].astype(np.float64)
+        phi = cache.phi[picked].astype(np.float64)
+        std = np.std(hs, axis=(1, 2))
+        deriv = act.derivative_from_output(phi)
+        if act.name in ("tanh", "sigmoid"):
+            saturated = 100.0 * np.mean(deriv < SATURATED * act.gamma, axis=(1, 2))
+        else:
+            saturated = np.zeros(len(picked))
+        # A dead ReLU unit is off for every example of the batch; other activations have none.
+        dead = 100.0 * np.mean(np.all(deriv == 0, axis=1), axis=1) if act.name == "relu" else np.zeros(len(picked))
+        low, high = ACTIVATION_RANGE[act.name]
+        activation_edges = np.linspace(low, high, ACTIVATION_BINS + 1)
+        sample = phi[:, :examples].reshape(len(picked), -1)
+        activation_counts = np.stack([_counts(row, activation_edges) for row in sample])
+        grads = np.abs(dh[picked, :examples].reshape(len(picked), -1).astype(np.float64))
+        log_grads = np.log10(grads)  # exact zeros become -inf: not finite, counted apart
+        gradient_counts = np.stack([_counts(row, GRADIENT_EDGES) for row in log_grads])
+    return LayerStats(
+        layers=picked + 1,
+        activation_std=std,
+        saturated_percent=saturated,
+        dead_percent=dead,
+        activation_counts=activation_counts,
+        activation_edges=activation_edges,
+        gradient_counts=gradient_counts,
+        gradient_edges=GRADIENT_EDGES.copy(),
+        gradient_zeros=np.sum(grads == 0, axis=1),
+        gradient_nonfinite=np.sum(~np.isfinite(grads), axis=1),
+        log10_update_ratio=np.asarray(log10_update_ratio, dtype=np.float64).copy(),
+    )

@@ -11,7 +11,16 @@ import numpy as np
 
 from .clipping import clip_grad_norm, clip_grad_value
 from .config import Config
-from .depth import LayerSigmaMax, bound_curve, bound_slope, layer_sigma_every, norm_scale
+from .depth import (
+    LayerSigmaMax,
+    LayerStats,
+    bound_curve,
+    bound_slope,
+    layer_sigma_every,
+    layer_stats,
+    norm_scale,
+    update_ratios,
+)
 from .frame import Frame, NonFinite
 from .gradients import Gradients, gradients
 from .histogram import HistogramEdges
@@ -240,7 +249,12 @@ def run(
                 "grad W_hh", result.grads["W_hh"][spectrum.index] if feedforward else result.grads["W_hh"]
             )
 
+            # Depth mode's per-layer view, with each layer's ‖ΔW_l‖/‖W_l‖ from a copy of the weights.
+            stats: LayerStats | None = None
+            before = {name: params[name].copy() for name in ("W_ih", "W_hh")} if feedforward else None
             optimizer.step(params, grads)
+            if before is not None and isinstance(result, Gradients) and result.feedforward is not None:
+                stats = layer_stats(result.feedforward, result.dh, update_ratios(before, params))
 
             loss_kind = "" if math.isfinite(result.loss) else ("nan" if math.isnan(result.loss) else "inf")
             nonfinite = NonFinite(
@@ -272,6 +286,7 @@ def run(
             gamma=activation_gamma,
             fitted_slope=fitted_slope(log10_dh),
             **theory,
+            layer_stats=stats,
             nonfinite=nonfinite,
             message=message,
             final=final,

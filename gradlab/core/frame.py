@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from .depth import LayerStats
+
 
 @dataclass(frozen=True)
 class NonFinite:
@@ -71,6 +73,7 @@ class Frame:
     # Depth mode (cell mlp): the bound per layer, log10(γ·σ_max(W_l)) accumulated from the loss end
     # (a curve: every layer has its own weights); theory_slope is then its average slope. None otherwise.
     bound_log10_dh: np.ndarray | None = None
+    layer_stats: LayerStats | None = None  # depth mode: the per-layer view (``gradlab.core.depth``); else None
     # The two factors of the vanilla RNN's step (nan / None for gated cells).
     log10_weight_factor: float = float("nan")  # log10(‖W_hh‖_F/√H)
     log10_activation_factor: np.ndarray | None = None  # (T,): log10 RMS φ′(a_{T−k})

@@ -1,0 +1,75 @@
+"""The per-layer panel of depth mode draws what Frame.layer_stats carries, and says when there is none."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradlab.core import Config, run
+from gradlab.ui.plot_layers import NOT_DEPTH, SHARE_LEVELS, UPDATE_RATIO_REFERENCE, LayersPanel, row_shares
+from gradlab.ui.theme import Theme
+
+# Showing a widget on the offscreen platform warns; nothing else may.
+pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = LayersPanel(Theme())
+    widget.resize(900, 520)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_row_shares():
+    shares = row_shares(np.array([[1, 3], [0, 0]]))
+    np.testing.assert_array_equal(shares, [[0.25, 0.75], [0.0, 0.0]])
+
+
+def test_heat_maps_and_readouts_of_a_deep_relu_net(panel, qtbot, tmp_path):
+    config = Config(
+        cell="mlp", activation="relu", init="xavier", w_rec_scale=1.0, seq_len=30, hidden_size=64, iterations=2
+    )
+    frame = list(run(config))[-1]
+    stats = frame.layer_stats
+    assert stats is not None
+    panel.show_frame(frame)
+    image = panel.gradient_image.image
+    assert image.shape == stats.gradient_counts.shape  # rows are layers
+    np.testing.assert_allclose(image.sum(axis=1)[stats.gradient_counts.sum(axis=1) > 0], 1.0)
+    assert tuple(panel.gradient_image.levels) == SHARE_LEVELS
+    rect = panel.gradient_image.boundingRect()
+    assert rect.width() > 0 and rect.height() > 0
+    x, y = panel.ratio_curve.getData()
+    np.testing.assert_array_equal(x, np.arange(1, 31))
+    np.testing.assert_allclose(y, stats.log10_update_ratio)
+    assert panel.ratio_reference.value() == UPDATE_RATIO_REFERENCE
+    _, share = panel.share_curve.getData()
+    np.testing.assert_allclose(share, stats.dead_percent)
+    assert "dead" in panel.share_plot.titleLabel.text
+    _, log_std = panel.std_curve.getData()
+    np.testing.assert_allclose(log_std, np.log10(stats.activation_std))
+    assert "30 layers shown" in panel.readout.text()
+    qtbot.wait(100)
+    panel.grab().save(str(tmp_path / "layers.png"))
+
+
+def test_a_recurrent_cell_has_no_per_layer_view(panel):
+    frame = next(run(Config(iterations=1, seq_len=20, hidden_size=16)))
+    assert frame.layer_stats is None
+    panel.show_frame(frame)
+    assert panel.readout.text() == NOT_DEPTH
+    assert panel.gradient_image.image is None
+
+
+def test_a_blown_up_update_is_drawn_without_error(panel):
+    config = Config(
+        cell="mlp", activation="linear", init="xavier", residual=1.0, seq_len=50, hidden_size=64, lr=0.01, iterations=4
+    )
+    frames = list(run(config))
+    assert frames[-1].nonfinite
+    for frame in frames:
+        panel.show_frame(frame)
+    assert panel.readout.text()
