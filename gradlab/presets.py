@@ -8,15 +8,24 @@ from functools import cache
 from ._resources import resource
 from .core.scenario import Scenario, parse_scenario
 
-# Keys 1 … 9 then 0 select the first ten scenes.
-SCENE_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
+# The lecture's two acts: the recurrent networks, then "not only RNNs" (depth mode: the scenes of
+# the deep feed-forward net). Keys 1 … 9 then 0 select the first ten scenes of the first act,
+# Shift+1 … Shift+0 the first ten of the second.
+ACTS = ("Recurrent networks", "Not only RNNs: depth")
+DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
+SCENE_KEYS = (DIGITS, tuple(f"Shift+{digit}" for digit in DIGITS))
 
 
 @dataclass(frozen=True)
 class Preset:
     name: str  # file name without .json, e.g. "01-vanishing-tanh"
-    key: str | None  # keyboard shortcut, "1" … "0", or None
+    key: str | None  # keyboard shortcut, "1" … "0" or "Shift+1" … "Shift+0", or None
     scenario: Scenario
+    act: int = 0  # index into ACTS
+
+
+def _act(scenario: Scenario) -> int:
+    return 1 if scenario.config.cell == "mlp" else 0
 
 
 @cache
@@ -24,14 +33,16 @@ def presets() -> tuple[Preset, ...]:
     """Every shipped scene, validated (a broken preset file is a packaging bug: it raises)."""
     folder = resource("presets")
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".json")), key=lambda f: f.name)
-    return tuple(
-        Preset(
-            name=f.name.removesuffix(".json"),
-            key=SCENE_KEYS[index] if index < len(SCENE_KEYS) else None,
-            scenario=parse_scenario(f.read_bytes(), source=f.name),
-        )
-        for index, f in enumerate(files)
-    )
+    scenes: list[Preset] = []
+    for f in files:
+        scenario = parse_scenario(f.read_bytes(), source=f.name)
+        act = _act(scenario)
+        index = sum(1 for scene in scenes if scene.act == act)  # its place in its act
+        keys = SCENE_KEYS[act]
+        key = keys[index] if index < len(keys) else None
+        scenes.append(Preset(name=f.name.removesuffix(".json"), key=key, scenario=scenario, act=act))
+    # Each act in one piece (a depth scene's file name sorts after every recurrent one).
+    return tuple(sorted(scenes, key=lambda scene: scene.act))
 
 
 def default_preset() -> Preset:

@@ -73,13 +73,16 @@ class WindowActions:
         self.scene_group = QActionGroup(parent)
         self.scene_group.setExclusive(True)
         self.scenes: list[QAction] = []
+        self._acts: dict[QAction, int] = {}
         for number, preset in enumerate(scenes, start=1):
             keys = [preset.key] if preset.key else []
-            prefix = f"&{preset.key}" if preset.key else f"{number}"
+            # "&1" also underlines the digit (a mnemonic); a shifted key reads "⇧1"
+            prefix = (f"&{preset.key}" if preset.act == 0 else f"⇧{preset.key[-1]}") if preset.key else f"{number}"
             action = a(parent, f"{prefix}  {preset.scenario.title}", keys, preset.scenario.caption, checkable=True)
             action.setData(preset.name)
             self.scene_group.addAction(action)
             self.scenes.append(action)
+            self._acts[action] = preset.act
         self.next_scene = a(parent, "Next scene", ["PgDown"], "Next scene (a presenter's clicker sends Page Down)")
         self.previous_scene = a(parent, "Previous scene", ["PgUp"], "Previous scene (Page Up)")
         # View
@@ -97,6 +100,18 @@ class WindowActions:
             "Switch between the live plots and the phase map (order to chaos)",
             checkable=True,
         )
+        self.layers = a(
+            parent,
+            "Per-&layer view",
+            ["L"],
+            "Switch between the live plots and depth mode's layers: activations, gradients, update:weight",
+            checkable=True,
+        )
+        # The phase map and the per-layer view each take the plots' place: one at a time.
+        self.whole_views = QActionGroup(parent)
+        self.whole_views.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        self.whole_views.addAction(self.phase_map)
+        self.whole_views.addAction(self.layers)
         self.why = a(
             parent,
             "&Why (factors and gates)",
@@ -154,13 +169,14 @@ class WindowActions:
                 ],
             ),
             ("&Simulation", [self.play, self.step, self.reset, None, *self.speeds, self.faster, self.slower]),
-            ("S&cenes", [*self.scenes, None, self.next_scene, self.previous_scene]),
+            ("S&cenes", [*self._scenes_by_act(), None, self.next_scene, self.previous_scene]),
             (
                 "&View",
                 [
                     self.full_screen,
                     self.hide_controls,
                     self.phase_map,
+                    self.layers,
                     self.why,
                     None,
                     self.bigger,
@@ -179,6 +195,17 @@ class WindowActions:
             ),
             ("&Help", [self.help]),
         ]
+
+    def _scenes_by_act(self) -> list[QAction | None]:
+        """The scenes, a separator between the acts."""
+        listed: list[QAction | None] = []
+        previous = None
+        for action in self.scenes:
+            if previous is not None and self._acts[action] != previous:
+                listed.append(None)
+            listed.append(action)
+            previous = self._acts[action]
+        return listed
 
     def all(self) -> list[QAction]:
         return [action for _, actions in self.menus() for action in actions if action is not None]
@@ -236,6 +263,7 @@ class SceneToolbar(QToolBar):
             acts.hide_controls,
             acts.full_screen,
             acts.phase_map,
+            acts.layers,
             acts.why,
             None,
             acts.help,

@@ -15,6 +15,11 @@ def test_there_are_at_least_ten_scenes_with_keys():
     scenes = presets()
     assert len(scenes) >= 10
     assert [p.key for p in scenes[:10]] == list("1234567890")
+    # The second act (depth mode) after the first, its first ten on Shift+1 … Shift+0.
+    acts = [p.act for p in scenes]
+    assert acts == sorted(acts) and set(acts) == {0, 1}
+    assert all((p.act == 1) == (p.scenario.config.cell == "mlp") for p in scenes)
+    assert [p.key for p in scenes if p.act == 1][:10] == [f"Shift+{d}" for d in "1234567890"]
     assert len({p.scenario.title for p in scenes}) == len(scenes)
     assert default_preset().scenario.config == Config()
 

@@ -25,17 +25,27 @@ def test_every_scene_is_in_the_menu_and_toolbar_with_its_key(window):
         assert preset.scenario.title in action.text()
         assert _keys(action) == ([preset.key] if preset.key else [])
     assert [_keys(a)[0] for a in actions[:10]] == list("1234567890")
+    depth = [a for a, p in zip(actions, presets()) if p.act == 1]
+    assert [_keys(a)[0] for a in depth[:10]] == [f"Shift+{d}" for d in "1234567890"]
+    assert depth[0].text().startswith("⇧1")
     combo_names = [window.scene_combo.itemData(i) for i in range(window.scene_combo.count())]
     assert combo_names[:-1] == names
     scenes_menu = [m for m in window.menuBar().actions() if m.text() == "S&cenes"][0].menu()
     assert all(action in scenes_menu.actions() for action in actions)
+    # The two acts, a separator between them.
+    listed = scenes_menu.actions()
+    first_depth = listed.index(depth[0])
+    assert listed[first_depth - 1].isSeparator()
+    assert not any(a.isSeparator() for a in listed[: first_depth - 1])
 
 
 def test_each_scene_key_loads_its_scene_and_shows_its_caption(window, qtbot, focused, wait_frames):
     focused(window)
     keyed = [(index, preset) for index, preset in enumerate(presets()) if preset.key is not None]
     for index, preset in keyed:
-        qtbot.keyClick(window, preset.key)
+        shifted = preset.key.startswith("Shift+")
+        modifier = Qt.KeyboardModifier.ShiftModifier if shifted else Qt.KeyboardModifier.NoModifier
+        qtbot.keyClick(window, preset.key[-1], modifier)
         assert window.controller.config == preset.scenario.config, preset.name
         assert window.controls.config == preset.scenario.config, preset.name
         assert window.caption.title == preset.scenario.title
@@ -139,6 +149,7 @@ EXPECTED_KEYS = {
     "normal_size": ["Ctrl+0"],
     "hide_controls": ["H"],
     "phase_map": ["M"],
+    "layers": ["L"],
     "why": ["Y"],
     "toggle_theme": ["T"],
     "pin": ["P"],
