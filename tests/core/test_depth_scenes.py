@@ -159,3 +159,21 @@ def test_a_small_learning_rate_with_l2_learns():
     frames = list(run(config))
     assert len(frames) == 150 and not any(f.nonfinite for f in frames)
     assert np.mean([f.loss for f in frames[-30:]]) < 0.8
+
+
+def test_he_et_al_thirty_layers_xavier_loses_what_he_keeps():
+    frame = first("50-depth-he-30-layers")
+    assert frame.fitted_slope == pytest.approx(-0.16, abs=0.005)
+    assert total(frame) == pytest.approx(-4.5, abs=0.05)
+    he = next(run(config_of("50-depth-he-30-layers").replace(init="he", iterations=1)))
+    assert abs(he.fitted_slope) < 0.02
+
+
+@pytest.mark.slow
+def test_he_et_al_thirty_layers_xavier_stalls_where_he_trains():
+    config = config_of("50-depth-he-30-layers").replace(iterations=800)
+    xavier = [f.loss for f in run(config)]
+    he = [f.loss for f in run(config.replace(init="he"))]
+    assert len(xavier) == len(he) == 800
+    assert np.mean(xavier[-100:]) == pytest.approx(1.00, abs=0.005)  # the baseline
+    assert np.mean(he[400:500]) < 0.1
