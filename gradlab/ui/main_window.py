@@ -129,12 +129,13 @@ class MainWindow(QMainWindow):
         self.plots_area = self.grid
         self.transport = TransportBar([acts.play, acts.step, acts.reset])
         self.control_scroll = ControlDock(self.transport, self.controls)
-        # The phase map is a view of its own in place of the four plots (Phase map, key M); the why
-        # panel takes the spectrum's place in the grid (Why, key Y).
+        # The phase map and the per-layer view are views of their own in place of the four plots
+        # (keys M and L); the why panel takes the spectrum's place in the grid (Why, key Y).
         self.phase_panel = PhaseMapPanel(self._initial_theme)
         self.views = QStackedWidget()
         self.phase_view = ViewSwitch(self.views, self.grid, self.phase_panel, acts.phase_map, self._phase_map_shown)
         self.why_view = ViewSwitch(self.grid.top_right, self.spectrum_plot, self.grid.why_panel, acts.why)
+        self.layers_view = ViewSwitch(self.views, self.grid, self.grid.layers_panel, acts.layers)
         self.why_panel = self.grid.why_panel
         self.splitter = dock_beside(self.control_scroll, [self.caption, self.notice, self.banner], self.views)
         self.setCentralWidget(self.splitter)

@@ -2,7 +2,9 @@
 weights' histograms below. One object to clear, feed and re-theme them together; a slide renders it.
 
 The spectrum's place holds the "why" panel too (the two factors of a step, or the gates), shown
-instead of it by View → Why (key Y); both are fed every frame, so either is current when shown."""
+instead of it by View → Why (key Y); both are fed every frame, so either is current when shown.
+Depth mode's per-layer view is fed with them; the window shows it in place of the whole grid
+(View → Per-layer view, key L)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QSizePolicy, QStackedWidget, QWidget
 from gradlab.core import Config, Frame
 from gradlab.ui.pins import Pin
 from gradlab.ui.plot_gradient_time import GradientTimePlot
+from gradlab.ui.plot_layers import LayersPanel
 from gradlab.ui.plot_spectrum import SpectrumPlot
 from gradlab.ui.plot_training import TrainingPlot
 from gradlab.ui.plot_weights import WeightsPlot
@@ -29,6 +32,7 @@ class PlotGrid(QWidget):
         self.weights_plot = WeightsPlot(theme)
         self.spectrum_plot = SpectrumPlot(theme)
         self.why_panel = WhyPanel(theme)
+        self.layers_panel = LayersPanel(theme)  # not in the grid: the window's views hold it
         self.top_right = QStackedWidget()  # the spectrum, or the why panel in its place
         self.top_right.addWidget(self.spectrum_plot)
         self.top_right.addWidget(self.why_panel)
@@ -58,6 +62,7 @@ class PlotGrid(QWidget):
         self.spectrum_plot.clear()
         self.weights_plot.clear()
         self.why_panel.clear()
+        self.layers_panel.clear()
 
     def add_updates(self, chunk: Any, config: Config, frame: Frame | None) -> None:
         """Every update's row goes to the training curves, whether or not a frame came with it."""
@@ -68,11 +73,13 @@ class PlotGrid(QWidget):
         self.weights_plot.show_frame(frame, config)
         self.spectrum_plot.show_frame(frame)
         self.why_panel.show_frame(frame, config.cell)
+        self.layers_panel.show_frame(frame)
 
     def set_pins(self, pins: Sequence[Pin], live: Config) -> None:
         self.gradient_plot.set_pins(pins, live)
         self.training_plot.set_pins(pins, live)
 
     def apply_theme(self, theme: Theme) -> None:
-        for plot in (self.gradient_plot, self.training_plot, self.weights_plot, self.spectrum_plot, self.why_panel):
+        themed = (self.gradient_plot, self.training_plot, self.weights_plot, self.spectrum_plot, self.why_panel)
+        for plot in (*themed, self.layers_panel):
             plot.apply_theme(theme)

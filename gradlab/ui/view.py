@@ -90,7 +90,10 @@ class ViewSwitch:
         return self.stack.currentWidget() is self.alternative
 
     def set_shown(self, visible: bool) -> None:
-        self.stack.setCurrentWidget(self.alternative if visible else self.normal)
+        if visible:
+            self.stack.setCurrentWidget(self.alternative)
+        elif self.shown:  # another view of the same stack may have taken its place: leave that one
+            self.stack.setCurrentWidget(self.normal)
         if self.action.isChecked() != visible:
             self.action.setChecked(visible)  # emits toggled: set_shown again, which changes nothing
             return

@@ -73,3 +73,33 @@ def test_a_blown_up_update_is_drawn_without_error(panel):
     for frame in frames:
         panel.show_frame(frame)
     assert panel.readout.text()
+
+
+def test_the_window_shows_the_layers_of_a_depth_scene_in_place_of_the_plots(window, qtbot, focused):
+    from patience import PATIENCE_MS
+    from PySide6.QtCore import Qt
+
+    from gradlab.presets import find_preset
+
+    focused(window)
+    window.load_preset("42-depth-xavier-relu")
+    qtbot.keyClick(window, Qt.Key.Key_L)
+    layers = window.grid.layers_panel
+    assert window.views.currentWidget() is layers and window.commands.layers.isChecked()
+    depth = find_preset("42-depth-xavier-relu").scenario.config.seq_len
+    qtbot.waitUntil(lambda: layers.gradient_image.image is not None, timeout=PATIENCE_MS)
+    assert layers.gradient_image.image.shape[0] == depth  # a row per layer, live
+
+    # The phase map takes the plots' place from the per-layer view (one of them at a time) ...
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    assert window.views.currentWidget() is window.phase_panel
+    assert window.commands.phase_map.isChecked() and not window.commands.layers.isChecked()
+    # ... and gives it back to the plots.
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    assert window.views.currentWidget() is window.plots_area and not window.commands.layers.isChecked()
+
+    window.load_preset("01-vanishing-tanh")  # a recurrent net has no layers to show: it says so
+    qtbot.keyClick(window, Qt.Key.Key_L)
+    qtbot.waitUntil(lambda: layers.readout.text() == NOT_DEPTH, timeout=PATIENCE_MS)
+    qtbot.keyClick(window, Qt.Key.Key_L)
+    assert window.views.currentWidget() is window.plots_area
