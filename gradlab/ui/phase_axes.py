@@ -87,25 +87,27 @@ _PRESETS: tuple[AxisPreset, ...] = (
         ("seq_len", 10, 400, 40),
         quantity="total",
     ),
+    # The deep net's weight axes put s = 1 on a grid point: with zero biases the edge of chaos is
+    # exactly there, at a kink of the predicted slope that interpolation between points would miss.
     AxisPreset(
         "Weight scale × bias scale (order to chaos)",
-        ("w_rec_scale", 0.25, 2.5, 41),
+        ("w_rec_scale", 0.25, 2.25, 41),
         ("bias_scale", 0.0, 1.0, 41),
         depth_mode=True,
     ),
     AxisPreset(
         "Weight scale × depth (what reaches layer 1)",
-        ("w_rec_scale", 0.25, 2.5, 41),
+        ("w_rec_scale", 0.25, 2.25, 41),
         ("seq_len", 2, 100, 50),
         quantity="total",
         depth_mode=True,
     ),
     # Schoenholz et al.'s trainable-depth picture. Each point is trained, so a coarser grid of
-    # narrower nets: ~0.5 s a point at width 64 (266 points: about two minutes on one core),
+    # narrower nets: ~0.5 s a point at width 64 (238 points: about two minutes on one core),
     # where width 256 would take 16 times as long.
     AxisPreset(
         "Weight scale × depth (trained 100 updates, width 64)",
-        ("w_rec_scale", 0.25, 2.5, 19),
+        ("w_rec_scale", 0.25, 2.25, 17),
         ("seq_len", 2, 80, 14),
         quantity="trainability",
         trainability=100,

@@ -201,3 +201,12 @@ def test_depth_mode_offers_its_own_axes_and_names_them_as_depth(qtbot, tmp_path)
     finally:
         panel.shutdown()
     assert multiprocessing.active_children() == []
+
+
+def test_the_deep_nets_weight_axes_hold_the_edge_of_chaos_of_zero_biases_on_a_point() -> None:
+    from gradlab.core.phase_point import make_axis
+    from gradlab.ui.phase_axes import PRESETS, presets_for
+
+    for preset in presets_for("mlp", PRESETS):
+        assert preset.x[0] == "w_rec_scale"
+        assert 1.0 in make_axis(*preset.x).values, preset.name
