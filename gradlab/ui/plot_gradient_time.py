@@ -159,6 +159,7 @@ class GradientTimePlot(pg.PlotWidget):
         """Draw ``frame``; ``config`` (the run's) tells truncated zeros from underflow."""
         if config is not None:
             self._truncation = config.truncation
+            self._name_steps(config.cell == "mlp")
         log10_norm = np.asarray(frame.log10_dh_norm, dtype=np.float64)
         steps = log10_norm.size
         if steps != self._x.size:
@@ -301,14 +302,26 @@ class GradientTimePlot(pg.PlotWidget):
         if self._y_limits is not None:
             self._set_y_view(self._y_limits)
 
+    def _name_steps(self, layers: bool) -> None:
+        """The x axis in steps back through time, or in layers back through a deep net."""
+        label = "layers back from the loss, l" if layers else "steps back from the loss, k"
+        if self.getPlotItem().getAxis("bottom").labelText != label:
+            self.getPlotItem().setLabel("bottom", label)
+
     def _update_theory(self, frame: Frame, log10_norm: np.ndarray) -> None:
+        text: str | tuple[str, ...]
         slope = frame.theory_slope
         finite_steps = np.flatnonzero(np.isfinite(log10_norm))
-        if math.isfinite(slope) and finite_steps.size:
+        bound = frame.bound_log10_dh
+        if bound is not None and len(bound) == log10_norm.size and math.isfinite(slope):
+            # A deep net's layers have their own weights: the bound is a curve, its slope an average.
+            self._theory_curve.setData(self._x, finite_or_nan(np.asarray(bound, dtype=np.float64)), connect="finite")
+            text = (f"bound per layer: {slope:+.3f}/layer on average",) * 2 + (f"bound: {slope:+.3f}/layer avg",) * 2
+        elif math.isfinite(slope) and finite_steps.size:
             anchor = int(finite_steps[0])
             ks = np.array([anchor, log10_norm.size - 1], dtype=np.float64)
             self._theory_curve.setData(ks, log10_norm[anchor] + slope * (ks - anchor))
-            text: str | tuple[str, ...] = (f"bound γσₘₐₓ: {slope_text(slope)}",) * 2 + (
+            text = (f"bound γσₘₐₓ: {slope_text(slope)}",) * 2 + (
                 f"bound: {slope_text(slope)}",
                 f"bound {slope_text(slope)}",
             )

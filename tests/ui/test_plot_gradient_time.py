@@ -150,3 +150,20 @@ def test_the_prediction_colour_differs_from_every_other_line(theme):
     }
     pins = {colours.pin_pen(i).color().name() for i in range(3)}
     assert mine not in others | pins
+
+
+def test_a_deep_nets_bound_is_its_per_layer_curve_and_its_axis_counts_layers(plot, qtbot):
+    config = Config(cell="mlp", task="spirals", activation="tanh", init="gaussian", w_rec_scale=1.5)
+    frame = next(run(config.replace(hidden_size=32, seq_len=12, iterations=1)))
+    assert frame.bound_log10_dh is not None and np.ptp(np.diff(frame.bound_log10_dh)) > 0  # not a line
+    plot.show_frame(frame, config)
+    x, y = plot._theory_curve.getData()
+    np.testing.assert_allclose(y, frame.bound_log10_dh)
+    assert len(x) == 12
+    assert plot.getPlotItem().getAxis("bottom").labelText == "layers back from the loss, l"
+    assert any("/layer" in t for t in plot.legend_text())
+
+    rnn = first()
+    plot.show_frame(rnn, Config())
+    assert len(plot._theory_curve.getData()[0]) == 2  # the RNN's bound: one straight line
+    assert plot.getPlotItem().getAxis("bottom").labelText == "steps back from the loss, k"
