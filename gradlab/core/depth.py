@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cells.mlp import Cache
+from .numerics import row_sums_of_squares
 from .theory import EXACT_SPECTRUM_MAX_H, SigmaMaxTracker
 
 
@@ -132,26 +133,37 @@ def rows(depth: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, depth - 1, MAX_ROWS)).astype(int))
 
 
+LAYER_WEIGHTS = ("W_ih", "W_hh")  # the weights of layers 1 … L
+
+
 def weight_norms(params: dict[str, np.ndarray]) -> np.ndarray:
     """‖W_l‖_F for layers 1 … L (W_ih, then every W_hh[l])."""
+    squares = np.concatenate([row_sums_of_squares(params["W_ih"][None]), row_sums_of_squares(params["W_hh"])])
+    return np.asarray(np.sqrt(squares))
+
+
+def update_ratios(steps: dict[str, np.ndarray], norms_before: np.ndarray) -> np.ndarray:
+    """log10 ‖ΔW_l‖_F/‖W_l‖_F per layer (1 … L) from the optimizer's ``steps`` (−ΔW) and the
+    layers' norms before the update (CS231n's ~1e-3)."""
     with np.errstate(all="ignore"):
-        first = np.sqrt(np.sum(np.square(params["W_ih"], dtype=np.float64)))
-        rest = np.sqrt(np.einsum("lij,lij->l", params["W_hh"], params["W_hh"], dtype=np.float64))
-    return np.concatenate([[first], rest])
+        return np.asarray(np.log10(weight_norms(steps) / norms_before))
 
 
-def update_ratios(before: dict[str, np.ndarray], after: dict[str, np.ndarray]) -> np.ndarray:
-    """log10 ‖ΔW_l‖_F/‖W_l‖_F per layer (1 … L), W_l as before the update (CS231n's ~1e-3)."""
-    delta = {name: after[name] - before[name] for name in ("W_ih", "W_hh")}
-    with np.errstate(all="ignore"):
-        return np.asarray(np.log10(weight_norms(delta) / weight_norms(before)))
-
-
-def _counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts per bin of the finite ``values``, those beyond the edges in the outermost bins."""
-    values = values[np.isfinite(values)]
-    counts, _ = np.histogram(np.clip(values, edges[0], edges[-1]), bins=edges)
-    return counts
+def row_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts per bin (rows × bins) of each row's finite ``values`` (rows × samples) over the
+    evenly spaced ``edges``, values beyond them in the outermost bins: ``np.histogram`` of each
+    row's clipped values, bin for bin, in one ``bincount`` for all rows (no sort per row)."""
+    count, bins = values.shape[0], edges.size - 1
+    finite = np.isfinite(values)
+    clipped = np.clip(np.where(finite, values, edges[0]), edges[0], edges[-1])
+    index = ((clipped - edges[0]) * (bins / (edges[-1] - edges[0]))).astype(np.intp)
+    np.minimum(index, bins - 1, out=index)
+    # The estimate can miss by one bin where rounding meets an edge: settle it against the edges
+    # themselves, as np.histogram does (bins are [e_i, e_i+1), the last one closed).
+    index -= clipped < edges[index]
+    index += (clipped >= edges[index + 1]) & (index < bins - 1)
+    index += np.arange(count)[:, None] * bins
+    return np.bincount(index[finite], minlength=count * bins).reshape(count, bins)
 
 
 def layer_stats(cache: Cache, dh: np.ndarray, log10_update_ratio: np.ndarray) -> LayerStats:
@@ -174,10 +186,10 @@ def layer_stats(cache: Cache, dh: np.ndarray, log10_update_ratio: np.ndarray) ->
         low, high = ACTIVATION_RANGE[act.name]
         activation_edges = np.linspace(low, high, ACTIVATION_BINS + 1)
         sample = phi[:, :examples].reshape(len(picked), -1)
-        activation_counts = np.stack([_counts(row, activation_edges) for row in sample])
+        activation_counts = row_counts(sample, activation_edges)
         grads = np.abs(dh[picked, :examples].reshape(len(picked), -1).astype(np.float64))
         log_grads = np.log10(grads)  # exact zeros become -inf: not finite, counted apart
-        gradient_counts = np.stack([_counts(row, GRADIENT_EDGES) for row in log_grads])
+        gradient_counts = row_counts(log_grads, GRADIENT_EDGES)
     return LayerStats(
         layers=picked + 1,
         activation_std=std,

@@ -12,6 +12,7 @@ import numpy as np
 from .clipping import clip_grad_norm, clip_grad_value
 from .config import Config
 from .depth import (
+    LAYER_WEIGHTS,
     LayerSigmaMax,
     LayerStats,
     bound_curve,
@@ -20,6 +21,7 @@ from .depth import (
     layer_stats,
     norm_scale,
     update_ratios,
+    weight_norms,
 )
 from .frame import Frame, NonFinite
 from .gradients import Gradients, gradients
@@ -249,17 +251,18 @@ def run(
                 "grad W_hh", result.grads["W_hh"][spectrum.index] if feedforward else result.grads["W_hh"]
             )
 
-            # Depth mode's per-layer view, with each layer's ‖ΔW_l‖/‖W_l‖ from a copy of the weights.
+            # Depth mode's per-layer view, with each layer's ‖ΔW_l‖/‖W_l‖ from the optimizer's steps.
             stats: LayerStats | None = None
-            before = {name: params[name].copy() for name in ("W_ih", "W_hh")} if feedforward else None
-            optimizer.step(params, grads)
-            if before is not None and isinstance(result, Gradients) and result.feedforward is not None:
-                stats = layer_stats(result.feedforward, result.dh, update_ratios(before, params))
+            norms_before = weight_norms(params) if feedforward else None
+            steps = optimizer.step(params, grads, record=LAYER_WEIGHTS if feedforward else ())
+            if norms_before is not None and isinstance(result, Gradients) and result.feedforward is not None:
+                stats = layer_stats(result.feedforward, result.dh, update_ratios(steps, norms_before))
 
             loss_kind = "" if math.isfinite(result.loss) else ("nan" if math.isnan(result.loss) else "inf")
             nonfinite = NonFinite(
                 loss=loss_kind,
-                gradients=nonfinite_kind(result.grads.values()),
+                # A finite global norm: every gradient finite (an inf or a nan makes it inf or nan).
+                gradients="" if math.isfinite(result.grad_norm) else nonfinite_kind(result.grads.values()),
                 weights=nonfinite_kind(params.values()),
             )
         final = bool(nonfinite.weights) or iteration == config.iterations

@@ -9,12 +9,20 @@ class SGD:
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr, self.weight_decay = lr, weight_decay
 
-    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def step(
+        self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], record: tuple[str, ...] = ()
+    ) -> dict[str, np.ndarray]:
+        """Update ``params`` in place; returns the steps subtracted from those named in ``record``."""
+        steps = {}
         for name, p in params.items():
             g = grads[name]
             if self.weight_decay:
                 g = g + self.weight_decay * p
-            p -= self.lr * g
+            step = self.lr * g
+            p -= step
+            if name in record:
+                steps[name] = step
+        return steps
 
 
 class Adam:
@@ -28,7 +36,11 @@ class Adam:
         self.v: dict[str, np.ndarray] = {}
         self.t = 0
 
-    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+    def step(
+        self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], record: tuple[str, ...] = ()
+    ) -> dict[str, np.ndarray]:
+        """Update ``params`` in place; returns the steps subtracted from those named in ``record``."""
+        steps = {}
         self.t += 1
         b1, b2 = self.betas
         correction1 = 1.0 - b1**self.t
@@ -43,7 +55,11 @@ class Adam:
             m += (1.0 - b1) * g
             v *= b2
             v += (1.0 - b2) * (g * g)
-            p -= (self.lr / correction1) * m / (np.sqrt(v / correction2) + self.eps)
+            step = (self.lr / correction1) * m / (np.sqrt(v / correction2) + self.eps)
+            p -= step
+            if name in record:
+                steps[name] = step
+        return steps
 
 
 def make_optimizer(name: str, lr: float, weight_decay: float) -> SGD | Adam:

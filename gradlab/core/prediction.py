@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import get_activation
+from .numerics import row_sums_of_squares
 from .theory import fitted_slope
 
 KIND_MEAN_FIELD = "mean field ⟨φ′²⟩·‖W‖²/H"
@@ -244,7 +245,7 @@ def predict_mlp(
             relative = 0.5 * _log10_mean_of_products(2 * log10_factors, squares if usable else None)
             return _anchor(relative, measured, None, KIND_UNIT_PATH)
         H = w.shape[-1]
-        chi = np.einsum("lij,lij->l", w, w) / H * np.mean(deriv * deriv, axis=(1, 2))  # (L−1,): layers 2 … L
+        chi = row_sums_of_squares(w) / H * np.mean(deriv * deriv, axis=(1, 2))  # (L−1,): layers 2 … L
         gain = 0.5 * np.log10(1.0 + residual * residual * chi) if residual else 0.5 * np.log10(chi)
         relative = np.concatenate([[0.0], np.cumsum(gain[::-1])])  # k layers back: layers L, L−1, … passed
     if residual:

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from gradlab.core import gradients, init_params
+from gradlab.core import depth, gradients, init_params
 from gradlab.core.config import Config
 from gradlab.core.experiment import run
 from gradlab.core.tasks import TASK_INFO, make_points
@@ -382,3 +382,16 @@ def test_tanh_saturates_with_large_weights_and_rnn_frames_have_no_layer_stats():
     (frame,) = list(run(config))
     assert frame.layer_stats is not None and frame.layer_stats.saturated_percent[-1] > 40  # |h| > 0.99
     assert next(run(Config(iterations=1, seq_len=10, hidden_size=8))).layer_stats is None
+
+
+@pytest.mark.parametrize("edges", [depth.GRADIENT_EDGES, np.linspace(-1.0, 1.0, 41), np.linspace(0.0, 4.0, 41)])
+def test_row_counts_are_numpys_histogram_of_each_row_bin_for_bin(edges) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(3)
+    values = rng.uniform(edges[0] - 1, edges[-1] + 1, (6, 3000))
+    values[:, :300] = rng.choice(edges, (6, 300))  # exactly on the edges, where rounding decides
+    values[0, 5], values[1, 6], values[2, 7] = np.inf, -np.inf, np.nan
+    counts = depth.row_counts(values, edges)
+    for row, got in zip(values, counts, strict=True):
+        finite = row[np.isfinite(row)]
+        expected, _ = np.histogram(np.clip(finite, edges[0], edges[-1]), bins=edges)
+        np.testing.assert_array_equal(got, expected)
