@@ -13,8 +13,8 @@ import numpy as np
 
 class Workspace:
     """Named arrays kept between passes. The arrays of a result computed with a workspace
-    (``Gradients.hidden``, ``.dh``, ``.dc``) are its memory: valid until the next pass that uses the
-    same workspace. One pass at a time per workspace."""
+    (``Gradients.hidden``, ``.dh``, ``.dc``, a deep net's ``grads["W_hh"]``) are its memory: valid
+    until the next pass that uses the same workspace. One pass at a time per workspace."""
 
     def __init__(self) -> None:
         self._arrays: dict[str, np.ndarray] = {}

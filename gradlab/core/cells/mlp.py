@@ -121,7 +121,12 @@ def backward(
     L, B, H = hs.shape
     W_hh = params["W_hh"]
     dtype = hs.dtype
-    grads: dict[str, np.ndarray] = {"W_hh": np.empty_like(W_hh), "b_hh": np.empty_like(params["b_hh"])}
+    # W_hh's gradient is as large as the weights (L·H² numbers): fresh memory would be faulted in
+    # page by page on every pass, so it comes from the workspace, like the pass's other arrays.
+    grads: dict[str, np.ndarray] = {
+        "W_hh": empty(workspace, "grad W_hh", W_hh.shape, W_hh.dtype),
+        "b_hh": np.empty_like(params["b_hh"]),
+    }
     if norm != "none":
         grads["norm_gain"] = np.empty((L, H), dtype)
         grads["norm_shift"] = np.empty((L, H), dtype)
