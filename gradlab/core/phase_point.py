@@ -25,7 +25,7 @@ from .gradients import gradients
 from .mean_field import predicted_slope
 from .tasks import TASK_INFO, make_batch, make_points
 from .theory import fitted_slope
-from .workspace import Workspace
+from .workspace import Workspace, empty
 
 # Bumped whenever what a map holds, or how a point is computed, changes: old cache entries are
 # then simply not found.
@@ -228,7 +228,7 @@ def measure_point(
     task = TASK_INFO[config.task]
     for offset in range(seeds):
         seeded = config.replace(seed=(config.seed + offset) % (MAX_SEED + 1))
-        params = _point_params(seeded)
+        params = _point_params(seeded, workspace)
         data_rng = np.random.default_rng([seeded.seed, 1])  # the run's first batch (see experiment.run)
         with np.errstate(all="ignore"):
             depth_mode = seeded.cell == "mlp"  # a deep feed-forward net: points, layers for steps
@@ -261,17 +261,23 @@ def measure_point(
     )
 
 
-def _point_params(config: Config) -> dict[str, np.ndarray]:
+def _point_params(config: Config, workspace: Workspace | None = None) -> dict[str, np.ndarray]:
     """``initial_params(config)``, bit for bit. A deep feed-forward net's layers are drawn once per
     seed and shape, and rescaled for each weight scale: 50 QR factorisations of 128 × 128 cost
-    four times the pass itself, and a map's row over the weight scale shares them."""
+    four times the pass itself, and a map's row over the weight scale shares them. The rescaled
+    weights go into ``workspace`` (valid until its next use) rather than fresh memory."""
     if config.cell != "mlp":
         return initial_params(config)
     unit = _unit_scale_params(config.replace(w_rec_scale=1.0, dtype="float64", **_NOT_IN_INIT))
-    return {
-        name: np.ascontiguousarray(config.w_rec_scale * value if name in mlp.SCALED else value, dtype=config.dtype)
-        for name, value in unit.items()
-    }
+    params = {}
+    for name, value in unit.items():
+        if name in mlp.SCALED:
+            # s·W in float64, then rounded to the run's dtype once: as initial_params does.
+            scaled = empty(workspace, f"scaled {name}", value.shape, np.dtype(config.dtype))
+            params[name] = np.multiply(value, config.w_rec_scale, out=scaled, casting="same_kind")
+        else:
+            params[name] = value.astype(config.dtype)
+    return params
 
 
 # Fields the initial weights do not depend on, set to their defaults in the cache's key.

@@ -23,6 +23,7 @@ from gradlab.core.experiment import initial_params
 from gradlab.core.phase_map import PhaseMap, compute_phase_map
 from gradlab.core.phase_point import PhaseMapError, PhaseMapSpec, _point_params, make_axis, measure_point, parse_axis
 from gradlab.core.phase_pool import make_pool, stop_pool
+from gradlab.core.workspace import Workspace
 
 
 def _threads() -> ThreadPoolExecutor:
@@ -207,13 +208,19 @@ def test_a_point_measures_the_network_the_run_starts_from(cell: str, forget_bias
 
 @pytest.mark.parametrize("init", INITS)
 def test_a_deep_net_point_uses_the_weights_the_run_starts_from_bit_for_bit(init: str) -> None:
-    # The layers are drawn once per seed and rescaled: a wrong key or a rounding would show here.
-    for dtype, scale, bias_scale, lr in (("float64", 0.7, None, 0.01), ("float32", 1.9, 0.3, 0.5)):
+    # The layers are drawn once per seed and rescaled into a workspace that the next point reuses:
+    # a wrong key, a rounding or a leftover of the point before would show here.
+    workspace = Workspace()
+    for dtype, scale, bias_scale, lr in (
+        ("float64", 0.7, None, 0.01),
+        ("float64", 1.3, None, 0.01),
+        ("float32", 1.9, 0.3, 0.5),
+    ):
         config = Config.from_dict(
             {"cell": "mlp", "hidden_size": 8, "seq_len": 6, "init": init, "w_rec_scale": scale, "dtype": dtype}
         ).replace(bias_scale=bias_scale, lr=lr)
         expected = initial_params(config)
-        got = _point_params(config)
+        got = _point_params(config, workspace)
         assert got.keys() == expected.keys()
         for name in expected:
             assert got[name].dtype == expected[name].dtype
