@@ -119,6 +119,18 @@ class WindowActions:
             "Show why in place of the spectrum: a step's weight and activation factors, or the gates",
             checkable=True,
         )
+        self.jacobian = a(
+            parent,
+            "&Jacobian (singular values)",
+            ["J"],
+            "Show the singular values of the Jacobian ∂h_T/∂h_{T−k} in place of the spectrum",
+            checkable=True,
+        )
+        # The why panel and the Jacobian each take the spectrum's place: one at a time.
+        self.spectrum_views = QActionGroup(parent)
+        self.spectrum_views.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
+        self.spectrum_views.addAction(self.why)
+        self.spectrum_views.addAction(self.jacobian)
         self.theme_group = QActionGroup(parent)
         self.theme_group.setExclusive(True)
         self.theme_projector = a(parent, "&Projector theme (light)", [], checkable=True)
@@ -178,6 +190,7 @@ class WindowActions:
                     self.phase_map,
                     self.layers,
                     self.why,
+                    self.jacobian,
                     None,
                     self.bigger,
                     self.smaller,
@@ -265,6 +278,7 @@ class SceneToolbar(QToolBar):
             acts.phase_map,
             acts.layers,
             acts.why,
+            acts.jacobian,
             None,
             acts.help,
         )

@@ -27,6 +27,7 @@ from gradlab.ui.help_overlay import HelpOverlay
 from gradlab.ui.pace import Pacer
 from gradlab.ui.pins import Pin, PinBoard
 from gradlab.ui.plot_grid import PlotGrid
+from gradlab.ui.plot_jacobian import JacobianPanel
 from gradlab.ui.plot_phase import PhaseMapPanel
 from gradlab.ui.presenter import Banner, CaptionBand, Notice
 from gradlab.ui.recording import RunRecorder
@@ -105,7 +106,7 @@ class MainWindow(QMainWindow):
             self,
             theme,
             acts=self.commands,
-            themed=(self.grid, self.phase_panel),
+            themed=(self.grid, self.phase_panel, self.jacobian_panel),
             caption=self.caption,
             dock=self.control_scroll,
             toolbar=self.toolbar,
@@ -137,6 +138,9 @@ class MainWindow(QMainWindow):
         self.why_view = ViewSwitch(self.grid.top_right, self.spectrum_plot, self.grid.why_panel, acts.why)
         self.layers_view = ViewSwitch(self.views, self.grid, self.grid.layers_panel, acts.layers)
         self.why_panel = self.grid.why_panel
+        # The Jacobian's singular values take the same place (key J), measured only while shown.
+        self.jacobian_panel = JacobianPanel(self._initial_theme)
+        self.jacobian_view = ViewSwitch(self.grid.top_right, self.spectrum_plot, self.jacobian_panel, acts.jacobian)
         self.splitter = dock_beside(self.control_scroll, [self.caption, self.notice, self.banner], self.views)
         self.setCentralWidget(self.splitter)
         self.toolbar = SceneToolbar(acts)
@@ -157,6 +161,7 @@ class MainWindow(QMainWindow):
         self.pacer.connect_actions(acts, self.caption.set_state)
         self.controls.refused.connect(self.notice.show_message)
         self.weights_plot.freeze_toggled.connect(controller.set_edges_frozen)
+        self.jacobian_panel.follow(controller)
         self.files.connect(acts)
         acts.reset.triggered.connect(self.reset)
         acts.quit.triggered.connect(self.close)

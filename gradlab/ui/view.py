@@ -67,8 +67,8 @@ def dock_beside(dock: QWidget, bands: Sequence[QWidget], views: QWidget) -> QSpl
 
 class ViewSwitch:
     """A checkable View action that shows ``alternative`` in ``stack`` in place of ``normal``: the
-    phase map instead of the live plots (key M), the why panel instead of the spectrum (key Y).
-    ``on_shown(visible)`` is told after each switch."""
+    phase map instead of the live plots (key M), the why panel or the Jacobian's singular values
+    instead of the spectrum (keys Y, J). ``on_shown(visible)`` is told after each switch."""
 
     def __init__(
         self,
