@@ -9,7 +9,7 @@ from gradlab.core import run
 from gradlab.core.jacobian import JacobianProbe, default_k
 from gradlab.presets import find_preset
 
-SCENE = "50-orthogonal-vs-gaussian"
+SCENE = "33-orthogonal-vs-gaussian"
 
 
 def first(config):

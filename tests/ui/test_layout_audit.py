@@ -44,15 +44,18 @@ def _combinations() -> list:  # type: ignore[type-arg]
             size, font, theme, controls = combos[(2 * index + turn * 5) % len(combos)]
             case = (preset.name, size, font, theme, controls)
             if size == (1280, 720) and font > 1 and controls:
-                # Known: with the control panel shown, the scene caption band wraps to half the
-                # window's height at this size and font, and leaves the plots ~150 px each.
-                cases.append(pytest.param(case, marks=pytest.mark.xfail(reason=CAPTION_BAND, strict=False)))
+                # Known: with the control panel shown at this size and font, the four plots get
+                # cells of about 290×210 px, too small for ×1.32 axes (see SMALL_CELLS).
+                cases.append(pytest.param(case, marks=pytest.mark.xfail(reason=SMALL_CELLS, strict=False)))
             else:
                 cases.append(case)
     return cases
 
 
-CAPTION_BAND = "the caption band takes half of 1280×720 at fonts ×1.32 with the controls shown"
+SMALL_CELLS = (
+    "at 1280×720 with fonts ×1.32 and the controls shown the plot cells are about 290×210 px: panels"
+    " larger than their cells, one decade labelled, legend entries cut"
+)
 
 
 @pytest.fixture
@@ -268,6 +271,20 @@ def _panel_geometry(window) -> list[tuple[int, int, int, int]]:  # type: ignore[
     return rects
 
 
+def _settled_geometry(window, qtbot) -> list[tuple[int, int, int, int]]:  # type: ignore[no-untyped-def]
+    """The panels' geometry once the layout has settled (two looks in a row agree)."""
+    looks = [_panel_geometry(window)]
+
+    def settled() -> bool:
+        QApplication.processEvents()
+        looks.append(_panel_geometry(window))
+        return looks[-1] == looks[-2]
+
+    qtbot.wait(100)
+    qtbot.waitUntil(settled, timeout=PATIENCE_MS)
+    return looks[-1]
+
+
 def _plots_inside_their_widgets(window) -> list[str]:  # type: ignore[no-untyped-def]
     found = []
     for plot in _plot_items(window):
@@ -291,9 +308,13 @@ def test_every_scene_is_legible(scene_window, qtbot):  # type: ignore[no-untyped
     problems += _plots_inside_their_widgets(window)
 
     # The longest titles the plots can show: the panels keep their sizes, the titles still fit.
-    before = _panel_geometry(window)
+    # Compared with the same frame shown the same way (cleared, then drawn: a frame whose
+    # eigenvalues are nan keeps no view of its own, so a cleared spectrum differs from a live one).
     frame = window.session.latest_frame
     assert frame is not None
+    window.spectrum_plot.clear()
+    window.spectrum_plot.show_frame(frame)
+    before = _settled_geometry(window, qtbot)
     crowded = dataclasses.replace(
         frame,
         w_hh_hist=dataclasses.replace(frame.w_hh_hist, outside=12, nonfinite=4096),
@@ -303,9 +324,7 @@ def test_every_scene_is_legible(scene_window, qtbot):  # type: ignore[no-untyped
     window.weights_plot.show_frame(crowded)
     window.spectrum_plot.clear()
     window.spectrum_plot.show_frame(crowded)
-    qtbot.wait(50)
-    QApplication.processEvents()
-    if _panel_geometry(window) != before:
+    if _settled_geometry(window, qtbot) != before:
         problems.append("a long title resized a panel")
     problems += [p for p in _cut_texts(window) if p.startswith("title")]
     problems += _plots_inside_their_widgets(window)
