@@ -351,8 +351,10 @@ def judge(
             now = _bytes(protected[path])
             if previous is None or now == previous:
                 continue
-            if case.signals and status >= 128 and _complete_history(protected[path]):
-                continue  # an interrupted run saves what ran: replaced whole, as asked
+            if status != 2 and _complete_history(protected[path]):
+                # Saved whole, as asked: an interrupted run saves what ran, and a run whose
+                # summary could not be printed (status 1) still saves its history.
+                continue
             broke.append(f"{path} changed or destroyed by a command that failed")
     for path, previous in before.items():  # nothing may write the scenario, even a run that succeeds
         if path.endswith("scenario.json") and status == 0 and _bytes(protected[path]) != previous:
