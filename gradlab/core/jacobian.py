@@ -122,9 +122,27 @@ def jacobian_supported(config: Config) -> bool:
     return config.cell == "rnn" or (config.cell == "mlp" and config.norm == "none")
 
 
+# One measurement's budget: each step back multiplies two H × H matrices (2·H³ flops). 2·10¹⁰
+# flops is about a second on this kind of machine: k is capped there, so that no request (H = 1024
+# and k = 5000 would take minutes) holds a pause or a restart behind it.
+K_BUDGET_FLOPS = 2e10
+
+
 def jacobian_k_max(config: Config) -> int:
-    """The largest k: T steps for the RNN (back to h_0), L − 1 layers for the feed-forward net."""
-    return config.seq_len - 1 if config.cell == "mlp" else config.seq_len
+    """The largest k: T steps for the RNN (back to h_0), L − 1 layers for the feed-forward net,
+    at most as many as ``K_BUDGET_FLOPS`` pays for (see :func:`k_capped`)."""
+    length = config.seq_len - 1 if config.cell == "mlp" else config.seq_len
+    return max(1, min(length, _affordable_k(config.hidden_size)))
+
+
+def k_capped(config: Config) -> bool:
+    """Whether the cost, not the length, sets the largest k."""
+    length = config.seq_len - 1 if config.cell == "mlp" else config.seq_len
+    return _affordable_k(config.hidden_size) < length
+
+
+def _affordable_k(hidden_size: int) -> int:
+    return int(K_BUDGET_FLOPS // (2.0 * hidden_size**3))
 
 
 def default_k(config: Config) -> int:

@@ -21,7 +21,7 @@ from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from gradlab.core import Config
-from gradlab.core.jacobian import JacobianSpectrum, default_k, jacobian_k_max, jacobian_supported
+from gradlab.core.jacobian import JacobianSpectrum, default_k, jacobian_k_max, jacobian_supported, k_capped
 from gradlab.ui.plot_common import CountAxis, DecadeAxis, fitting_text, nice_ceiling, tick_text_px
 from gradlab.ui.theme import Theme
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 MAX_BINS = 40
 MIN_BIN_DECADES = 0.05  # an isometric Jacobian (all σ = 1 to rounding) is one bar this wide
 VIEW_DECADES = 1.0  # the view always holds σ from 1e-1 to 1e1: three labelled decades around σ = 1
+
+K_TIP = "k: how many steps back the Jacobian ∂h_T/∂h_{T−k} reaches (1 … T)"
 
 
 def sigma_text(log10_value: float) -> str:
@@ -105,7 +107,7 @@ class JacobianPanel(QWidget):
         self.k_box = QSpinBox()
         self.k_box.setObjectName("jacobianK")
         self.k_box.setKeyboardTracking(False)  # typing "50" asks for k = 50, not 5 first
-        self.k_box.setToolTip("k: how many steps back the Jacobian ∂h_T/∂h_{T−k} reaches (1 … T)")
+        self.k_box.setToolTip(K_TIP)
         self.k_label = QLabel("k")
         self.k_label.setToolTip(self.k_box.toolTip())
         self.k_range = QLabel()
@@ -173,7 +175,10 @@ class JacobianPanel(QWidget):
         if not same_length:
             self.k_box.setValue(default_k(config))
         self.k_box.blockSignals(False)
-        self.k_range.setText(f"of {k_max}")
+        capped = k_capped(config)
+        self.k_range.setText(f"of {k_max} (cost)" if capped else f"of {k_max}")
+        cost = f"; at most {k_max} at H = {config.hidden_size}: each step back costs 2·H³ flops"
+        self.k_box.setToolTip(K_TIP + cost if capped else K_TIP)
         self.update_label.setText("")
         self._fit_title()
         if not supported:

@@ -204,3 +204,16 @@ def test_measurements_are_spaced_by_a_number_of_updates_fixed_by_the_config():
     assert jacobian_every(small, 25) == jacobian_every(small, 25) >= 1
     # k·H³ against an update's T·B·H²: the large run's Jacobian is far dearer relative to its update
     assert jacobian_every(large, 1000) > jacobian_every(large, 1)
+
+
+def test_k_is_capped_by_the_cost_of_a_measurement_at_large_h():
+    from gradlab.core.jacobian import K_BUDGET_FLOPS, jacobian_k_max, k_capped
+
+    small = Config(hidden_size=64, seq_len=2000, batch_size=1)
+    assert jacobian_k_max(small) == 2000 and not k_capped(small)  # 2000 · 2 · 64³ is 1 GFLOP
+    large = Config(hidden_size=1024, seq_len=2000, batch_size=1)
+    k = jacobian_k_max(large)
+    assert k_capped(large) and 1 <= k < 2000
+    assert k * 2 * 1024**3 <= K_BUDGET_FLOPS < (k + 1) * 2 * 1024**3
+    probe = JacobianProbe(large, k=2000)
+    assert probe.k == k  # a request beyond the budget takes the largest affordable k

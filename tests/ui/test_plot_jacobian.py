@@ -133,3 +133,11 @@ def test_sigma_text():
     assert sigma_text(-250.0) == "1e-250"
     assert sigma_text(-math.inf) == "0"
     assert sigma_text(0.0) == "1"
+
+
+def test_a_k_capped_by_its_cost_says_so(panel):  # type: ignore[no-untyped-def]
+    panel.set_config(Config(hidden_size=1024, seq_len=2000, batch_size=1))
+    assert panel.k_box.maximum() < 2000 and "(cost)" in panel.k_range.text()
+    assert "2·H³" in panel.k_box.toolTip()
+    panel.set_config(Config(hidden_size=64, seq_len=2000, batch_size=1))
+    assert panel.k_box.maximum() == 2000 and panel.k_range.text() == "of 2000"
