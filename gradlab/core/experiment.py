@@ -29,7 +29,7 @@ from .histogram import HistogramEdges
 from .inits import init_params
 from .jacobian import JacobianProbe
 from .numerics import global_norm, nonfinite_kind
-from .optim import make_optimizer
+from .optim import SGD, Adam, make_optimizer
 from .prediction import predict_gated, predict_mlp, predict_rnn
 from .tasks import TASK_INFO, make_batch, make_points
 from .theory import SigmaMaxTracker, fitted_slope, gamma, spectrum_every, theory_slope
@@ -204,6 +204,33 @@ def _message(iteration: int, nonfinite: NonFinite) -> str:
     return ""
 
 
+def _step(
+    optimizer: SGD | Adam,
+    params: dict[str, np.ndarray],
+    grads: dict[str, np.ndarray],
+    result: Gradients,
+    feedforward: bool,
+) -> LayerStats | None:
+    """The optimizer's step; for the deep net, its per-layer view, each layer's ‖ΔW_l‖/‖W_l‖ from
+    the optimizer's own steps."""
+    if not feedforward or result.feedforward is None:
+        optimizer.step(params, grads)
+        return None
+    norms_before = weight_norms(params)
+    steps = optimizer.step(params, grads, record=LAYER_WEIGHTS)
+    return layer_stats(result.feedforward, result.dh, update_ratios(steps, norms_before))
+
+
+def _nonfinite(result: Gradients, params: dict[str, np.ndarray]) -> NonFinite:
+    """What of this update is inf or nan: the loss, the gradients, the weights after the step."""
+    return NonFinite(
+        loss="" if math.isfinite(result.loss) else ("nan" if math.isnan(result.loss) else "inf"),
+        # A finite global norm: every gradient finite (an inf or a nan makes it inf or nan).
+        gradients="" if math.isfinite(result.grad_norm) else nonfinite_kind(result.grads.values()),
+        weights=nonfinite_kind(params.values()),
+    )
+
+
 def run(
     config: Config, *, histogram_edges: HistogramEdges | None = None, jacobian: JacobianProbe | None = None
 ) -> Iterator[Frame]:
@@ -251,20 +278,8 @@ def run(
                 "grad W_hh", result.grads["W_hh"][spectrum.index] if feedforward else result.grads["W_hh"]
             )
 
-            # Depth mode's per-layer view, with each layer's ‖ΔW_l‖/‖W_l‖ from the optimizer's steps.
-            stats: LayerStats | None = None
-            norms_before = weight_norms(params) if feedforward else None
-            steps = optimizer.step(params, grads, record=LAYER_WEIGHTS if feedforward else ())
-            if norms_before is not None and isinstance(result, Gradients) and result.feedforward is not None:
-                stats = layer_stats(result.feedforward, result.dh, update_ratios(steps, norms_before))
-
-            loss_kind = "" if math.isfinite(result.loss) else ("nan" if math.isnan(result.loss) else "inf")
-            nonfinite = NonFinite(
-                loss=loss_kind,
-                # A finite global norm: every gradient finite (an inf or a nan makes it inf or nan).
-                gradients="" if math.isfinite(result.grad_norm) else nonfinite_kind(result.grads.values()),
-                weights=nonfinite_kind(params.values()),
-            )
+            stats = _step(optimizer, params, grads, result, feedforward)
+            nonfinite = _nonfinite(result, params)
         final = bool(nonfinite.weights) or iteration == config.iterations
         message = _message(iteration, nonfinite)
         with np.errstate(all="ignore"):
