@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF
-from PySide6.QtWidgets import QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 
 def decade_label(exponent: float) -> str:
@@ -395,3 +395,22 @@ def fitting_text(font: QFont, width: float, candidates: Sequence[str]) -> str:
         if metrics.horizontalAdvance(text) + 8 <= width:
             return text
     return candidates[-1]
+
+
+def readout_label(*, wrap: bool = True) -> QLabel:
+    """The centred plain-text line of figures under a panel's plot (styled as "readout")."""
+    label = QLabel()
+    label.setObjectName("readout")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(wrap)
+    return label
+
+
+def stack_with_readout(panel: QWidget, plot_widget: QWidget, readout: QLabel) -> None:
+    """``panel``'s layout: the plot, taking the room, above its readout."""
+    layout = QVBoxLayout(panel)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(plot_widget, 1)
+    layout.addWidget(readout)

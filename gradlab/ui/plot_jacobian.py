@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from gradlab.core import Config
 from gradlab.core.jacobian import JacobianSpectrum, default_k, jacobian_k_max, jacobian_supported, k_capped
-from gradlab.ui.plot_common import CountAxis, DecadeAxis, fitting_text, nice_ceiling, tick_text_px
+from gradlab.ui.plot_common import CountAxis, DecadeAxis, fitting_text, nice_ceiling, readout_label, tick_text_px
 from gradlab.ui.theme import Theme
 
 if TYPE_CHECKING:
@@ -99,11 +99,7 @@ class JacobianPanel(QWidget):
         plot.addItem(self.rounding_region)
         self.rounding_region.hide()
 
-        self.readout = QLabel()
-        self.readout.setObjectName("readout")
-        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.readout.setTextFormat(Qt.TextFormat.PlainText)
-        self.readout.setWordWrap(True)
+        self.readout = readout_label()
         self.k_box = QSpinBox()
         self.k_box.setObjectName("jacobianK")
         self.k_box.setKeyboardTracking(False)  # typing "50" asks for k = 50, not 5 first

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QWidget
 
 from gradlab.core import Frame
 from gradlab.core.depth import LayerStats
-from gradlab.ui.plot_common import FittingAxis, finite_or_nan
+from gradlab.ui.plot_common import FittingAxis, finite_or_nan, readout_label, stack_with_readout
 from gradlab.ui.theme import Theme
 
 # A heat map's cell is the share of its layer's sample in that bin: fixed levels, so that a
@@ -74,16 +74,8 @@ class LayersPanel(QWidget):
         self.ratio_reference = pg.InfiniteLine(pos=UPDATE_RATIO_REFERENCE, angle=0)
         self.ratio_plot.addItem(self.ratio_reference)
         self.share_plot.setYRange(0.0, 100.0, padding=0.05)
-        self.readout = QLabel()
-        self.readout.setObjectName("readout")
-        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.readout.setTextFormat(Qt.TextFormat.PlainText)
-        self.readout.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.layout_widget, 1)
-        layout.addWidget(self.readout)
+        self.readout = readout_label()
+        stack_with_readout(self, self.layout_widget, self.readout)
         self._share_label = ""
         self.apply_theme(theme)
         self.clear()

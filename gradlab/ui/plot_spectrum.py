@@ -14,11 +14,17 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plot_common import FittingAxis, ZoomReset, fitting_text, format_number
+from gradlab.ui.plot_common import (
+    FittingAxis,
+    ZoomReset,
+    fitting_text,
+    format_number,
+    readout_label,
+    stack_with_readout,
+)
 from gradlab.ui.plot_why import GATE_BINS, frame_cell, gate_counts, gate_letter, gate_readout
 from gradlab.ui.theme import Theme
 
@@ -62,16 +68,8 @@ class SpectrumPlot(QWidget):
         self.mode = "spectrum"  # or "gates"
         self._gate_cell = ""
 
-        self.readout = QLabel()
-        self.readout.setObjectName("readout")
-        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.readout.setTextFormat(Qt.TextFormat.PlainText)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.readout)
+        self.readout = readout_label(wrap=False)
+        stack_with_readout(self, self.plot_widget, self.readout)
         self._radius_limit = 0.0
         self._title = ""
         self._spectrum_iteration: int | None = None

@@ -13,12 +13,12 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plot_common import FittingAxis, fit_legend, legend_above
+from gradlab.ui.plot_common import FittingAxis, fit_legend, legend_above, readout_label, stack_with_readout
 from gradlab.ui.theme import Theme
 
 GATE_BINS = np.linspace(0.0, 1.0, 41)
@@ -102,16 +102,8 @@ class WhyPanel(QWidget):
         self.step_curve = plot.plot(name="sum")
         self.gate_bars = pg.PlotCurveItem(GATE_BINS, np.zeros(GATE_BINS.size - 1), stepMode="center", fillLevel=0.0)
         plot.addItem(self.gate_bars)
-        self.readout = QLabel()
-        self.readout.setObjectName("readout")
-        self.readout.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.readout.setTextFormat(Qt.TextFormat.PlainText)
-        self.readout.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.readout)
+        self.readout = readout_label()
+        stack_with_readout(self, self.plot_widget, self.readout)
         self.mode = ""  # "factors" or "gates"
         self.apply_theme(theme)
         self.clear()
