@@ -59,3 +59,13 @@ def test_clipping_rescues_what_explodes_without_it():
     clipped = list(run(config.replace(iterations=200)))
     assert not any(f.nonfinite for f in clipped)
     assert clipped[-1].loss < 1e-10 * clipped[0].loss
+
+
+def test_the_edge_of_chaos_stays_flat_while_it_runs():
+    """Scene 31's caption holds for the run on screen, not only for its first update."""
+    config = next(p for p in presets() if p.name == "31-edge-of-chaos").scenario.config
+    slopes = np.array([f.fitted_slope for f in run(config.replace(iterations=100))])
+    assert abs(slopes.mean()) < 0.01
+    assert np.mean(np.abs(slopes) < 0.01) > 0.8
+    assert next(run(config.replace(w_rec_scale=1.0))).fitted_slope == pytest.approx(-0.04, abs=0.005)
+    assert next(run(config.replace(w_rec_scale=1.5))).fitted_slope == pytest.approx(0.02, abs=0.005)
