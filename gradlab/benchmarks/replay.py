@@ -14,12 +14,15 @@ from collections.abc import Iterator
 
 from gradlab.core import Config, Frame, run
 from gradlab.core.histogram import HistogramEdges
+from gradlab.core.jacobian import JacobianProbe
 
 DISTINCT_FRAMES = 8
 
 
-def replay(config: Config, *, histogram_edges: HistogramEdges | None = None) -> Iterator[Frame]:
-    frames = run(config.replace(iterations=None), histogram_edges=histogram_edges)
+def replay(
+    config: Config, *, histogram_edges: HistogramEdges | None = None, jacobian: JacobianProbe | None = None
+) -> Iterator[Frame]:
+    frames = run(config.replace(iterations=None), histogram_edges=histogram_edges, jacobian=jacobian)
     recorded = list(itertools.islice(frames, DISTINCT_FRAMES))
     for iteration, frame in enumerate(itertools.cycle(recorded), start=1):
         yield dataclasses.replace(frame, iteration=iteration, final=False)

@@ -23,13 +23,12 @@ import os
 import signal
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.process import BaseProcess
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from gradlab.core import Config, Frame
-from gradlab.core.jacobian import JacobianSpectrum
 from gradlab.core.record import UpdateLog
 from gradlab.ui import protocol as msg
 from gradlab.ui import simulation_process
@@ -47,28 +46,12 @@ INTERRUPT_MIN_S = 0.02
 INTERRUPT_GRACE_S = 0.25
 QUIT_GRACE_S = 0.1  # at quit, how long a process may take to end before it is terminated
 _CONTEXT = multiprocessing.get_context("spawn")
-
-_live: set[BaseProcess] = set()
+PROCESS_NAME = "gradlab-simulation"
 
 
 def live_processes() -> list[BaseProcess]:
     """Simulation processes that are still running (for tests and clean shutdown)."""
-    for process in list(_live):
-        if not process.is_alive():
-            process.join(0)
-            _live.discard(process)
-    return list(_live)
-
-
-# What a command makes obsolete in the outbox (see SimulationController._queue).
-_SUPERSEDES: dict[type, tuple[type, ...]] = {
-    msg.Start: (msg.Start, msg.Step),
-    msg.Pause: (msg.Pause, msg.Resume, msg.Step),
-    msg.Resume: (msg.Pause, msg.Resume, msg.Step),
-    msg.Step: (msg.Step,),
-    msg.FreezeEdges: (msg.FreezeEdges,),
-    msg.MeasureJacobian: (msg.MeasureJacobian,),
-}
+    return [process for process in multiprocessing.active_children() if process.name == PROCESS_NAME]
 
 
 @dataclass(frozen=True)
@@ -79,7 +62,6 @@ class Delivery:
     config: Config
     frame: Frame | None
     history: UpdateLog
-    produced: int  # updates since the previous delivery (1 = nothing was coalesced)
 
 
 @contextlib.contextmanager
@@ -100,21 +82,22 @@ class _Process:
     """One simulation process and the window's end of its pipe."""
 
     ready = False  # it said Ready: its imports are done
-    unanswered = 0  # commands sent and not Heard yet
-    heard_run_id = 0  # the run it had when it last answered a command
-    news_after_heard = False  # it had unsent updates when it last answered
-    heard_at = 0.0  # time.monotonic() when a command was last sent or a report received
+    awaiting = False  # a Wanted was sent and not Heard yet
+    heard_run_id = 0  # the run it had when it last answered
+    news = False  # it had unsent updates when it last answered, and they have not arrived yet
+    heard_at = 0.0  # time.monotonic() when a Wanted was last sent or a report received
 
     def __init__(self) -> None:
         self.conn, child_conn = _CONTEXT.Pipe(duplex=True)
-        self.wanted = _CONTEXT.RawValue("q", 0)  # the run the window wants (Interrupter)
+        self.wanted = _CONTEXT.RawValue("q", 0)  # the run the window wants (see SimulationLoop)
         self.process = _CONTEXT.Process(
-            target=simulation_process.serve, args=(child_conn, self.wanted), name="gradlab-simulation", daemon=True
+            target=simulation_process.serve, args=(child_conn, self.wanted), name=PROCESS_NAME, daemon=True
         )
-        with _window_signals_blocked():
-            self.process.start()
-        child_conn.close()
-        _live.add(self.process)
+        try:
+            with _window_signals_blocked():
+                self.process.start()
+        finally:
+            child_conn.close()
 
     def is_ready(self) -> bool:
         """Has the process finished starting? (Reads its Ready if it is there; never blocks.)"""
@@ -123,17 +106,12 @@ class _Process:
                 self.ready = isinstance(self.conn.recv(), msg.Ready)
         return self.ready
 
-    def send(self, message: object) -> bool:
+    def send(self, message: msg.Wanted | msg.Took | msg.Quit) -> bool:
         try:
             self.conn.send(message)
             return True
-        except (OSError, ValueError):
+        except (OSError, ValueError):  # it is gone: the next poll reports it
             return False
-
-    def send_commands(self, commands: list[msg.Command]) -> None:
-        for command in commands:
-            self.unanswered += self.send(command)
-        self.heard_at = time.monotonic()
 
     def receive(self) -> tuple[list[msg.Report], bool]:
         """Every report that arrived, and whether the process is gone."""
@@ -154,17 +132,11 @@ class _Process:
     def stop(self, grace_s: float, deadline: float) -> bool:
         """Wait ``grace_s`` for it to act on Quit, then end it; True if it ended by ``deadline``."""
         self.process.join(max(0.0, grace_s))
-        for end, wait_s in ((self.process.terminate, 0.3), (self.process.kill, deadline - time.monotonic())):
-            if self.process.is_alive():
-                end()
-                self.process.join(max(0.0, min(wait_s, deadline - time.monotonic())))
+        if self.process.is_alive():  # SIGKILL: it may be stopped (SIGSTOP), or ignore SIGTERM
+            self.process.kill()
+            self.process.join(max(0.0, deadline - time.monotonic()))
         self.conn.close()
         return not self.process.is_alive()
-
-    def kill(self) -> None:
-        """End it now (its current update is of a superseded run)."""
-        self.process.terminate()
-        self.conn.close()
 
 
 class SimulationController(QObject):
@@ -181,48 +153,40 @@ class SimulationController(QObject):
     paused_changed = Signal(bool)
     jacobian_measured = Signal(object)  # JacobianSpectrum of the current run (while asked for)
 
-    def __init__(
-        self,
-        parent: QObject | None = None,
-        *,
-        display_interval_ms: int = DISPLAY_INTERVAL_MS,
-        run_path: str = msg.RUN_PATH,
-    ) -> None:
+    def __init__(self, parent: QObject | None = None, *, run_path: str = msg.RUN_PATH) -> None:
         super().__init__(parent)
         self.run_path = run_path  # the run generator in the simulation process (tests inject failures)
         self._run_ids = itertools.count(1)
-        self._run_id = 0
-        self._config: Config | None = None
+        # What the window wants; sent whenever it changed and the previous one was answered. Run 0's
+        # config stands for none (no process exists before the first start).
+        self._wanted = msg.Wanted(0, Config())
+        self._changed = False
         self._process: _Process | None = None
         self._standby: _Process | None = None  # a warm process, ready while the current run is slow
         self._dying: list[_Process] = []
-        self._outbox: list[msg.Command] = []  # commands waiting for the previous ones' answers
-        self._paused = False
-        self._edges_frozen = False
-        self._jacobian_k: int | None = None
-        self._jacobian: JacobianSpectrum | None = None  # arrived since the last tick
+        self._start_error = ""  # why the last process could not be started
         self._running = False
         self._closed = False
         self._update_s = 0.0  # the current run's mean seconds per update, as last reported
         self._started_at = 0.0  # time.monotonic() of the current run's start
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(display_interval_ms)
+        self._timer.setInterval(DISPLAY_INTERVAL_MS)
         self._timer.timeout.connect(self.poll)
 
     # ---- state ------------------------------------------------------------------------------
     @property
     def run_id(self) -> int:
         """Id of the current run (0 before the first)."""
-        return self._run_id
+        return self._wanted.run_id
 
     @property
     def config(self) -> Config | None:
-        return self._config
+        return self._wanted.config if self._wanted.run_id else None
 
     @property
     def paused(self) -> bool:
-        return self._paused
+        return self._wanted.paused
 
     @property
     def running(self) -> bool:
@@ -230,25 +194,19 @@ class SimulationController(QObject):
 
     @property
     def edges_frozen(self) -> bool:
-        return self._edges_frozen
+        return self._wanted.edges_frozen
 
     @property
     def jacobian_k(self) -> int | None:
         """The k the Jacobian panel asks for (None: hidden, nothing is computed)."""
-        return self._jacobian_k
+        return self._wanted.jacobian_k
 
     @property
     def caught_up(self) -> bool:
-        """The simulation process has read every command and all it had computed before reading
-        them has arrived here: while paused, the picture is final."""
+        """The simulation process has read what the window wants and all it had computed before
+        has arrived here: while paused, the picture is final."""
         process = self._process
-        return (
-            process is not None
-            and process.ready
-            and not process.unanswered
-            and not self._outbox
-            and not process.news_after_heard
-        )
+        return process is not None and process.ready and not (process.awaiting or self._changed or process.news)
 
     @property
     def process_pid(self) -> int | None:
@@ -266,32 +224,27 @@ class SimulationController(QObject):
         paused it computes one update (the new setting shows) and waits. Never blocks."""
         if self._closed:
             log.debug("start after quit ignored")
-            return self._run_id
+            return self.run_id
         interrupt = self._process is not None and self._busy(INTERRUPT_MIN_S)
         if INTERRUPT_SIGNAL is None and self._busy() and self._standby is not None and self._standby.is_ready():
             self._retire_process()
-        self._run_id, self._config = next(self._run_ids), config
         self._running, self._update_s, self._started_at = True, 0.0, time.monotonic()
-        self._jacobian = None  # the previous run's, not shown yet
+        self._want(run_id=next(self._run_ids), config=config, steps=0, run_path=self.run_path)
         if self._process is None:
             self._take_fresh_process()
-        else:
-            self._queue(msg.Start(self._run_id, config, self.run_path))
-            self._process.wanted.value = self._run_id
-            self._flush()
-            if interrupt:
-                self._process.interrupt()
+        elif interrupt:
+            self._process.interrupt()
         if not self._timer.isActive():
             self._timer.start()
-        log.debug("run %d started: %s", self._run_id, config)
-        self.started.emit(self._run_id, config)
-        return self._run_id
+        log.debug("run %d started: %s", self.run_id, config)
+        self.started.emit(self.run_id, config)
+        return self.run_id
 
     def reset(self) -> int:
         """Start the current Config again from its initial weights."""
-        if self._config is None:
+        if self.config is None:
             raise RuntimeError("reset before any run was started")
-        return self.start(self._config)
+        return self.start(self.config)
 
     def pause(self) -> None:
         self._set_paused(True)
@@ -299,29 +252,22 @@ class SimulationController(QObject):
     def resume(self) -> None:
         self._set_paused(False)
 
-    def toggle_pause(self) -> None:
-        self._set_paused(not self._paused)
-
     def step(self) -> None:
         """Pause (if playing) and compute exactly one more update."""
         self._set_paused(True)
-        self._queue(msg.Step())
-        self._flush()
+        self._want(steps=self._wanted.steps + 1)
 
     def set_edges_frozen(self, frozen: bool) -> None:
         """Hold the histogram bin edges still (also for runs started later)."""
-        self._edges_frozen = frozen
-        self._queue(msg.FreezeEdges(frozen))
-        self._flush()
+        self._want(edges_frozen=frozen)
 
     def measure_jacobian(self, k: int | None) -> None:
         """Have the simulation measure the Jacobian ∂h_T/∂h_{T−k} a few times a second, for this run
         and later ones (``jacobian_measured``); None: stop (the panel is hidden). A k beyond a run's
-        length is taken as its length; k < 1 or not a whole number raises ValueError."""
-        command = msg.MeasureJacobian(k)  # refuses a bad k here, in the window, with one message
-        self._jacobian_k = k
-        self._queue(command)
-        self._flush()
+        length is taken as its length; k < 1 or not a whole number raises ValueError here."""
+        if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+            raise ValueError(f"k: {k!r} must be a whole number of steps ≥ 1 (or None: hidden)")
+        self._want(jacobian_k=k)
 
     def quit(self, timeout_s: float = 0.8) -> bool:
         """End the simulation processes; True if all ended within ``timeout_s``. One inside a long
@@ -343,84 +289,78 @@ class SimulationController(QObject):
         self._dying = [p for p in self._dying if p.process.is_alive()]
         process = self._process
         if process is None:
+            if self._running:  # no process could be started for this run
+                self._end_run(msg.Ended(self.run_id, self._start_error))
             return
         reports, died = process.receive()
-        news = self._take(process, reports)
-        if not died:
-            self._flush()
-            self._replace_if_stuck(process)
-        self._emit(news)
-        if self._jacobian is not None:
-            spectrum, self._jacobian = self._jacobian, None
-            self.jacobian_measured.emit(spectrum)
-        if died:
-            self._process_died()
-
-    # ---- internals --------------------------------------------------------------------------
-    def _set_paused(self, paused: bool) -> None:
-        if paused == self._paused:
-            return
-        self._paused = paused
-        self._queue(msg.Pause() if paused else msg.Resume())
-        self._flush()
-        self.paused_changed.emit(paused)
-
-    def _queue(self, command: msg.Command) -> None:
-        """Add ``command`` to the outbox, coalesced with what is there: a Start supersedes the
-        Start and the Steps before it, a pause or resume the pauses, resumes and Steps before it,
-        Steps add up."""
-        if isinstance(command, msg.Step):
-            command = msg.Step(command.updates + sum(c.updates for c in self._outbox if isinstance(c, msg.Step)))
-        superseded = _SUPERSEDES[type(command)]
-        self._outbox = [c for c in self._outbox if not isinstance(c, superseded)] + [command]
-
-    def _flush(self) -> None:
-        """Send the outbox once the commands sent before are answered (the pipe must never fill)."""
-        process = self._process
-        if process is not None and not process.unanswered and self._outbox:
-            commands, self._outbox = self._outbox, []
-            process.send_commands(commands)
-
-    def _take(self, process: _Process, reports: list[msg.Report]) -> list[msg.Updates | msg.Failed | msg.Finished]:
-        """Book the process's reports; the news of the current run, oldest first."""
-        news: list[msg.Updates | msg.Failed | msg.Finished] = []
+        news: list[msg.Updates | msg.Ended] = []
+        spectrum = None
         for report in reports:
             process.heard_at = time.monotonic()
             if isinstance(report, msg.Ready):
                 process.ready = True
             elif isinstance(report, msg.Heard):
-                process.unanswered = max(0, process.unanswered - 1)
-                process.heard_run_id, process.news_after_heard = report.run_id, report.news
+                process.awaiting, process.heard_run_id, process.news = False, report.run_id, report.news
             elif isinstance(report, msg.JacobianMeasured):  # beside the updates: says nothing of them
-                if report.run_id == self._run_id:
-                    self._jacobian = report.spectrum
+                spectrum = report.spectrum if report.run_id == self.run_id else spectrum
             else:
-                process.news_after_heard = False
+                process.news = False
                 if isinstance(report, msg.Updates):
                     process.send(msg.Took())
-                if report.run_id == self._run_id:
+                if report.run_id == self.run_id:
                     news.append(report)
-        return news
+        if not died:
+            self._send_wanted()
+            self._replace_if_stuck(process)
+        self._deliver([n for n in news if isinstance(n, msg.Updates)])
+        if spectrum is not None:
+            self.jacobian_measured.emit(spectrum)
+        for end in news:
+            if isinstance(end, msg.Ended):
+                self._end_run(end)
+        if died:
+            self._process_died(process)
 
-    def _emit(self, news: list[msg.Updates | msg.Failed | msg.Finished]) -> None:
-        updates = [n for n in news if isinstance(n, msg.Updates)]
-        if updates and self._config is not None:
+    # ---- internals --------------------------------------------------------------------------
+    def _set_paused(self, paused: bool) -> None:
+        if paused != self.paused:
+            self._want(paused=paused, steps=0)
+            self.paused_changed.emit(paused)
+
+    def _want(self, **changes: object) -> None:
+        self._wanted = replace(self._wanted, **changes)  # type: ignore[arg-type]
+        self._changed = True
+        self._send_wanted()
+
+    def _send_wanted(self) -> None:
+        """Send what the window wants once the previous Wanted is answered (the pipe must never fill)."""
+        process = self._process
+        if process is None:
+            return
+        process.wanted.value = self.run_id  # at once: an update of another run can now be interrupted
+        if self._changed and not process.awaiting:
+            process.awaiting = process.send(self._wanted)
+            process.heard_at = time.monotonic()
+            self._wanted, self._changed = replace(self._wanted, steps=0), False
+
+    def _deliver(self, updates: list[msg.Updates]) -> None:
+        if updates:
             self._update_s = updates[-1].seconds_per_update or self._update_s
             history = updates[0].updates
             for more in updates[1:]:
                 history.add(more.updates)
-            self.yielded.emit(Delivery(self._run_id, self._config, updates[-1].frame, history, len(history)))
-        for end in news:
-            if isinstance(end, (msg.Failed, msg.Finished)):
-                self._running = False
-                if isinstance(end, msg.Failed):
-                    self.errored.emit(end.run_id, end.message)
-                self.finished.emit(end.run_id)
+            self.yielded.emit(Delivery(self.run_id, self._wanted.config, updates[-1].frame, history))
+
+    def _end_run(self, end: msg.Ended) -> None:
+        self._running = False
+        if end.error is not None:
+            self.errored.emit(end.run_id, end.error)
+        self.finished.emit(end.run_id)
 
     def _busy(self, seconds: float = SLOW_UPDATE_S) -> bool:
         """The process is inside an update of the current run that takes long (>= ``seconds``)."""
         process = self._process
-        if process is None or not process.ready or not self._running or (self._paused and not process.unanswered):
+        if process is None or not process.ready or not self._running or (self.paused and not process.awaiting):
             return False  # still starting up, nothing to compute, or waiting paused: not busy
         return self._update_s >= seconds or time.monotonic() - process.heard_at >= seconds
 
@@ -430,39 +370,40 @@ class SimulationController(QObject):
         if not self._busy():
             return
         if self._standby is None:
-            self._standby = _Process()
+            with contextlib.suppress(OSError):  # no standby: a restart waits for the update instead
+                self._standby = _Process()
             return
         grace_s = INTERRUPT_GRACE_S if INTERRUPT_SIGNAL is not None else 0.0
-        stuck = process.heard_run_id != self._run_id and time.monotonic() - self._started_at >= grace_s
+        stuck = process.heard_run_id != self.run_id and time.monotonic() - self._started_at >= grace_s
         if stuck and self._standby.is_ready():
             self._retire_process()
             self._take_fresh_process()
 
     def _take_fresh_process(self) -> None:
-        """Make the standby (or a new process) the current one, told everything from the start."""
-        assert self._config is not None
-        self._process, self._standby = self._standby or _Process(), None
-        self._process.wanted.value = self._run_id
-        self._outbox = [msg.FreezeEdges(True)] if self._edges_frozen else []
-        self._outbox += [msg.Pause()] if self._paused else []
-        self._outbox += [msg.MeasureJacobian(self._jacobian_k)] if self._jacobian_k is not None else []
-        self._outbox.append(msg.Start(self._run_id, self._config, self.run_path))
-        self._flush()
+        """Make the standby (or a new process) the current one and tell it everything."""
+        try:
+            self._process, self._standby = self._standby or _Process(), None
+        except OSError as exc:  # no process, no pipe: the next poll says so
+            log.error("the simulation process could not start: %s", exc)
+            self._start_error = f"The simulation process could not start ({exc.strerror or exc})."
+            return
+        self._changed = True
+        self._send_wanted()
 
     def _retire_process(self) -> None:
         if self._process is not None:
-            self._process.kill()
+            self._process.process.terminate()
+            self._process.conn.close()
             self._dying.append(self._process)
             self._process = None
 
-    def _process_died(self) -> None:
-        code = None
-        if self._process is not None:
-            self._process.process.join(0.5)
-            code = self._process.process.exitcode
+    def _process_died(self, process: _Process) -> None:
+        process.process.join(0.5)
+        code = process.process.exitcode
         self._retire_process()
-        self._running = False
-        message = f"The simulation process stopped unexpectedly (exit code {code})."
-        log.error(message)
-        self.errored.emit(self._run_id, message)
-        self.finished.emit(self._run_id)
+        if process.ready:
+            error = f"The simulation process stopped unexpectedly (exit code {code})."
+        else:
+            error = f"The simulation process could not start (exit code {code})."
+        log.error(error)
+        self._end_run(msg.Ended(self.run_id, error))

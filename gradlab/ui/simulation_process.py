@@ -1,27 +1,26 @@
 """The simulation process: iterates ``gradlab.core.run`` and reports to the window through a pipe.
 
 It imports no Qt. The window's ``SimulationController`` (``gradlab.ui.simulation``) starts it and
-sends it the commands of ``gradlab.ui.protocol``; it answers with that module's reports. Its loop
-is a small state machine: idle (no run, paused, run over, or a newer run on the way), it waits for
-a command; otherwise it computes one update, then reads what arrived and sends what it can.
+sends it ``gradlab.ui.protocol.Wanted``; it answers with that module's reports. Its loop is a small
+state machine: idle (no run, paused, run over, or a newer run on the way), it waits for a message;
+otherwise it computes one update, then reads what arrived and sends what it can.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import inspect
 import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 from gradlab.core import Frame, HistogramEdges
-from gradlab.core.jacobian import JacobianProbe, JacobianSpectrum
+from gradlab.core.jacobian import JacobianProbe
 from gradlab.core.record import UpdateLog
 from gradlab.ui import protocol as msg
 
@@ -32,49 +31,20 @@ INTERRUPT_SIGNAL = getattr(signal, "SIGUSR1", None)
 # Ctrl+C in the launching terminal reaches the whole process group; the window decides what it
 # means (it quits, and ends this process). Closing that terminal (SIGHUP) likewise.
 WINDOW_DECIDES = tuple(getattr(signal, name) for name in ("SIGINT", "SIGHUP") if hasattr(signal, name))
+NOT_ENOUGH_MEMORY = "Not enough memory for this run: make the hidden size, the length or the batch smaller."
 
 log = logging.getLogger(__name__)
 
 
-def resolve(path: str) -> Callable[..., Generator[Frame, None, None]]:
-    """``"package.module:function"`` -> the function (the run generator; tests inject others)."""
-    module_name, _, name = path.partition(":")
-    return getattr(importlib.import_module(module_name), name)  # type: ignore[no-any-return]
-
-
-def takes_jacobian(function: Callable[..., object]) -> bool:
-    """Does the run generator take the Jacobian panel's probe (``gradlab.core.run`` does; a test's
-    stand-in may not)?"""
-    try:
-        return "jacobian" in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-NOT_ENOUGH_MEMORY = "Not enough memory for this run: make the hidden size, the length or the batch smaller."
+def _failure(what: str, exc: Exception) -> str:
+    """Log ``exc`` (running out of memory is an expected limit, not a bug: one line, no traceback)
+    and say it in a line for the window."""
+    log.error("%s failed: %r", what, exc, exc_info=not isinstance(exc, MemoryError))
+    return NOT_ENOUGH_MEMORY if isinstance(exc, MemoryError) else f"{type(exc).__name__}: {exc}"
 
 
 class Superseded(Exception):
     """Raised into an update of a run that the window no longer wants."""
-
-
-class Interrupter:
-    """Ends an update of a superseded run at once instead of letting it finish.
-
-    The window writes the id of the run it wants into ``wanted`` (shared memory) and sends
-    ``INTERRUPT_SIGNAL``; if the update being computed belongs to another run, the handler raises
-    ``Superseded`` into it (between two NumPy calls).
-    """
-
-    def __init__(self, wanted: Any) -> None:
-        self.wanted = wanted
-        self.computing = 0  # the run whose update is being computed; 0: none
-        if INTERRUPT_SIGNAL is not None:
-            signal.signal(INTERRUPT_SIGNAL, self._on_signal)
-
-    def _on_signal(self, signum: int, frame: object) -> None:
-        if self.computing and self.wanted.value != self.computing:
-            raise Superseded
 
 
 @dataclass
@@ -87,14 +57,10 @@ class _Run:
     jacobian: JacobianProbe
     unsent: UpdateLog = field(default_factory=UpdateLog)
     latest: Frame | None = None
-    ended: msg.Failed | msg.Finished | None = None  # how it ended, once it has
+    ended: msg.Ended | None = None  # how it ended, once it has
     end_sent: bool = False
     compute_s: float = 0.0
     updates: int = 0
-
-    @property
-    def running(self) -> bool:
-        return self.ended is None
 
     @property
     def news(self) -> bool:
@@ -102,163 +68,139 @@ class _Run:
 
 
 class SimulationLoop:
-    """The process's state and the transitions the commands and the updates make."""
+    """The process's state and the transitions that ``Wanted`` and the updates make.
 
-    def __init__(self, conn: Connection, wanted: Any = None) -> None:
+    ``wanted`` (shared memory) holds the run the window wants: when it sends ``INTERRUPT_SIGNAL``,
+    an update (or measurement) of another run under way is ended by ``Superseded``."""
+
+    def __init__(self, conn: Connection, wanted: Any) -> None:
         self.conn = conn
         self.wanted = wanted
-        self.interrupter = Interrupter(wanted) if wanted is not None else None
+        self.want: msg.Wanted | None = None  # the last Wanted read
         self.run: _Run | None = None
-        self.paused = False
-        self.credits = 0  # updates allowed while paused (Step, and a run started while paused)
+        self.credits = 0  # updates allowed while paused (steps, and a new run's first)
         self.may_send = True  # the window took the previous Updates
-        self.frozen = False
-        self.jacobian_k: int | None = None  # the Jacobian panel's k while it is shown
+        self.computing = 0  # the run whose update is under way; 0: none
+        if INTERRUPT_SIGNAL is not None:
+            signal.signal(INTERRUPT_SIGNAL, self._on_interrupt)
+
+    def _on_interrupt(self, signum: int, frame: object) -> None:
+        if self.computing and self.wanted.value != self.computing:
+            raise Superseded  # between two NumPy calls
+
+    @contextlib.contextmanager
+    def _interruptible(self, run: _Run) -> Iterator[None]:
+        self.computing = run.run_id
+        try:
+            yield
+        finally:
+            self.computing = 0
 
     @property
     def idle(self) -> bool:
-        run = self.run
+        run, want = self.run, self.want
         return (
             run is None
-            or not run.running
-            or (self.paused and self.credits == 0)
-            or (self.wanted is not None and self.wanted.value != run.run_id)  # its Start is on the way
+            or want is None
+            or run.ended is not None
+            or (want.paused and self.credits == 0)
+            or self.wanted.value != run.run_id  # its Wanted is on the way
         )
 
     def serve(self) -> None:
         """Read, compute, send, until ``Quit`` or until the window's end of the pipe closes."""
         self.conn.send(msg.Ready())
         while self.read(block=self.idle):
-            self.send_news()
             if not self.idle:
                 self.compute()
-                self.send_news()
-            self.measure_jacobian()
+            self.send_news()
+            self.measure_jacobian()  # also asked for while paused: for the update shown
 
-    # ---- commands -----------------------------------------------------------------------------
     def read(self, *, block: bool) -> bool:
         """Act on every message that arrived (waiting for one if ``block``); False on ``Quit``."""
-        while self.conn.poll(None if block else 0):
+        timeout = None if block else 0
+        while self.conn.poll(timeout):
+            timeout = 0
             message = self.conn.recv()
             if isinstance(message, msg.Quit):
                 return False
             if isinstance(message, msg.Took):
                 self.may_send = True
             else:
-                self.apply(message)
-                self.conn.send(msg.Heard(self.run.run_id if self.run else 0, self.run is not None and self.run.news))
-            self.send_news()
-            self.measure_jacobian()  # asked for while paused: the update shown, before waiting again
-            block = self.idle
+                run = self.apply(message)
+                self.conn.send(msg.Heard(run.run_id, run.news))
         return True
 
-    def apply(self, command: msg.Command) -> None:
-        if isinstance(command, msg.Start):
-            self.start(command)
-        elif isinstance(command, msg.Pause):
-            # A run started just before still shows its first update, so that the change is visible.
-            fresh = self.run is not None and self.run.updates == 0
-            self.paused, self.credits = True, int(fresh)
-        elif isinstance(command, msg.Resume):
-            self.paused = False
-        elif isinstance(command, msg.Step):
-            self.credits += command.updates
-        elif isinstance(command, msg.FreezeEdges):
-            self.frozen = command.frozen
-            if self.run is not None:
-                (self.run.edges.freeze if self.frozen else self.run.edges.unfreeze)()
-        elif isinstance(command, msg.MeasureJacobian):
-            self.jacobian_k = command.k
-            if self.run is not None:
-                self.run.jacobian.request(command.k)
+    def apply(self, want: msg.Wanted) -> _Run:
+        before, self.want = self.want or want, want
+        run = self.run
+        if run is None or want.run_id != run.run_id:
+            run = self.start(want)
+        elif want.jacobian_k != before.jacobian_k:
+            run.jacobian.request(want.jacobian_k)
+        (run.edges.freeze if want.edges_frozen else run.edges.unfreeze)()
+        # Pausing a run that has shown nothing yet (or starting one while paused) shows its first update.
+        if run.updates == 0 or (want.paused and not before.paused):
+            self.credits = int(run.updates == 0)
+        self.credits += want.steps
+        return run
 
-    def start(self, command: msg.Start) -> None:
+    def start(self, want: msg.Wanted) -> _Run:
         if self.run is not None:
             self.run.frames.close()
-        edges = HistogramEdges()
-        if self.frozen:
-            edges.freeze()
-        jacobian = JacobianProbe(command.config, k=self.jacobian_k)
-        function = resolve(command.run_path)
-        options = {"jacobian": jacobian} if takes_jacobian(function) else {}
-        frames = function(command.config, histogram_edges=edges, **options)
-        self.run = _Run(command.run_id, frames, edges, jacobian)
-        self.credits = 1 if self.paused else 0  # a run started while paused shows one update
+        module_name, _, name = want.run_path.partition(":")
+        function = getattr(importlib.import_module(module_name), name)
+        edges, jacobian = HistogramEdges(), JacobianProbe(want.config, k=want.jacobian_k)
+        self.run = _Run(want.run_id, function(want.config, histogram_edges=edges, jacobian=jacobian), edges, jacobian)
+        return self.run
 
-    # ---- updates ------------------------------------------------------------------------------
     def compute(self) -> None:
         """One update of the current run (or the way it ended)."""
         run = self.run
         assert run is not None
         started = time.perf_counter()
         try:
-            frame = self._next_frame(run)
-        except Superseded:
-            run.ended, run.end_sent = msg.Finished(run.run_id), True  # nobody waits for its frames
+            with self._interruptible(run):
+                frame = next(run.frames)
+        except (Superseded, StopIteration):
+            run.ended = msg.Ended(run.run_id)  # superseded: the window drops it by its id
             return
-        except StopIteration:
-            run.ended = msg.Finished(run.run_id)
-            return
-        except MemoryError:  # an expected limit, not a bug: one line in the log, no traceback
-            log.error("run %d: not enough memory", run.run_id)
-            run.ended = msg.Failed(run.run_id, NOT_ENOUGH_MEMORY)
-            return
-        except Exception as exc:  # any failure becomes a message in the window, not a dead process
-            log.exception("run %d failed", run.run_id)
-            run.ended = msg.Failed(run.run_id, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # a message in the window, not a dead process
+            run.ended = msg.Ended(run.run_id, _failure(f"run {run.run_id}", exc))
             return
         run.compute_s += time.perf_counter() - started
         run.updates += 1
         run.latest = frame
         run.unsent.append(frame)
         if frame.final:
-            run.ended = msg.Finished(run.run_id)
-        if self.paused:
+            run.ended = msg.Ended(run.run_id)
+        if self.want is not None and self.want.paused:
             self.credits -= 1
 
-    def _next_frame(self, run: _Run) -> Frame:
-        if self.interrupter is None:
-            return next(run.frames)
-        self.interrupter.computing = run.run_id
-        try:
-            return next(run.frames)
-        finally:
-            self.interrupter.computing = 0
-
     def measure_jacobian(self) -> None:
-        """While the Jacobian panel is shown: the singular values of the latest update's Jacobian,
-        if one is due (see ``JacobianProbe``) or if the run waits on it (paused, or over), sent at
-        once. Interrupted like an update when its run is superseded; a failure costs this
-        measurement only."""
+        """While the Jacobian panel is shown: the latest update's singular values, if a measurement
+        is due (see ``JacobianProbe``) or the run waits on that update; a failure costs this one."""
         run = self.run
-        if run is None or (self.wanted is not None and self.wanted.value != run.run_id):
+        if run is None or self.wanted.value != run.run_id:
             return
-        spectrum: JacobianSpectrum | None = None
-        if self.interrupter is not None:
-            self.interrupter.computing = run.run_id
         try:
-            spectrum = run.jacobian.measure(latest=self.idle)
+            with self._interruptible(run):
+                spectrum = run.jacobian.measure(latest=self.idle)
         except Superseded:
             return
-        except MemoryError:
-            log.error("run %d: not enough memory for the Jacobian", run.run_id)
-        except Exception:  # the panel misses one measurement; the run goes on
-            log.exception("run %d: the Jacobian failed", run.run_id)
-        finally:
-            if self.interrupter is not None:
-                self.interrupter.computing = 0
+        except Exception as exc:  # the panel misses one measurement; the run goes on
+            _failure(f"run {run.run_id}'s Jacobian", exc)
+            return
         if spectrum is not None:
             self.conn.send(msg.JacobianMeasured(run.run_id, spectrum))
 
     def send_news(self) -> None:
-        """Send the updates not sent yet if the window took the previous ones; then how the run
-        ended, once all its updates are sent."""
+        """The updates not sent yet, if the window took the previous ones; then how the run ended."""
         run = self.run
         if run is None:
             return
         if len(run.unsent) and self.may_send and run.latest is not None:
-            seconds = run.compute_s / run.updates if run.updates else 0.0
-            self.conn.send(msg.Updates(run.run_id, run.latest, run.unsent, seconds))
+            self.conn.send(msg.Updates(run.run_id, run.latest, run.unsent, run.compute_s / max(run.updates, 1)))
             run.unsent, self.may_send = UpdateLog(), False
         if run.ended is not None and not run.end_sent and not len(run.unsent):
             self.conn.send(run.ended)
@@ -280,9 +222,8 @@ def settle_process() -> None:
             os.nice(NICENESS)
 
 
-def serve(conn: Connection, wanted: Any = None) -> None:
-    """The process's main function. ``wanted``: a shared integer, the run the window wants (see
-    ``Interrupter``)."""
+def serve(conn: Connection, wanted: Any) -> None:
+    """The process's main function. ``wanted``: a shared integer, the run the window wants."""
     settle_process()
     with contextlib.suppress(EOFError, OSError):  # the window is gone
         SimulationLoop(conn, wanted).serve()

@@ -382,18 +382,12 @@ class StallMonitor(QObject):
 def controller_state(window: Any) -> str:
     """What the window's simulation controller is doing, for failure messages."""
     controller = window.controller
-    process = getattr(controller, "_process", None)
-    standby = getattr(controller, "_standby", None)
     from gradlab.ui.simulation import live_processes
 
-    def describe(w: Any) -> str:
-        if w is None:
-            return "none"
-        return f"pid {w.process.pid} alive={w.process.is_alive()} exitcode={w.process.exitcode}"
-
+    in_use = [f"pid {p.pid} alive={p.is_alive()} exitcode={p.exitcode}" for p in controller.processes]
     return (
         f"controller: run {controller.run_id}, paused={controller.paused}, running={controller.running}, "
-        f"update_s={getattr(controller, '_update_s', '?')}, process {describe(process)}, standby {describe(standby)}, "
+        f"caught up={controller.caught_up}, processes (the run's, a standby) {in_use}, "
         f"live processes {[p.pid for p in live_processes()]}, frames shown {window.frames_displayed}, "
         f"config {controller.config}"
     )

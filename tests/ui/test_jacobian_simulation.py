@@ -29,12 +29,6 @@ def _collect(controller: SimulationController) -> list[JacobianSpectrum]:
     return spectra
 
 
-def _heard(controller: SimulationController) -> bool:
-    """Every command was read by the process (what it sent before reading them has arrived)."""
-    process = controller._process
-    return process is not None and process.ready and not process.unanswered and not controller._outbox
-
-
 def _core_log10_values(config: Config, iteration: int, k: int) -> np.ndarray:
     """The core's singular values of the first sequence's ∂h_T/∂h_{T−k} at update ``iteration``,
     from a run of its own (the same Config gives the same updates)."""
@@ -42,7 +36,7 @@ def _core_log10_values(config: Config, iteration: int, k: int) -> np.ndarray:
     for frame in run(config, jacobian=probe):
         if frame.iteration == iteration:
             break
-    sample = probe._sample
+    sample = probe.sample
     assert sample is not None and sample.iteration == iteration
     return np.log10(jacobian_singular_values(sample.weights, sample.states, config.activation, k))
 
@@ -98,7 +92,7 @@ def test_nothing_is_measured_while_the_panel_is_hidden(controller, qtbot):
     controller.measure_jacobian(4)
     qtbot.waitUntil(lambda: len(spectra) >= 2, timeout=PATIENCE_MS)
     controller.measure_jacobian(None)
-    qtbot.waitUntil(lambda: _heard(controller), timeout=PATIENCE_MS)
+    qtbot.waitUntil(lambda: controller.caught_up, timeout=PATIENCE_MS)
     hidden_at, count = frames[-1], len(spectra)
     qtbot.waitUntil(lambda: frames[-1] > hidden_at + 40, timeout=PATIENCE_MS)
     assert len(spectra) == count

@@ -64,4 +64,4 @@ def test_columns_are_read_only_views():
         pass
     else:
         raise AssertionError("a column of the record could be written through its view")
-    assert isinstance(Delivery(1, Config(), None, log, 3).history, UpdateLog)
+    assert isinstance(Delivery(1, Config(), None, log).history, UpdateLog)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
+import multiprocessing.context
 import os
 import signal
 import sys
 
 import pytest
+import simulated_failures
 from patience import PATIENCE_MS, PATIENCE_S
 
 from gradlab.core import Config
-from gradlab.ui import simulation
+from gradlab.ui import simulation, simulation_process
 from gradlab.ui.simulation import Delivery, SimulationController, live_processes
 from gradlab.ui.simulation_process import INTERRUPT_SIGNAL, NOT_ENOUGH_MEMORY
 
@@ -151,6 +154,37 @@ def test_a_dead_simulation_process_is_reported_and_replaced(qtbot, small_config)
         deliveries = _collect(controller)
         new_id = controller.start(small_config)  # a fresh process
         qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=PATIENCE_MS)
+    finally:
+        assert controller.quit(timeout_s=PATIENCE_S)
+
+
+def test_a_process_that_cannot_be_started_is_one_message_not_a_hang(qtbot, small_config, monkeypatch):
+    def refuse(self) -> None:  # type: ignore[no-untyped-def]
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    controller = SimulationController()
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(multiprocessing.context.SpawnProcess, "start", refuse)
+            with qtbot.waitSignal(controller.errored, timeout=PATIENCE_MS) as blocker:
+                run_id = controller.start(small_config)
+        assert blocker.args == [run_id, "The simulation process could not start (Resource temporarily unavailable)."]
+        assert not controller.running and not live_processes()
+        deliveries = _collect(controller)
+        new_id = controller.start(small_config)  # it can start now
+        qtbot.waitUntil(lambda: any(d.run_id == new_id for d in deliveries), timeout=PATIENCE_MS)
+    finally:
+        assert controller.quit(timeout_s=PATIENCE_S)
+
+
+def test_a_process_that_dies_before_it_is_ready_is_one_message(qtbot, small_config, monkeypatch):
+    monkeypatch.setattr(simulation_process, "serve", simulated_failures.dies_at_start)
+    controller = SimulationController()
+    try:
+        with qtbot.waitSignal(controller.errored, timeout=PATIENCE_MS) as blocker:
+            run_id = controller.start(small_config)
+        assert blocker.args == [run_id, "The simulation process could not start (exit code 3)."]
+        qtbot.waitUntil(lambda: not controller.running, timeout=PATIENCE_MS)
     finally:
         assert controller.quit(timeout_s=PATIENCE_S)
 

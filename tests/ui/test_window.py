@@ -49,10 +49,9 @@ def test_a_stale_delivery_is_dropped_not_drawn(window, qtbot):
         config=window.config,
         frame=stale_frame,
         history=UpdateLog.of([stale_frame]),
-        produced=1,
     )
     dropped_before = window.stale_deliveries_dropped
-    window._show_delivery(stale)
+    window.controller.yielded.emit(stale)  # as a delivery of a superseded run would arrive
     assert window.stale_deliveries_dropped == dropped_before + 1
     assert np.array_equal(window.gradient_plot.latest_curve.yData, frame, equal_nan=True)
 
