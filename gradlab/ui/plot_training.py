@@ -13,7 +13,6 @@ under it; a run of a few updates draws its points as dots (one enormous update i
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -34,8 +33,9 @@ from gradlab.ui.plot_common import (
 )
 from gradlab.ui.recording import TrainingHistory
 from gradlab.ui.theme import Theme
+from gradlab.ui.throttle import Throttle
 
-LEGEND_REFRESH_S = 0.25
+LEGEND_REFRESH_MS = 250  # the counts change every update; re-laying out the legends at 60 Hz costs frames
 FIRST_X_RANGE = 50
 MAX_EVENT_MARKS = 2000
 DOTS_UP_TO = 12  # updates: up to this many the points are drawn as dots as well as a line
@@ -131,16 +131,17 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         for events, plot in ((self._grad_events, self.grad_plot), (self._loss_events, self.loss_plot)):
             events.setZValue(7)
             plot.addItem(events)
-        self._grad_dots, self._grad_clipped_dots = pg.ScatterPlotItem(), pg.ScatterPlotItem()
-        self._loss_dots = pg.ScatterPlotItem()
+        self.grad_dots, self.grad_clipped_dots = pg.ScatterPlotItem(), pg.ScatterPlotItem()
+        self.loss_dots = pg.ScatterPlotItem()
         for dots, plot in (
-            (self._grad_dots, self.grad_plot),
-            (self._grad_clipped_dots, self.grad_plot),
-            (self._loss_dots, self.loss_plot),
+            (self.grad_dots, self.grad_plot),
+            (self.grad_clipped_dots, self.grad_plot),
+            (self.loss_dots, self.loss_plot),
         ):
             dots.setZValue(6)
             plot.addItem(dots)
-        self._legend_refreshed = 0.0
+        self._legend_for: tuple[Config, float | None] | None = None  # the run and baseline the legends say
+        self._legends = Throttle(LEGEND_REFRESH_MS, self._refresh_legends, self)
 
         self.pin_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         self._pins: tuple[Pin, ...] = ()
@@ -222,9 +223,9 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
 
     def _dot_items(self) -> list[tuple[pg.ScatterPlotItem, pg.PlotDataItem, str]]:
         return [
-            (self._grad_dots, self.grad_curve, "grad_before"),
-            (self._grad_clipped_dots, self.grad_clipped_curve, "grad_after"),
-            (self._loss_dots, self.loss_curve, "loss"),
+            (self.grad_dots, self.grad_curve, "grad_before"),
+            (self.grad_clipped_dots, self.grad_clipped_curve, "grad_after"),
+            (self.loss_dots, self.loss_curve, "loss"),
         ]
 
     def _restore_view(self) -> None:
@@ -232,14 +233,12 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._apply_y_ranges()
 
     def clear_history(self) -> None:
-        """Forget every update (a new run started).
-
-        Not ``clear``: GraphicsLayoutWidget binds ``clear`` to removing every plot.
-        """
+        """Forget every update (a new run started). Not ``clear``: GraphicsLayoutWidget binds
+        ``clear`` to removing every plot."""
         self.history.clear()
         for curve in (self.grad_curve, self.grad_clipped_curve, self.loss_curve):
             curve.setData([], [])
-        self._legend_refreshed = 0.0
+        self._legends.cancel()
         self._grad_limits.clear()
         self._loss_limits.clear()
         self._threshold = self._baseline = None
@@ -273,10 +272,8 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         last = float(self.history.iteration[-1])
         if last > self._x_max:
             self._set_x_max(nice_ceiling(last * 1.25))
-        if time.monotonic() - self._legend_refreshed >= LEGEND_REFRESH_S:
-            # The counts change every update; re-laying out the legends at 60 Hz costs frames.
-            self._legend_refreshed = time.monotonic()
-            self._refresh_legends(config, baseline_loss)
+        self._legend_for = (config, baseline_loss)
+        self._legends.request()
 
     def _mark_nonfinite(self, chunk: UpdateLog) -> bool:
         """Remember where the gradient norm or the loss was inf or nan; True if anything new."""
@@ -321,8 +318,10 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             changed |= line is not None and limits.include(line)
         return changed
 
-    def _refresh_legends(self, config: Config, baseline_loss: float | None) -> None:
-        history = self.history
+    def _refresh_legends(self) -> None:
+        if self._legend_for is None:
+            return
+        (config, baseline_loss), history = self._legend_for, self.history
         clipping = config.clip != "none"
         grad_note = f" ({history.nonfinite_grad} inf/nan)" if history.nonfinite_grad else ""
         before = "before clipping" if clipping else "gradient norm"

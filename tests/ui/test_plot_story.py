@@ -28,8 +28,8 @@ def test_a_run_that_blows_up_keeps_its_last_finite_update_bright(window, qtbot):
     assert y is not None and (y == y).sum() == window.config.seq_len  # every step finite
     # The one enormous update is a visible point in the training panel.
     training = window.training_plot
-    qtbot.waitUntil(lambda: training._grad_dots.data.size == 1, timeout=PATIENCE_MS)
-    assert training._loss_dots.data.size == 1
+    qtbot.waitUntil(lambda: training.grad_dots.data.size == 1, timeout=PATIENCE_MS)
+    assert training.loss_dots.data.size == 1
 
 
 def test_a_mouse_zoom_is_undone_by_its_button_and_by_a_new_run(window, qtbot, wait_frames):
