@@ -219,6 +219,11 @@ class JacobianProbe:
         self.request(self.k)
 
     @property
+    def sample(self) -> _Sample | None:
+        """The latest update's weights and hidden states, as a measurement would use them."""
+        return self._sample
+
+    @property
     def supported(self) -> bool:
         return jacobian_supported(self.config)
 

@@ -15,7 +15,7 @@ from gradlab.core.jacobian import JacobianProbe, jacobian_singular_values
 def _core_log10_values(config, iteration: int, k: int) -> np.ndarray:
     probe = JacobianProbe(config)
     frames = list(run(config.replace(iterations=iteration), jacobian=probe))
-    sample = probe._sample
+    sample = probe.sample
     assert sample is not None and sample.iteration == frames[-1].iteration == iteration
     return np.log10(jacobian_singular_values(sample.weights, sample.states, config.activation, k))
 
