@@ -10,36 +10,27 @@ the look (``view``), the pace (``pace``), settings (``settings``), the keys (``a
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QGuiApplication, QIcon, QResizeEvent
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QResizeEvent
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from gradlab.core import Config
 from gradlab.core.scenario import Scenario
-from gradlab.presets import default_preset, find_preset, neighbour, preset_of, presets
+from gradlab.presets import find_preset, neighbour, presets
 from gradlab.ui.actions import SceneToolbar, WindowActions
-from gradlab.ui.clip import ClipPlan, ClipRecorder
 from gradlab.ui.controls import ControlDock, ControlPanel, TransportBar
-from gradlab.ui.file_commands import FileCommands, FileDialogs
+from gradlab.ui.file_commands import FileCommands
 from gradlab.ui.help_overlay import HelpOverlay
 from gradlab.ui.pace import Pacer
 from gradlab.ui.pins import Pin, PinBoard
 from gradlab.ui.plot_grid import PlotGrid
-from gradlab.ui.plot_jacobian import JacobianPanel
-from gradlab.ui.plot_phase import PhaseMapPanel
 from gradlab.ui.presenter import Banner, CaptionBand, Notice
 from gradlab.ui.recording import RunRecorder
-from gradlab.ui.session import SceneState, Session
-from gradlab.ui.settings import SavedScene, WindowSettings, save_settings
+from gradlab.ui.session import SceneState, Session, opening_scene
 from gradlab.ui.simulation import Delivery, SimulationController
 from gradlab.ui.status import RunMessages, StatusPanel
 from gradlab.ui.theme import DEFAULT_THEME, Theme
-from gradlab.ui.view import ViewControl, ViewSwitch, dock_beside, window_factor
-
-DEFAULT_SIZE = QSize(1440, 860)
-MINIMUM_SIZE = QSize(1024, 600)
+from gradlab.ui.view import PlotViews, ViewControl, dock_beside
 
 
 class MainWindow(QMainWindow):
@@ -65,16 +56,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         if icon is not None and not icon.isNull():
             self.setWindowIcon(icon)
-        if scenario is None:
-            preset = default_preset() if config is None else preset_of(config)
-            if preset is not None:
-                scenario, preset_name = preset.scenario, preset.name
-        initial = scenario.config if scenario is not None else config
-        assert initial is not None
+        scenario, preset_name, initial = opening_scene(config, scenario, preset_name)
         self.frames_displayed = 0
         self.stale_deliveries_dropped = 0
         self.session = Session(RunRecorder(), initial)
-        self._initial_theme = theme
 
         self.controller = SimulationController(self)
         self.pacer = Pacer(self.controller, self._shown_iteration, self)
@@ -97,7 +82,7 @@ class MainWindow(QMainWindow):
             self.load_scene,
             self.frame_displayed,
         )
-        self._build_layout()
+        self._build_layout(theme)
         self.commands.install(self)
         # A child of the window in no layout (a child of the splitter would become a third pane).
         self.help_overlay = HelpOverlay(self)
@@ -115,13 +100,12 @@ class MainWindow(QMainWindow):
             help_overlay=self.help_overlay,
         )
         self._connect()
-        self._resize_to_screen()
-        self.view.factor = window_factor(self.size())
+        self.view.fit_to_screen()
         self.view.apply_theme(theme, force=True)
         self.session.show_scene(scenario, preset_name)
 
     # ---- building ---------------------------------------------------------------------------
-    def _build_layout(self) -> None:
+    def _build_layout(self, theme: Theme) -> None:
         acts = self.commands
         # Kept as attributes: the previous API (tests, the GUI benchmark) uses them.
         self.play_action, self.step_action, self.reset_action = acts.play, acts.step, acts.reset
@@ -130,17 +114,9 @@ class MainWindow(QMainWindow):
         self.plots_area = self.grid
         self.transport = TransportBar([acts.play, acts.step, acts.reset])
         self.control_scroll = ControlDock(self.transport, self.controls)
-        # The phase map and the per-layer view are views of their own in place of the four plots
-        # (keys M and L); the why panel takes the spectrum's place in the grid (Why, key Y).
-        self.phase_panel = PhaseMapPanel(self._initial_theme)
-        self.views = QStackedWidget()
-        self.phase_view = ViewSwitch(self.views, self.grid, self.phase_panel, acts.phase_map, self._phase_map_shown)
-        self.why_view = ViewSwitch(self.grid.top_right, self.spectrum_plot, self.grid.why_panel, acts.why)
-        self.layers_view = ViewSwitch(self.views, self.grid, self.grid.layers_panel, acts.layers)
+        self.views = PlotViews(self.grid, acts, theme, lambda: self.config, lambda: self.session.latest_frame)
+        self.phase_panel, self.jacobian_panel = self.views.phase_panel, self.views.jacobian_panel
         self.why_panel = self.grid.why_panel
-        # The Jacobian's singular values take the same place (key J), measured only while shown.
-        self.jacobian_panel = JacobianPanel(self._initial_theme)
-        self.jacobian_view = ViewSwitch(self.grid.top_right, self.spectrum_plot, self.jacobian_panel, acts.jacobian)
         self.splitter = dock_beside(self.control_scroll, [self.caption, self.notice, self.banner], self.views)
         self.setCentralWidget(self.splitter)
         self.toolbar = SceneToolbar(acts)
@@ -175,12 +151,6 @@ class MainWindow(QMainWindow):
         self.phase_panel.point_chosen.connect(lambda values: self.set_config(self.config.replace(**values)))
         self.view.connect()
 
-    def _resize_to_screen(self) -> None:
-        self.setMinimumSize(MINIMUM_SIZE)
-        screen = QGuiApplication.primaryScreen()
-        available = screen.availableGeometry().size() if screen is not None else DEFAULT_SIZE
-        self.resize(DEFAULT_SIZE.boundedTo(available))
-
     # ---- public: state (read from the session) --------------------------------------------------
     @property
     def config(self) -> Config:
@@ -188,28 +158,8 @@ class MainWindow(QMainWindow):
         return self.controls.config
 
     @property
-    def scene(self) -> Scenario | None:
-        return self.session.scene.scenario
-
-    @property
-    def scene_preset(self) -> str:
-        return self.session.scene.preset
-
-    @property
     def pins(self) -> PinBoard:
         return self.session.pin_board
-
-    @property
-    def recorder(self) -> RunRecorder:
-        return self.session.record  # type: ignore[return-value]
-
-    @property
-    def dialogs(self) -> FileDialogs:
-        return self.files.dialogs
-
-    @dialogs.setter
-    def dialogs(self, dialogs: FileDialogs) -> None:
-        self.files.dialogs = dialogs
 
     # ---- public: the run and the scenes ----------------------------------------------------------
     def start(self) -> int:
@@ -243,26 +193,6 @@ class MainWindow(QMainWindow):
         preset = neighbour(self.session.scene.preset, offset)
         return self.load_scene(preset.scenario, preset.name)
 
-    # ---- public: files (see file_commands) ------------------------------------------------------
-    def open_scenario_file(self, path: str | Path) -> bool:
-        return self.files.open_scenario_file(path)
-
-    def save_scene(self, path: str | Path) -> Path:
-        return self.files.save_scene(path)
-
-    def export_plots(self, path: str | Path) -> Path:
-        return self.files.export_plots(path)
-
-    def export_data(self, path: str | Path) -> Path:
-        return self.files.export_data(path)
-
-    def record_clip(self, plan: ClipPlan | None = None) -> None:
-        self.files.record_clip(plan)
-
-    @property
-    def clip(self) -> ClipRecorder | None:
-        return self.files.clip
-
     # ---- public: presenter (see view) --------------------------------------------------------
     @property
     def theme(self) -> Theme:
@@ -293,36 +223,20 @@ class MainWindow(QMainWindow):
         self.status.showMessage("Pins cleared", 3000)
 
     def save_settings(self) -> None:
-        scene = self.session.scene
-        saved = SavedScene(preset=scene.preset) if scene.preset else SavedScene(scenario=scene.as_scenario())
-        theme = self.theme
-        save_settings(WindowSettings(self.saveGeometry(), theme.name, theme.scale, self.controls_visible, saved))
+        self.view.save_settings(self.session.scene)
 
     # ---- listening to the session and the controller -------------------------------------------
     def _on_scene_changed(self, scene: SceneState) -> None:
         if self.controls.config != scene.config:
             self.controls.set_config(scene.config)
-        if scene.scenario is None:
-            self.caption.set_scene("", "", custom="your own settings")
-        else:
-            self.caption.set_scene(scene.scenario.title, scene.scenario.caption, custom=scene.changes)
-        self.toolbar.show_scene(scene.active_preset)
-        self.commands.check_scene(scene.active_preset)
-        title = scene.scenario.title if scene.scenario is not None and not scene.modified else "custom"
-        self.setWindowTitle(f"gradlab — {title}")
+        self.view.show_scene(scene)
 
     def _on_controls_changed(self, config: Config) -> None:
         self.session.config_edited(config)
         self.controller.start(config)
 
-    def _phase_map_shown(self, visible: bool) -> None:
-        if visible:  # computed while it is shown, for the live config
-            self.phase_panel.set_config(self.config)
-
     def _on_run_started(self, run_id: int, config: Config) -> None:
-        if self.phase_view.shown:
-            self.phase_panel.set_config(config)  # the dot moves; a changed activation or cell recomputes
-        self.grid.clear()
+        self.views.run_started(config)
         self.caption.clear()
         self.messages.run_started()  # a message about the previous run must not stay
         self.session.run_started(run_id, config, paused=not self.pacer.playing)
@@ -343,7 +257,7 @@ class MainWindow(QMainWindow):
             return
         if not self.isMinimized():
             # Nobody sees a minimised window: keep the data, skip the drawing.
-            self.grid.show_frame(frame, delivery.config)
+            self.views.show_frame(frame, delivery.config)
         self.status.frame_shown(frame)
         self.caption.frame_shown(frame)
         self.frames_displayed += 1

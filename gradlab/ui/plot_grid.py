@@ -72,8 +72,7 @@ class PlotGrid(QWidget):
         self.gradient_plot.show_frame(frame, config)
         self.weights_plot.show_frame(frame, config)
         self.spectrum_plot.show_frame(frame)
-        self.why_panel.show_frame(frame, config.cell)
-        self.layers_panel.show_frame(frame)
+        self.why_panel.show_frame(frame, config.cell)  # the per-layer view: fed by view.PlotViews while shown
 
     def set_pins(self, pins: Sequence[Pin], live: Config) -> None:
         self.gradient_plot.set_pins(pins, live)

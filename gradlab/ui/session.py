@@ -17,12 +17,25 @@ import numpy as np
 from gradlab.core import Config, Frame
 from gradlab.core.record import History
 from gradlab.core.scenario import MAX_TEXT, Scenario
-from gradlab.presets import Preset
+from gradlab.presets import Preset, default_preset, preset_of
 from gradlab.ui.pins import Pin, PinBoard, pin_label
 
 T = TypeVar("T")
 
 PIN_UPDATES = 20_000  # a pin keeps the training curves of at most this many recent updates
+
+
+def opening_scene(
+    config: Config | None, scenario: Scenario | None, preset: str = ""
+) -> tuple[Scenario | None, str, Config]:
+    """The scene a window opens with: ``scenario`` if given, else the scene whose Config is
+    ``config`` (the default scene without one); a ``config`` of no scene opens as custom settings."""
+    found = default_preset() if config is None else preset_of(config)
+    if scenario is None and found is not None:
+        scenario, preset = found.scenario, found.name
+    initial = scenario.config if scenario is not None else config
+    assert initial is not None  # a config that is no scene is custom settings
+    return scenario, preset, initial
 
 
 class Event(Generic[T]):

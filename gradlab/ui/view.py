@@ -1,5 +1,6 @@
-"""How the window looks, not what it shows: theme and type size, full screen, the control panel
-shown or hidden, the keyboard help overlay. The View menu's actions are connected here."""
+"""How the window looks: theme and type size, full screen, the control panel shown or hidden, the
+keyboard help overlay, the scene's title; and which view takes the plots' place (``PlotViews``).
+The View menu's actions are connected here."""
 
 from __future__ import annotations
 
@@ -8,22 +9,27 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QMainWindow,
     QSplitter,
     QStackedWidget,
     QStatusBar,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from gradlab.ui.actions import WindowActions
+from gradlab.core import Config, Frame
+from gradlab.ui.actions import SceneToolbar, WindowActions
 from gradlab.ui.controls import ControlDock
 from gradlab.ui.help_overlay import HelpOverlay
+from gradlab.ui.plot_grid import PlotGrid
+from gradlab.ui.plot_jacobian import JacobianPanel
+from gradlab.ui.plot_phase import PhaseMapPanel
 from gradlab.ui.presenter import CaptionBand, Notice
+from gradlab.ui.session import SceneState
+from gradlab.ui.settings import SavedScene, WindowSettings, save_settings
 from gradlab.ui.theme import Theme
 
 
@@ -35,6 +41,8 @@ SCALE_STEP = 1.15
 BASE_SIZE = QSize(1280, 720)  # the size every type size is chosen for (theme scale 1)
 FIT_STEP = 0.05  # the window's factor moves in steps, so a small drag of its edge re-styles nothing
 RESIZE_SETTLE_MS = 150  # re-style once the window has stopped changing size
+DEFAULT_SIZE = QSize(1440, 860)
+MINIMUM_SIZE = QSize(1024, 600)
 
 
 def window_factor(size: QSize) -> float:
@@ -101,6 +109,49 @@ class ViewSwitch:
             self.on_shown(visible)
 
 
+class PlotViews(QStackedWidget):
+    """The plots' place: the four live plots, or instead the phase map (key M) or the per-layer view
+    (key L); in the spectrum's place the why panel (Y) or the Jacobian's singular values (J, measured
+    only while shown). The per-layer view's heat maps are drawn only while it is shown: it gets the
+    latest frame when it appears. ``config`` and ``latest_frame`` read the window's session."""
+
+    def __init__(
+        self,
+        grid: PlotGrid,
+        acts: WindowActions,
+        theme: Theme,
+        config: Callable[[], Config],
+        latest_frame: Callable[[], Frame | None],
+    ) -> None:
+        super().__init__()
+        self.grid, self.config, self.latest_frame = grid, config, latest_frame
+        self.phase_panel = PhaseMapPanel(theme)
+        self.jacobian_panel = JacobianPanel(theme)
+        self.phase = ViewSwitch(self, grid, self.phase_panel, acts.phase_map, self._phase_map_shown)
+        self.why = ViewSwitch(grid.top_right, grid.spectrum_plot, grid.why_panel, acts.why)
+        self.layers = ViewSwitch(self, grid, grid.layers_panel, acts.layers, self._layers_shown)
+        self.jacobian = ViewSwitch(grid.top_right, grid.spectrum_plot, self.jacobian_panel, acts.jacobian)
+
+    def run_started(self, config: Config) -> None:
+        self.grid.clear()
+        if self.phase.shown:
+            self.phase_panel.set_config(config)  # the dot moves; a changed activation or cell recomputes
+
+    def show_frame(self, frame: Frame, config: Config) -> None:
+        self.grid.show_frame(frame, config)
+        if self.layers.shown:
+            self.grid.layers_panel.show_frame(frame)
+
+    def _phase_map_shown(self, visible: bool) -> None:
+        if visible:  # computed while it is shown, for the live config
+            self.phase_panel.set_config(self.config())
+
+    def _layers_shown(self, visible: bool) -> None:
+        frame = self.latest_frame()
+        if visible and frame is not None:
+            self.grid.layers_panel.show_frame(frame)
+
+
 class ViewControl:
     def __init__(
         self,
@@ -111,7 +162,7 @@ class ViewControl:
         themed: Sequence[Themed],
         caption: CaptionBand,
         dock: ControlDock,
-        toolbar: QToolBar,
+        toolbar: SceneToolbar,
         notice: Notice,
         status: QStatusBar,
         help_overlay: HelpOverlay,
@@ -146,6 +197,25 @@ class ViewControl:
         acts.toggle_theme.triggered.connect(lambda: self.set_theme("projector" if self.theme.dark else "dark"))
         acts.escape.triggered.connect(self.escape)
         acts.help.triggered.connect(self.help_overlay.toggle)
+
+    def fit_to_screen(self) -> None:
+        self.window.setMinimumSize(MINIMUM_SIZE)
+        screen = QGuiApplication.primaryScreen()
+        available = screen.availableGeometry().size() if screen is not None else DEFAULT_SIZE
+        self.window.resize(DEFAULT_SIZE.boundedTo(available))
+        self.factor = window_factor(self.window.size())
+
+    def show_scene(self, scene: SceneState) -> None:
+        """The scene's title and caption (or that the settings are the user's own), the scene ticked
+        in the toolbar and the menu, and the window's title."""
+        if scene.scenario is None:
+            self.caption.set_scene("", "", custom="your own settings")
+        else:
+            self.caption.set_scene(scene.scenario.title, scene.scenario.caption, custom=scene.changes)
+        self.toolbar.show_scene(scene.active_preset)
+        self.acts.check_scene(scene.active_preset)
+        title = scene.scenario.title if scene.scenario is not None and not scene.modified else "custom"
+        self.window.setWindowTitle(f"gradlab — {title}")
 
     def apply_theme(self, theme: Theme, *, force: bool = False) -> None:
         """Choose ``theme`` (colours and presenter scale) and apply it at the window's size."""
@@ -189,6 +259,12 @@ class ViewControl:
         self.acts.theme_projector.setChecked(not theme.dark)
         if not self.help_overlay.isHidden():
             self.help_overlay.place()
+
+    def save_settings(self, scene: SceneState) -> None:
+        """Remember the window's place, look and scene for the next start."""
+        saved = SavedScene(preset=scene.preset) if scene.preset else SavedScene(scenario=scene.as_scenario())
+        theme = self.theme
+        save_settings(WindowSettings(self.window.saveGeometry(), theme.name, theme.scale, self.controls_visible, saved))
 
     def set_theme(self, name: str) -> None:
         self.apply_theme(Theme.named(name, self.theme.scale))

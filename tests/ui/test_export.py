@@ -57,7 +57,7 @@ def _non_background(pixels: np.ndarray, background: str, threshold: int = 60) ->
 def test_png_export_is_a_slide_with_the_title_parameters_and_readouts(window, wait_frames, tmp_path):
     wait_frames(window, 3)
     window.controller.pause()
-    path = window.export_plots(tmp_path / "plots.png")
+    path = window.files.export_plots(tmp_path / "plots.png")
     image = QImage(str(path))
     assert (image.width(), image.height()) == SLIDE_SIZE
     pixels = _pixels(image)
@@ -96,13 +96,13 @@ def _colours(window) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
 def test_a_mouse_zoom_is_not_exported_and_stays_on_screen(window, wait_frames, tmp_path):
     wait_frames(window, 3)
     window.controller.pause()
-    plain = _pixels(QImage(str(window.export_plots(tmp_path / "plain.png"))))
+    plain = _pixels(QImage(str(window.files.export_plots(tmp_path / "plain.png"))))
     box = window.gradient_plot.getPlotItem().getViewBox()
     box.scaleBy((0.3, 0.3))
     box.sigRangeChangedManually.emit(box.state["mouseEnabled"])
     zoomed_range = box.viewRange()
     assert window.gradient_plot.zoom_reset.zoomed
-    exported = _pixels(QImage(str(window.export_plots(tmp_path / "zoomed.png"))))
+    exported = _pixels(QImage(str(window.files.export_plots(tmp_path / "zoomed.png"))))
     assert np.array_equal(plain, exported)
     assert window.gradient_plot.zoom_reset.zoomed
     assert np.allclose(box.viewRange(), zoomed_range)
@@ -127,8 +127,8 @@ def test_pdf_export_is_vector_and_renders_where_the_png_is(window, wait_frames, 
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     wait_frames(window, 3)
     window.controller.pause()
-    png = window.export_plots(tmp_path / "plots.png")
-    pdf = window.export_plots(tmp_path / "plots.pdf")
+    png = window.files.export_plots(tmp_path / "plots.png")
+    pdf = window.files.export_plots(tmp_path / "plots.pdf")
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     assert b"/Subtype /Image" not in data  # curves, symbols and text as vectors, no embedded pictures
@@ -164,20 +164,20 @@ def test_a_failed_export_keeps_the_old_file_and_says_why(window, wait_frames, tm
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(files.os, "fsync", full_disk)
-    window.dialogs = AnsweringDialogs(target)
+    window.files.dialogs = AnsweringDialogs(target)
     window.commands.export_png.trigger()
     assert target.read_bytes() == b"the old picture"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plots.png"]  # no temporary file left
     assert window.notice.text == "Could not write plots.png: No space left on device"
     monkeypatch.undo()
-    window.dialogs = AnsweringDialogs(tmp_path / "missing-folder" / "plots.pdf")
+    window.files.dialogs = AnsweringDialogs(tmp_path / "missing-folder" / "plots.pdf")
     window.commands.export_pdf.trigger()
     assert window.notice.text == f"Could not write plots.pdf: the folder {tmp_path / 'missing-folder'} does not exist"
     (tmp_path / "a-folder.png").mkdir()
     with pytest.raises(export.ExportError, match="is not a regular file"):
-        window.export_plots(tmp_path / "a-folder.png")
+        window.files.export_plots(tmp_path / "a-folder.png")
     with pytest.raises(export.ExportError, match=r"exported as \.png or \.pdf"):
-        window.export_plots(tmp_path / "plots.svg")
+        window.files.export_plots(tmp_path / "plots.svg")
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -189,14 +189,14 @@ def test_csv_export_has_the_documented_columns_and_every_update(window, wait_fra
     wait_frames(window, 4)
     window.controller.pause()
     # the run is paused: what was delivered is what gets written
-    path = window.export_data(tmp_path / "run.csv")
+    path = window.files.export_data(tmp_path / "run.csv")
     with path.open(encoding="utf-8") as handle:
         assert handle.readline().strip() == ",".join(COLUMNS)
     rows = _read_csv(path)
     iterations = [int(r["iteration"]) for r in rows]
     assert iterations == list(range(1, len(iterations) + 1))
     assert len(rows) == window.training_plot.history.total
-    last = window.recorder.last_frame
+    last = window.session.record.last_frame
     assert last is not None and float(rows[last.iteration - 1]["spectral_radius"]) == pytest.approx(
         last.spectral_radius
     )
@@ -204,7 +204,7 @@ def test_csv_export_has_the_documented_columns_and_every_update(window, wait_fra
 
 def test_npz_export_loads_with_the_clis_arrays(window, wait_frames, tmp_path):
     wait_frames(window, 3)
-    path = window.export_data(tmp_path / "run.npz")
+    path = window.files.export_data(tmp_path / "run.npz")
     with np.load(path) as data:
         for name in COLUMNS:
             assert name in data.files
@@ -216,10 +216,10 @@ def test_npz_export_loads_with_the_clis_arrays(window, wait_frames, tmp_path):
 def test_the_scene_is_saved_as_a_scenario_that_opens_again(window, tmp_path):
     preset = presets()[2]
     window.load_preset(preset.name)
-    path = window.save_scene(tmp_path / "scene.json")
+    path = window.files.save_scene(tmp_path / "scene.json")
     assert load_scenario(path) == preset.scenario
     window.controls.seq_spin.setValue(57)
-    modified = load_scenario(window.save_scene(tmp_path / "modified.json"))
+    modified = load_scenario(window.files.save_scene(tmp_path / "modified.json"))
     assert modified.config == preset.scenario.config.replace(seq_len=57)
     assert "modified" in modified.title
     assert "length T 57" in modified.caption
@@ -238,7 +238,7 @@ def test_each_file_action_asks_for_a_name_and_writes(window, wait_frames, tmp_pa
     wait_frames(window, 2)
     for action, name, check in FILE_ACTIONS:
         target = tmp_path / name
-        window.dialogs = AnsweringDialogs(target)
+        window.files.dialogs = AnsweringDialogs(target)
         getattr(window.commands, action).trigger()
         assert target.is_file(), action
         assert check(target), action
@@ -247,17 +247,17 @@ def test_each_file_action_asks_for_a_name_and_writes(window, wait_frames, tmp_pa
 
 def test_a_missing_extension_is_added_and_a_cancelled_dialog_writes_nothing(window, wait_frames, tmp_path):
     wait_frames(window, 1)
-    window.dialogs = AnsweringDialogs(tmp_path / "noext")
+    window.files.dialogs = AnsweringDialogs(tmp_path / "noext")
     window.commands.export_csv.trigger()
     assert (tmp_path / "noext.csv").is_file()
-    window.dialogs = AnsweringDialogs()
+    window.files.dialogs = AnsweringDialogs()
     window.commands.export_png.trigger()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["noext.csv"]
 
 
 def test_a_write_error_is_reported_not_raised(window, wait_frames, tmp_path):
     wait_frames(window, 1)
-    window.dialogs = AnsweringDialogs(tmp_path / "missing-folder" / "run.csv")
+    window.files.dialogs = AnsweringDialogs(tmp_path / "missing-folder" / "run.csv")
     window.commands.export_csv.trigger()
     assert "Could not write run.csv" in window.notice.text
 
@@ -285,10 +285,10 @@ OFFSCREEN_DIALOG = pytest.mark.qt_log_ignore(r"This plugin does not support prop
 
 
 def _record(window, qtbot, plan: ClipPlan, target: Path):  # type: ignore[no-untyped-def]
-    window.dialogs = AnsweringDialogs(target)
-    window.record_clip(plan)
-    assert window.clip is not None
-    return window.clip
+    window.files.dialogs = AnsweringDialogs(target)
+    window.files.record_clip(plan)
+    assert window.files.clip is not None
+    return window.files.clip
 
 
 @OFFSCREEN_DIALOG
@@ -343,10 +343,10 @@ def test_stop_keeps_what_was_recorded_and_the_window_closes_during_a_clip(window
 
 def test_a_clip_that_cannot_be_written_says_why(window, wait_frames, tmp_path):
     wait_frames(window, 1)
-    window.dialogs = AnsweringDialogs(tmp_path / "missing" / "clip.gif")
-    window.record_clip(ClipPlan.updates(3))
+    window.files.dialogs = AnsweringDialogs(tmp_path / "missing" / "clip.gif")
+    window.files.record_clip(ClipPlan.updates(3))
     assert window.notice.text == f"Could not record clip.gif: the folder {tmp_path / 'missing'} does not exist"
-    assert window.clip is None
+    assert window.files.clip is None
     with pytest.raises(ValueError, match="1 to 600 pictures"):
         ClipPlan.seconds(100, fps=10)
 

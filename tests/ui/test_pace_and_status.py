@@ -84,7 +84,7 @@ def test_after_typing_a_value_and_return_the_scene_keys_work_again(window, qtbot
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert window.config.w_rec_scale == 0.7
     qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_3)
-    assert window.scene_preset.startswith("03-")
+    assert window.session.scene.preset.startswith("03-")
     assert window.config == presets()[2].scenario.config
 
 

@@ -45,7 +45,7 @@ def _state(window) -> tuple:  # type: ignore[no-untyped-def]
         window.controller.run_id,
         window.controller.config,
         window.controls.config,
-        window.scene,
+        window.session.scene.scenario,
         window.caption.title,
         window.caption.caption,
     )
@@ -58,7 +58,7 @@ def test_every_kind_of_malformed_scenario_is_refused_with_a_clear_message_and_no
     for name, (data, expected) in sorted(MALFORMED.items()):
         path = tmp_path / f"{name}.json"
         path.write_bytes(data)
-        assert window.open_scenario_file(path) is False, name
+        assert window.files.open_scenario_file(path) is False, name
         assert _state(window) == before, name
         message = window.notice.text
         assert message.startswith("Could not open the scenario."), (name, message)
@@ -74,7 +74,7 @@ def test_a_path_that_is_not_a_readable_file_is_refused(window, tmp_path, kind):
     if kind == "folder":
         path.mkdir()
     before = _state(window)
-    assert window.open_scenario_file(path) is False
+    assert window.files.open_scenario_file(path) is False
     assert _state(window) == before
     assert "Could not open the scenario" in window.notice.text
 
@@ -90,7 +90,7 @@ def test_a_good_scenario_opens_from_the_file_menu(window, tmp_path, wait_frames)
 
     path = _write_good(tmp_path)
     window.notice.show_message("an old message")
-    window.dialogs = AnsweringDialogs(path)
+    window.files.dialogs = AnsweringDialogs(path)
     run_id = window.controller.run_id
     window.commands.open_scenario.trigger()
     assert window.controller.run_id > run_id
@@ -169,7 +169,7 @@ def test_scenario_files_are_data_only(tmp_path, window):
     path.write_text(
         '{"title": "__import__(\'os\').system(\'touch hacked\')", "caption": "c", "config": {"seed": "1+1"}}'
     )
-    assert window.open_scenario_file(path) is False
+    assert window.files.open_scenario_file(path) is False
     assert not (Path.cwd() / "hacked").exists()
     assert "seed" in window.notice.text
 
@@ -178,5 +178,5 @@ def test_a_scenario_round_trips_through_a_file(window, tmp_path):
     scenario = Scenario("Round trip", "Same again.", window.config.replace(seq_len=21))
     path = tmp_path / "trip.json"
     path.write_text(scenario.to_json(), encoding="utf-8")
-    assert window.open_scenario_file(path)
-    assert window.scene == scenario
+    assert window.files.open_scenario_file(path)
+    assert window.session.scene.scenario == scenario

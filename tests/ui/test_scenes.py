@@ -71,10 +71,10 @@ def test_page_down_and_up_step_through_the_scenes(window, qtbot, focused):
     focused(window)
     qtbot.keyClick(window, "1")
     qtbot.keyClick(window, Qt.Key.Key_PageDown)
-    assert window.scene_preset == presets()[1].name
+    assert window.session.scene.preset == presets()[1].name
     qtbot.keyClick(window, Qt.Key.Key_PageUp)
     qtbot.keyClick(window, Qt.Key.Key_PageUp)
-    assert window.scene_preset == presets()[-1].name
+    assert window.session.scene.preset == presets()[-1].name
 
 
 def test_changing_a_control_turns_the_caption_into_custom_and_back(window, qtbot):
@@ -101,7 +101,7 @@ def test_typing_digits_into_a_spin_box_edits_it_and_keeps_the_scene(window, qtbo
     qtbot.keyClicks(spin, "37")
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert window.controls.config.seq_len == 37
-    assert window.scene_preset == presets()[0].name  # "3" and "7" did not switch scenes
+    assert window.session.scene.preset == presets()[0].name  # "3" and "7" did not switch scenes
     assert window.caption.is_custom
 
 

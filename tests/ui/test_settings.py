@@ -98,7 +98,7 @@ def test_closing_the_window_remembers_and_launch_restores(qtbot, monkeypatch, wa
     assert restored.theme.name == "dark"
     assert restored.theme.scale == pytest.approx(1.3)
     assert not restored.controls_visible
-    assert restored.scene_preset == presets()[5].name
+    assert restored.session.scene.preset == presets()[5].name
     assert restored.caption.title == presets()[5].scenario.title
     assert restored.size().height() == 650
     restored.set_theme("projector")  # the application palette is shared by later tests

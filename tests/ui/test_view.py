@@ -83,3 +83,25 @@ def test_at_1920x1080_the_type_grows_with_the_window(window, qtbot):
     assert spin.font().pointSizeF() == font * 1.5
     window.resize(1280, 720)
     qtbot.waitUntil(lambda: QApplication.font().pointSizeF() == font, timeout=5000)
+
+
+def test_the_per_layer_view_is_drawn_only_while_shown_and_shows_the_latest_frame_at_once(window, wait_frames):  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    from gradlab.core import Config
+
+    layers = window.grid.layers_panel
+    window.set_config(Config(cell="mlp", seq_len=6, hidden_size=16, batch_size=4))
+    wait_frames(window, 3)
+    assert layers.gradient_image.image is None and layers.readout.text() == ""  # hidden: never drawn
+
+    window.commands.layers.setChecked(True)  # no event is processed before the checks below
+    latest = window.session.latest_frame
+    assert latest is not None and latest.layer_stats is not None
+    _, log_std = layers.std_curve.getData()
+    np.testing.assert_array_equal(log_std, np.log10(latest.layer_stats.activation_std))
+    assert layers.gradient_image.image.shape[0] == 6  # a row per layer
+
+    wait_frames(window, 2)  # shown: it follows the run
+    _, log_std = layers.std_curve.getData()
+    np.testing.assert_array_equal(log_std, np.log10(window.session.latest_frame.layer_stats.activation_std))

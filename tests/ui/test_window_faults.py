@@ -120,14 +120,14 @@ def test_a_settings_file_that_is_a_fifo_does_not_stop_the_window(tmp_path):
 def test_opening_a_fifo_says_so_without_freezing(window, tmp_path):
     fifo = tmp_path / "scene.json"
     os.mkfifo(fifo)
-    assert not window.open_scenario_file(fifo)
+    assert not window.files.open_scenario_file(fifo)
     assert "named pipe" in window.notice.text
 
 
 def test_a_huge_value_gives_a_bounded_notice(window, tmp_path):
     path = tmp_path / "huge.json"
     path.write_text(json.dumps({"title": "t", "caption": "c", "config": {"x" * 200_000: 1}}))
-    assert not window.open_scenario_file(path)
+    assert not window.files.open_scenario_file(path)
     assert 0 < len(window.notice.text) <= 400
 
 
@@ -136,13 +136,13 @@ def test_a_title_of_many_lines_is_refused(window, tmp_path):
     scenario = Scenario("Title", "Caption.", Config()).to_dict()
     scenario["title"] = "A" + "\n" * 60 + "B"
     path.write_text(json.dumps(scenario))
-    assert not window.open_scenario_file(path)
+    assert not window.files.open_scenario_file(path)
     assert "lines" in window.notice.text
 
 
 def test_saving_a_scene_over_a_file_on_a_full_disk_keeps_the_file(window, tmp_path, monkeypatch):
     path = tmp_path / "scene.json"
-    window.save_scene(path)
+    window.files.save_scene(path)
     before = path.read_bytes()
 
     def full(fd: int) -> None:
@@ -150,7 +150,7 @@ def test_saving_a_scene_over_a_file_on_a_full_disk_keeps_the_file(window, tmp_pa
 
     monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(OSError):
-        window.save_scene(path)
+        window.files.save_scene(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["scene.json"]
 
@@ -159,7 +159,7 @@ def test_saving_a_scene_to_a_fifo_is_refused(window, tmp_path):
     fifo = tmp_path / "scene.json"
     os.mkfifo(fifo)
     with pytest.raises(OSError, match="named pipe"):
-        window.save_scene(fifo)
+        window.files.save_scene(fifo)
 
 
 @pytest.mark.parametrize("suffix", [".png", ".pdf"])
@@ -167,7 +167,7 @@ def test_a_failed_plot_export_says_why(window, wait_frames, tmp_path, suffix):
     from test_export import AnsweringDialogs
 
     wait_frames(window, 1)
-    window.dialogs = AnsweringDialogs(tmp_path / "missing-folder" / f"plots{suffix}")
+    window.files.dialogs = AnsweringDialogs(tmp_path / "missing-folder" / f"plots{suffix}")
     getattr(window.commands, f"export_{suffix[1:]}").trigger()
     assert f"the folder {tmp_path / 'missing-folder'} does not exist" in window.notice.text
 
