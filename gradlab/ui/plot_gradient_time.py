@@ -398,3 +398,17 @@ class GradientTimePlot(pg.PlotWidget):
     def legend_text(self) -> list[str]:
         """The legend's current entries (for tests and screenshots)."""
         return self._entries.entries()
+
+    # Read by tests that check the layout and the bound as drawn.
+    @property
+    def legend(self) -> Legend:
+        return self._legend
+
+    @property
+    def theory_curve(self) -> pg.PlotDataItem:
+        return self._theory_curve
+
+    @property
+    def y_limits(self) -> tuple[float, float] | None:
+        """The y range shown, in whole decades (None before the first frame)."""
+        return self._y_limits

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from patience import PATIENCE_MS
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QFormLayout
 
 from gradlab.core import Config
 from gradlab.ui.controls import ControlPanel
@@ -162,13 +162,26 @@ def test_depth_mode_names_its_controls_and_shows_its_own_rows(qtbot):
     emitted: list[Config] = []
     panel.config_changed.connect(emitted.append)
 
-    def label(form, widget) -> str:  # type: ignore[no-untyped-def]
-        return form.labelForField(widget).text()
+    def row(widget):  # type: ignore[no-untyped-def]
+        """The form and the field of the row that holds ``widget`` (a slider and spin box pair holds it)."""
+        for form in panel.findChildren(QFormLayout):
+            for field in (widget, widget.parentWidget()):
+                if form.getWidgetPosition(field)[0] >= 0:
+                    return form, field
+        raise LookupError(widget)
 
-    assert label(panel._main_form, panel._length_row) == "Depth L"
-    assert label(panel._main_form, panel._scale_row) == "Weight scale"
-    assert label(panel._advanced_form, panel.hidden_size) == "Width H"
-    assert panel._advanced_form.isRowVisible(panel.norm) and not panel._advanced_form.isRowVisible(panel.truncation)
+    def label(widget) -> str:  # type: ignore[no-untyped-def]
+        form, field = row(widget)
+        return form.labelForField(field).text()
+
+    def shown(widget) -> bool:  # type: ignore[no-untyped-def]
+        form, field = row(widget)
+        return form.isRowVisible(field)
+
+    assert label(panel.seq_spin) == "Depth L"
+    assert label(panel.scale_spin) == "Weight scale"
+    assert label(panel.hidden_size) == "Width H"
+    assert shown(panel.norm) and not shown(panel.truncation)
 
     panel.residual_root.click()
     assert emitted[-1].residual == pytest.approx(1 / 50**0.5, abs=1e-4)
@@ -180,5 +193,5 @@ def test_depth_mode_names_its_controls_and_shows_its_own_rows(qtbot):
     assert emitted[-1].bias_scale is None and panel.bias_scale.text() == "default"
 
     panel.set_config(Config())  # a recurrent cell: its own names, no depth-mode rows
-    assert label(panel._main_form, panel._length_row) == "Length T"
-    assert not panel._advanced_form.isRowVisible(panel.norm) and panel._advanced_form.isRowVisible(panel.truncation)
+    assert label(panel.seq_spin) == "Length T"
+    assert not shown(panel.norm) and shown(panel.truncation)

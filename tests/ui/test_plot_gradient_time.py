@@ -55,7 +55,7 @@ def test_the_predicted_line_is_the_frames_prediction(plot, qtbot):
     latest = next(t for t in texts if t.startswith("latest"))
     assert latest == f"latest · slope {frame.fitted_slope:+.3f}/step (predicted {frame.predicted_slope:+.3f})"
     # three distinct looks: the measured line, the predicted band, the dashed bound
-    pens = [c.opts["pen"] for c in (plot.latest_curve, plot.prediction_curve, plot._theory_curve)]
+    pens = [c.opts["pen"] for c in (plot.latest_curve, plot.prediction_curve, plot.theory_curve)]
     assert len({p.color().name() for p in pens}) == 3
     assert pens[1].widthF() > pens[0].widthF()
     # order in the legend: what is measured, what predicts it, what bounds it
@@ -89,9 +89,9 @@ def test_a_narrow_plot_words_the_legend_shorter_rather_than_taking_a_row_of_data
     frame = first(activation="tanh", init="gaussian", w_rec_scale=1.5)
     plot.resize(1700, 420)
     shown(plot, frame, qtbot)
-    assert plot._legend.columnCount == 3  # one row: measured, predicted, bound
+    assert plot.legend.columnCount == 3  # one row: measured, predicted, bound
     plot.resize(700, 420)  # too narrow for the longest wordings in one row
-    qtbot.waitUntil(lambda: plot._legend.columnCount == 3 and "(predicted" not in plot.legend_text()[0], timeout=5000)
+    qtbot.waitUntil(lambda: plot.legend.columnCount == 3 and "(predicted" not in plot.legend_text()[0], timeout=5000)
     texts = plot.legend_text()
     # every number still on screen: the measured and the predicted slope, and the bound
     assert f"{frame.fitted_slope:+.3f}/step" in texts[0]
@@ -99,7 +99,7 @@ def test_a_narrow_plot_words_the_legend_shorter_rather_than_taking_a_row_of_data
     assert texts[2].startswith("bound")
     view = plot.getPlotItem().getViewBox()
     right = view.mapToScene(view.boundingRect().topRight()).x()
-    for _, label in plot._legend.items:  # nothing cut off at the right
+    for _, label in plot.legend.items:  # nothing cut off at the right
         assert label.item.mapToScene(label.item.boundingRect().topRight()).x() <= right + 0.5
 
 
@@ -157,7 +157,7 @@ def test_a_deep_nets_bound_is_its_per_layer_curve_and_its_axis_counts_layers(plo
     frame = next(run(config.replace(hidden_size=32, seq_len=12, iterations=1)))
     assert frame.bound_log10_dh is not None and np.ptp(np.diff(frame.bound_log10_dh)) > 0  # not a line
     plot.show_frame(frame, config)
-    x, y = plot._theory_curve.getData()
+    x, y = plot.theory_curve.getData()
     np.testing.assert_allclose(y, frame.bound_log10_dh)
     assert len(x) == 12
     assert plot.getPlotItem().getAxis("bottom").labelText == "layers back from the loss, l"
@@ -165,5 +165,5 @@ def test_a_deep_nets_bound_is_its_per_layer_curve_and_its_axis_counts_layers(plo
 
     rnn = first()
     plot.show_frame(rnn, Config())
-    assert len(plot._theory_curve.getData()[0]) == 2  # the RNN's bound: one straight line
+    assert len(plot.theory_curve.getData()[0]) == 2  # the RNN's bound: one straight line
     assert plot.getPlotItem().getAxis("bottom").labelText == "steps back from the loss, k"

@@ -14,7 +14,7 @@ from gradlab.ui.theme import MAX_SCALE, MIN_SCALE, Theme
 
 def _sizes(window) -> dict[str, float]:  # type: ignore[no-untyped-def]
     plot = window.gradient_plot.getPlotItem()
-    legend_label = window.gradient_plot._legend.items[0][1]
+    legend_label = window.gradient_plot.legend.items[0][1]
     return {
         "tick_font": plot.getAxis("bottom").style["tickFont"].pointSizeF(),
         "axis_label": plot.getAxis("bottom").label.font().pointSizeF(),
@@ -129,7 +129,7 @@ def _legend_fits(plot) -> bool:  # type: ignore[no-untyped-def]
     """Every legend entry's text lies inside the plot's data area (nothing clipped)."""
     view = plot.getPlotItem().getViewBox()
     right = view.mapToScene(view.boundingRect().topRight()).x()
-    for _, label in plot._legend.items:
+    for _, label in plot.legend.items:
         text_right = label.item.mapToScene(label.item.boundingRect().topRight()).x()
         if text_right > right + 0.5:
             return False
@@ -142,12 +142,12 @@ def test_the_gradient_legend_stacks_its_entries_when_they_do_not_fit_side_by_sid
     qtbot.waitUntil(lambda: "slope" in " ".join(plot.legend_text()), timeout=PATIENCE_MS)
     qtbot.wait(50)
     # one row: measured, predicted and bound side by side
-    assert plot._legend.columnCount == len(plot._legend.items) == 3 and _legend_fits(plot)
+    assert plot.legend.columnCount == len(plot.legend.items) == 3 and _legend_fits(plot)
     window.resize(1280, 720)
     for _ in range(2):  # bigger fonts: the entries stack and still fit
         qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     qtbot.wait(50)
-    assert plot._legend.columnCount < len(plot._legend.items) and _legend_fits(plot)
+    assert plot.legend.columnCount < len(plot.legend.items) and _legend_fits(plot)
     for _ in range(2):  # larger still: the text fits once the controls are hidden (H)
         qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     window.set_controls_visible(False)
@@ -155,8 +155,8 @@ def test_the_gradient_legend_stacks_its_entries_when_they_do_not_fit_side_by_sid
     assert window.theme.scale == pytest.approx(1.15**4, abs=0.01) and _legend_fits(plot)
     # The curves are drawn below the legend: the data's top is under its bottom edge.
     view = plot.getPlotItem().getViewBox()
-    legend_bottom = plot._legend.mapToScene(plot._legend.boundingRect().bottomLeft()).y()
-    data_top = view.mapViewToScene(pg.Point(0, plot._y_limits[1])).y()
+    legend_bottom = plot.legend.mapToScene(plot.legend.boundingRect().bottomLeft()).y()
+    data_top = view.mapViewToScene(pg.Point(0, plot.y_limits[1])).y()
     assert data_top > legend_bottom
 
 
