@@ -45,6 +45,7 @@ from gradlab.ui.slider_scales import (
 log = logging.getLogger(__name__)
 
 SLIDER_THROTTLE_MS = 60
+COMBO_MIN_CHARACTERS = 9  # a closed choice box shows this many characters at least
 
 # What the user reads for each choice; the values themselves come from FIELDS.
 CHOICE_LABELS: dict[str, dict[str, str]] = {
@@ -60,11 +61,16 @@ CHOICE_LABELS: dict[str, dict[str, str]] = {
         "std": "std (absolute)",
         "zero": "zero",
     },
-    "task": {"probe": "probe (loss at the end)", "adding": "adding problem", "spirals": "spirals (points)"},
+    "task": {"probe": "probe", "adding": "adding problem", "spirals": "spirals"},
     "norm": {"none": "off", "batch": "BatchNorm", "layer": "LayerNorm"},
     "optimizer": {"sgd": "SGD", "adam": "Adam"},
     "dtype": {"float64": "float64", "float32": "float32"},
-    "forget_bias_init": {"one": "+1 (forget gate)", "zero": "0 (PyTorch)", "chrono": "chrono (log U[1, T-1])"},
+    "forget_bias_init": {"one": "+1", "zero": "0 (PyTorch)", "chrono": "chrono"},
+}
+# What a short choice means, as the tooltip of its entry in the list that opens.
+CHOICE_DETAILS: dict[str, dict[str, str]] = {
+    "task": {"probe": "probe (loss at the end)", "spirals": "spirals (points)"},
+    "forget_bias_init": {"one": "+1 (forget gate)", "chrono": "chrono (log U[1, T-1])"},
 }
 
 
@@ -202,9 +208,16 @@ class ControlPanel(QWidget):
     # ---- building ---------------------------------------------------------------------------
     def _combo(self, name: str) -> QComboBox:
         combo = QComboBox()
+        # As wide as the column gives, not as the longest choice ("chrono (log U[1, T-1])"): at
+        # large fonts that width took a third of a 1280 px window from the plots.
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(COMBO_MIN_CHARACTERS)
         labels = CHOICE_LABELS.get(name, {})
+        details = CHOICE_DETAILS.get(name, {})
         for choice in FIELDS[name].choices:
             combo.addItem(labels.get(choice, choice), choice)
+            if choice in details:
+                combo.setItemData(combo.count() - 1, details[choice], Qt.ItemDataRole.ToolTipRole)
         combo.setToolTip(FIELDS[name].help)
         combo.currentIndexChanged.connect(lambda _index: self._change(name, combo.currentData()))
         self.widgets[name] = combo
@@ -413,7 +426,7 @@ class TransportBar(QWidget):
             self._fit_heights()  # Bigger / Smaller: the buttons follow the type
 
 
-CONTROL_PANEL_WIDTH = 330  # at font scale 1
+CONTROL_PANEL_WIDTH = 280  # at font scale 1
 
 
 class ControlDock(QScrollArea):

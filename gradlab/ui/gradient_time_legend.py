@@ -143,12 +143,19 @@ class WordedLegend:
             ]
             wordings = [self._variants.get(id(sample.item), (label.text,) * LEGEND_LEVELS) for sample, label in items]
 
+            def widths(level: int) -> list[float]:
+                return [b + metrics.horizontalAdvance(w[level]) for b, w in zip(beside, wordings)]
+
             def rows(level: int) -> int:
-                widths = [b + metrics.horizontalAdvance(w[level]) for b, w in zip(beside, wordings)]
-                return math.ceil(len(widths) / legend_columns(widths, width))
+                return math.ceil(len(items) / legend_columns(widths(level), width))
 
             fewest = rows(LEGEND_LEVELS - 1)
-            level = next(level for level in range(LEGEND_LEVELS) if rows(level) <= fewest)
+            # A wording wider than the plot would be cut off (one entry a row is as few rows as a
+            # narrow plot can have, so the row count alone would not tell).
+            level = next(
+                (level for level in range(LEGEND_LEVELS) if rows(level) <= fewest and max(widths(level)) + 10 <= width),
+                LEGEND_LEVELS - 1,
+            )
             for (sample, _), words in zip(items, wordings):
                 self._show(sample.item, words[level])
         fit_legend(self.legend, width)

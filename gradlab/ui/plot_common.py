@@ -310,6 +310,26 @@ def legend_beside(plot: pg.PlotItem) -> Legend:
     return legend
 
 
+def place_legend(plot: pg.PlotItem, legend: Legend, *, above: bool) -> None:
+    """Move a legend made by ``legend_beside`` or ``legend_above`` into the row above the data
+    (``above``) or the column right of it: a panel that is tall and narrow (the compact layout's
+    tabs) needs its data's width more than its height."""
+    layout = plot.layout
+    for axis in ("top", "right"):
+        item = plot.getAxis(axis)
+        if any(layout.itemAt(i) is item for i in range(layout.count())):
+            layout.removeItem(item)  # never shown here; its cell may become the legend's
+    layout.removeItem(legend)
+    if above:
+        # Over the left axis' column too: the row is empty there, and a narrow panel needs it.
+        legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addItem(legend, 1, 0, 1, 2)
+    else:
+        legend.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        layout.addItem(legend, 2, 2)
+        layout.setAlignment(legend, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+
+
 def legend_entry_widths(legend: pg.LegendItem) -> list[float]:
     """Width in px of each entry (sample, label and pyqtgraph's 3 px after each)."""
     return [sample.width() + label.item.boundingRect().width() + 6 for sample, label in legend.items]

@@ -177,7 +177,8 @@ class GradientTimePlot(pg.PlotWidget):
             )
             # The predicted band stays too: it belongs to the update whose curve is still drawn.
             measured = f"update {self._last_finite_iteration} (last finite) · slope {slope_text(self._last_slope)}"
-            self._pending_slope = (measured + predicted_suffix(self._last_predicted_slope),) + (measured,) * 3
+            short = f"last finite · {slope_text(self._last_slope)}"
+            self._pending_slope = (measured + predicted_suffix(self._last_predicted_slope), measured, measured, short)
             self._slope_throttle.flush()
             return
         if np.isfinite(y).any():

@@ -4,14 +4,20 @@ weights' histograms below. One object to clear, feed and re-theme them together;
 The spectrum's place holds the "why" panel too (the two factors of a step, or the gates), shown
 instead of it by View → Why (key Y); both are fed every frame, so either is current when shown.
 Depth mode's per-layer view is fed with them; the window shows it in place of the whole grid
-(View → Per-layer view, key L)."""
+(View → Per-layer view, key L).
+
+Where the grid is too small for four plots at the plots' type size (1280×720 with the controls
+shown and large fonts: cells of about 270×220 px, in which the axes alone take 80 px), it is laid
+out compactly: the gradient plot, the main picture, keeps the whole height on the left, and the
+spectrum, training and weights panels share the right column as tabs, each at full height."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtWidgets import QGridLayout, QSizePolicy, QStackedWidget, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QGridLayout, QSizePolicy, QStackedWidget, QTabWidget, QWidget
 
 from gradlab.core import Config, Frame
 from gradlab.ui.pins import Pin
@@ -23,10 +29,28 @@ from gradlab.ui.plot_weights import WeightsPlot
 from gradlab.ui.plot_why import WhyPanel
 from gradlab.ui.theme import Theme
 
+# The smallest grid (in pixels at the plots' type scale 1) that holds four plots legibly: each
+# cell wide enough for the axis ticks and a side legend beside data, and tall enough for the
+# gradient plot's legend row above the data. Smaller grids are laid out compactly.
+FULL_GRID_MIN_WIDTH = 700
+FULL_GRID_MIN_HEIGHT = 400
+# The compact layout's columns: the gradient plot and the tabs of the other panels, which are at
+# least this wide (px at scale 1): the spectrum, the histograms and the training legends need it.
+COMPACT_STRETCH = (3, 2)
+TABS_MIN_WIDTH = 300
+TAB_NAMES = {"spectrum": "Spectrum", "why": "Why", "jacobian": "Jacobian"}
+
+
+def fits_full_grid(width: int, height: int, scale: float) -> bool:
+    """Whether a grid of ``width``×``height`` px holds four plots whose type is at ``scale``."""
+    return width >= FULL_GRID_MIN_WIDTH * scale and height >= FULL_GRID_MIN_HEIGHT * scale
+
 
 class PlotGrid(QWidget):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._scale = theme.scale
+        self.compact = False
         self.gradient_plot = GradientTimePlot(theme)
         self.training_plot = TrainingPlot(theme)
         self.weights_plot = WeightsPlot(theme)
@@ -41,20 +65,74 @@ class PlotGrid(QWidget):
             # (which would let one plot squeeze the others).
             plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
             plot.setMinimumSize(220, 160)
-        grid = QGridLayout(self)
-        grid.setContentsMargins(2, 2, 2, 2)
-        grid.setSpacing(6)
-        grid.addWidget(self.gradient_plot, 0, 0)
-        grid.addWidget(self.top_right, 0, 1)
-        grid.addWidget(self.training_plot, 1, 0)
-        grid.addWidget(self.weights_plot, 1, 1)
-        grid.setColumnStretch(0, 2)
-        grid.setColumnStretch(1, 1)
-        grid.setRowStretch(0, 11)
-        grid.setRowStretch(1, 10)
+        # The compact layout's right column (a page each; empty while the grid is full).
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.tabs.hide()
+        self.top_right.currentChanged.connect(lambda _index: self._name_tabs())
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(2, 2, 2, 2)
+        self._grid.setSpacing(6)
+        self._lay_out(compact=False)
 
     def plots(self) -> tuple[QWidget, ...]:
         return (self.gradient_plot, self.spectrum_plot, self.training_plot, self.weights_plot)
+
+    # ---- layout -----------------------------------------------------------------------------
+    def _lay_out(self, *, compact: bool) -> None:
+        """Four cells, or the gradient plot beside the other panels' tabs (see the module's note)."""
+        grid = self._grid
+        self.compact = compact
+        current = self.tabs.currentIndex()
+        for widget in (self.gradient_plot, self.top_right, self.training_plot, self.weights_plot, self.tabs):
+            grid.removeWidget(widget)
+        while self.tabs.count():
+            self.tabs.removeTab(0)
+        for row in range(2):
+            grid.setRowStretch(row, 0)
+        for column in range(2):
+            grid.setColumnStretch(column, 0)
+        self.training_plot.set_legends_above(compact)  # its tab is tall and narrow
+        if compact:
+            for panel in (self.top_right, self.training_plot, self.weights_plot):
+                self.tabs.addTab(panel, "")
+            self._name_tabs()
+            self.tabs.setCurrentIndex(max(0, current))
+            grid.addWidget(self.gradient_plot, 0, 0)
+            grid.addWidget(self.tabs, 0, 1)
+            self.tabs.show()
+            grid.setRowStretch(0, 1)
+            grid.setColumnStretch(0, COMPACT_STRETCH[0])
+            grid.setColumnStretch(1, COMPACT_STRETCH[1])
+        else:
+            self.tabs.hide()
+            grid.addWidget(self.gradient_plot, 0, 0)
+            grid.addWidget(self.top_right, 0, 1)
+            grid.addWidget(self.training_plot, 1, 0)
+            grid.addWidget(self.weights_plot, 1, 1)
+            for panel in (self.top_right, self.training_plot, self.weights_plot):
+                panel.show()
+            grid.setColumnStretch(0, 2)
+            grid.setColumnStretch(1, 1)
+            grid.setRowStretch(0, 11)
+            grid.setRowStretch(1, 10)
+
+    def _name_tabs(self) -> None:
+        shown = self.top_right.currentWidget()
+        name = "spectrum" if shown is self.spectrum_plot else "why" if shown is self.why_panel else "jacobian"
+        for index, text in enumerate((TAB_NAMES[name], "Training", "Weights")):
+            if index < self.tabs.count():
+                self.tabs.setTabText(index, text)
+
+    def _fit_layout(self) -> None:
+        compact = not fits_full_grid(self.width(), self.height(), self._scale)
+        if compact != self.compact:
+            self._lay_out(compact=compact)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_layout()
 
     def clear(self) -> None:
         self.gradient_plot.clear_history()
@@ -82,3 +160,7 @@ class PlotGrid(QWidget):
         themed = (self.gradient_plot, self.training_plot, self.weights_plot, self.spectrum_plot, self.why_panel)
         for plot in (*themed, self.layers_panel):
             plot.apply_theme(theme)
+        self._scale = theme.scale
+        self.tabs.setMinimumWidth(int(TABS_MIN_WIDTH * theme.scale))
+        self.tabs.setStyleSheet(f"QTabBar {{ font-size: {theme.pt(theme.axis_font_pt):.1f}pt; }}")
+        self._fit_layout()

@@ -6,8 +6,9 @@ even when the display coalesced several updates into one frame.
 The view ranges are set here, not by pyqtgraph's auto-range: auto-range moves the axes on every
 update, and re-laying out and repainting four axes costs more than drawing the curves. The x
 range grows in steps of 1-2-5, the y ranges in whole decades (at least three labelled), and only
-when the data leaves them. Each legend has a row of its own above its plot, so no data is ever
-under it; a run of a few updates draws its points as dots (one enormous update is one point).
+when the data leaves them. Each legend has a column of its own beside its plot (a row above
+it in a tall, narrow panel), so no data is ever under it; a run of a few updates draws its
+points as dots (one enormous update is one point).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from gradlab.ui.plot_common import (
     DecadeAxis,
     FittingAxis,
     ZoomReset,
+    fit_legend,
     legend_beside,
     legend_entry_widths,
     nice_ceiling,
+    place_legend,
     tick_text_px,
 )
 from gradlab.ui.recording import TrainingHistory
@@ -38,6 +41,7 @@ from gradlab.ui.throttle import Throttle
 LEGEND_REFRESH_MS = 250  # the counts change every update; re-laying out the legends at 60 Hz costs frames
 FIRST_X_RANGE = 50
 MAX_EVENT_MARKS = 2000
+UNLIMITED_PX = 16_777_215  # Qt's QWIDGETSIZE_MAX
 DOTS_UP_TO = 12  # updates: up to this many the points are drawn as dots as well as a line
 
 
@@ -122,6 +126,7 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
         self._loss_legend = legend_beside(self.loss_plot)
         self._loss_legend.addItem(self.loss_curve, "loss")
         self._loss_legend.addItem(self._baseline_sample, "baseline")
+        self._legends_above = False  # beside the data; above it in a tall, narrow panel
         self._texts: dict[int, str] = {}
         self._clip_entries = False  # the "after clipping" and "threshold" entries are shown
         self._dots = False
@@ -185,8 +190,24 @@ class TrainingPlot(pg.GraphicsLayoutWidget):
             plot.getAxis("left").setWidth(left_width)
         self._fit_legends()
 
+    def set_legends_above(self, above: bool) -> None:
+        """The legends in a row above the data (a tall, narrow panel) or in a column beside it."""
+        if above != self._legends_above:
+            self._legends_above = above
+            for plot, legend in ((self.grad_plot, self._grad_legend), (self.loss_plot, self._loss_legend)):
+                place_legend(plot, legend, above=above)
+            self._fit_legends()
+
     def _fit_legends(self) -> None:
-        """One column each, both as wide as the wider, so that the two plots line up."""
+        """One column each, both as wide as the wider, so that the two plots line up; above the
+        data, as many columns as fit the panel's width."""
+        if self._legends_above:
+            data_width = self.width() - self._theme.px(12)  # the row spans the axis' column too
+            for legend in (self._grad_legend, self._loss_legend):
+                legend.setMinimumWidth(0)
+                legend.setMaximumWidth(UNLIMITED_PX)  # its row's width follows the plot
+                fit_legend(legend, data_width)
+            return
         width = max(max(legend_entry_widths(legend), default=0.0) for legend in (self._grad_legend, self._loss_legend))
         for legend in (self._grad_legend, self._loss_legend):
             if legend.columnCount != 1:

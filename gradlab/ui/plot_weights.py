@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from gradlab.core import Config, Frame, Histogram
@@ -61,6 +62,7 @@ class WeightsPlot(QWidget):
         self.zoom_reset = ZoomReset(self.graphics, (self.weights_plot, self.grad_plot), self._restore_view)
         self._last: tuple[Histogram, Histogram] | None = None
         self.apply_theme(theme)
+        self.graphics.installEventFilter(self)
 
     def apply_theme(self, theme: Theme) -> None:
         self._theme = theme
@@ -80,18 +82,20 @@ class WeightsPlot(QWidget):
             # Opaque (pre-mixed with the background): an alpha fill is blended on every repaint.
             item.setBrush(pg.mkBrush(theme.faded(role, 0.55)))  # type: ignore[arg-type]
 
-    def _fit_titles(self) -> None:
-        """The longest wording of each title that fits its plot."""
+    def _fit_titles(self, view_width: float | None = None) -> None:
+        """The longest wording of each title that fits its plot (in a view ``view_width`` px wide,
+        by default the view's width now)."""
         weights_note, grad_note = self._notes
         font = self._theme.title_font()
+        view_width = self.graphics.width() if view_width is None else view_width
         weights = fitting_text(
             font,
-            self.weights_plot.getViewBox().width(),
+            self._room(self.weights_plot, view_width),
             [f"Weights W_hh{weights_note}", f"W_hh{weights_note}", f"W_hh{_short(weights_note)}", "W_hh"],
         )
         grad = fitting_text(
             font,
-            self.grad_plot.getViewBox().width(),
+            self._room(self.grad_plot, view_width),
             [
                 f"Gradient ∂L/∂W_hh{self._grad_when}{grad_note}",
                 f"∂L/∂W_hh{self._grad_when}{grad_note}",
@@ -105,6 +109,21 @@ class WeightsPlot(QWidget):
         self._titles = (weights, grad)
         self._theme.style_plot(self.weights_plot, title=weights)
         self._theme.style_plot(self.grad_plot, title=grad)
+
+    @staticmethod
+    def _room(plot: pg.PlotItem, view_width: float) -> float:
+        """The title's room: the data area's width once the plot fits the view. A title fitted to
+        the data area alone would hold a plot that was wider (laid out while hidden, in a tab) as
+        wide as it was."""
+        data = plot.getViewBox().width()
+        return float(min(data, view_width - (plot.width() - data)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.graphics and isinstance(event, QResizeEvent):
+            # The plots' own room changed (this widget's resize comes before its view's, and the
+            # view's plots are laid out after this event).
+            self._fit_titles(event.size().width())
+        return False
 
     def titles(self) -> tuple[str, str]:
         return self._titles

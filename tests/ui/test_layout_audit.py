@@ -8,7 +8,11 @@ so that every one of them is met several times and the audit runs in a couple of
 - every label's text fits its widget (QFontMetrics), plot titles and legend entries included;
 - every decade (log) axis labels at least three decades inside its view;
 - no two tick labels of an axis overlap, nor a tick label and the axis title;
-- no panel is resized by its title (the longest titles the plots can show are forced in).
+- no panel is resized by its title (the longest titles the plots can show are forced in);
+- the gradient plot, the main picture, keeps a usable data area (``MAIN_PLOT_MIN_SHARE``).
+
+Where the plots area is laid out compactly (the secondary panels as tabs), each tab is audited.
+A ``slow`` run audits every scene in every combination.
 """
 
 from __future__ import annotations
@@ -35,27 +39,27 @@ THEMES = ("projector", "dark")
 FRAMES = 4
 
 
-def _combinations() -> list:  # type: ignore[type-arg]
+def _combinations() -> list[tuple[str, tuple[int, int], float, str, bool]]:
     """Each scene twice; the (size, font, theme, controls) combinations taken in turn."""
     combos = list(itertools.product(SIZES, FONTS, THEMES, (True, False)))
     cases = []
     for index, preset in enumerate(presets()):
         for turn in range(2):
             size, font, theme, controls = combos[(2 * index + turn * 5) % len(combos)]
-            case = (preset.name, size, font, theme, controls)
-            if size == (1280, 720) and font > 1 and controls:
-                # Known: with the control panel shown at this size and font, the four plots get
-                # cells of about 290×210 px, too small for ×1.32 axes (see SMALL_CELLS).
-                cases.append(pytest.param(case, marks=pytest.mark.xfail(reason=SMALL_CELLS, strict=False)))
-            else:
-                cases.append(case)
+            cases.append((preset.name, size, font, theme, controls))
     return cases
 
 
-SMALL_CELLS = (
-    "at 1280×720 with fonts ×1.32 and the controls shown the plot cells are about 290×210 px: panels"
-    " larger than their cells, one decade labelled, legend entries cut"
-)
+def _every_combination() -> list[tuple[str, tuple[int, int], float, str, bool]]:
+    """Every scene in every (size, font, theme, controls) combination not in the fast run."""
+    fast = set(_combinations())
+    every = itertools.product((p.name for p in presets()), SIZES, FONTS, THEMES, (True, False))
+    return [case for case in every if case not in fast]
+
+
+def _case_id(case: tuple[str, tuple[int, int], float, str, bool]) -> str:
+    name, size, font, theme, controls = case
+    return f"{name[:2]}-{size[0]}-x{font}-{theme}-{'controls' if controls else 'presenter'}"
 
 
 @pytest.fixture
@@ -85,8 +89,14 @@ def scene_window(qtbot, request):  # type: ignore[no-untyped-def]
 
 
 # ---- what the audit measures ------------------------------------------------------------------
+def _shown(plot: pg.PlotItem) -> bool:
+    """The plot is on screen (the compact layout shows one of its tabs at a time)."""
+    views = plot.scene().views() if plot.scene() is not None else []
+    return bool(views) and views[0].isVisible()
+
+
 def _plot_items(window) -> list[pg.PlotItem]:  # type: ignore[no-untyped-def]
-    return [
+    plots = [
         window.gradient_plot.getPlotItem(),
         window.spectrum_plot.plot_widget.getPlotItem(),
         window.training_plot.grad_plot,
@@ -94,6 +104,7 @@ def _plot_items(window) -> list[pg.PlotItem]:  # type: ignore[no-untyped-def]
         window.weights_plot.weights_plot,
         window.weights_plot.grad_plot,
     ]
+    return [plot for plot in plots if _shown(plot)]
 
 
 def _scene_points(plot: pg.PlotItem) -> np.ndarray:
@@ -145,7 +156,7 @@ def _legends(window) -> list[tuple[pg.LegendItem, list[pg.PlotItem]]]:  # type: 
 def _data_under_legends(window) -> list[str]:  # type: ignore[no-untyped-def]
     found = []
     for legend, plots in _legends(window):
-        if legend is None or not legend.isVisible() or not legend.items:
+        if legend is None or not legend.isVisible() or not legend.items or not _shown(plots[0]):
             continue
         rect = _legend_rect(legend)
         for plot in plots:
@@ -260,6 +271,39 @@ def _decade_plots(window) -> list[pg.PlotItem]:  # type: ignore[no-untyped-def]
     return [window.gradient_plot.getPlotItem(), window.training_plot.grad_plot, window.training_plot.loss_plot]
 
 
+def _pages(window):  # type: ignore[no-untyped-def]
+    """Each arrangement the plots area can show: the grid as it is laid out, or, where it is laid
+    out compactly, each tab of its right column in turn (yields the page's name)."""
+    grid = window.grid
+    if not grid.compact:
+        yield "grid"
+        return
+    for index in range(grid.tabs.count()):
+        grid.tabs.setCurrentIndex(index)
+        QApplication.processEvents()
+        yield f"tab {grid.tabs.tabText(index)}"
+
+
+# The main picture stays usable at every size: its data area takes this share of the plots area
+# at least, and has at least these many pixels (three labelled decades and a slope to read).
+MAIN_PLOT_MIN_SHARE = (0.4, 0.25)  # of the plots area's width, height
+MAIN_PLOT_MIN_PX = (360, 130)
+
+
+def _main_plot_problems(window) -> list[str]:  # type: ignore[no-untyped-def]
+    view = window.gradient_plot.getPlotItem().getViewBox().geometry()
+    area = window.grid.size()
+    width, height = view.width(), view.height()
+    low_width = max(MAIN_PLOT_MIN_PX[0], MAIN_PLOT_MIN_SHARE[0] * area.width())
+    low_height = max(MAIN_PLOT_MIN_PX[1], MAIN_PLOT_MIN_SHARE[1] * area.height())
+    if width < low_width or height < low_height:
+        return [
+            f"the gradient plot's data area is {width:.0f}×{height:.0f} px in a plots area of"
+            f" {area.width()}×{area.height()} (at least {low_width:.0f}×{low_height:.0f} wanted)"
+        ]
+    return []
+
+
 def _panel_geometry(window) -> list[tuple[int, int, int, int]]:  # type: ignore[no-untyped-def]
     rects = []
     for widget in (window.gradient_plot, window.spectrum_plot, window.training_plot, window.weights_plot):
@@ -296,14 +340,16 @@ def _plots_inside_their_widgets(window) -> list[str]:  # type: ignore[no-untyped
 
 
 # ---- the audit --------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "scene_window",
-    _combinations(),
-    indirect=True,
-    ids=lambda c: f"{c[0][:2]}-{c[1][0]}-x{c[2]}-{c[3]}-{'controls' if c[4] else 'presenter'}",
-)
-def test_every_scene_is_legible(scene_window, qtbot):  # type: ignore[no-untyped-def]
-    window = scene_window
+def _audit(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    problems = _main_plot_problems(window)
+    for page in _pages(window):
+        problems += [f"{page}: {p}" for p in _page_problems(window, qtbot)]
+    assert not problems, "\n".join(dict.fromkeys(problems))
+
+
+def _page_problems(window, qtbot) -> list[str]:  # type: ignore[no-untyped-def]
+    qtbot.wait(100)  # a page just shown lays out its plots and legends
+    QApplication.processEvents()
     problems = _data_under_legends(window) + _cut_texts(window) + _axis_problems(window)
     problems += _plots_inside_their_widgets(window)
 
@@ -314,6 +360,7 @@ def test_every_scene_is_legible(scene_window, qtbot):  # type: ignore[no-untyped
     assert frame is not None
     window.spectrum_plot.clear()
     window.spectrum_plot.show_frame(frame)
+    window.weights_plot.show_frame(frame)
     before = _settled_geometry(window, qtbot)
     crowded = dataclasses.replace(
         frame,
@@ -328,7 +375,23 @@ def test_every_scene_is_legible(scene_window, qtbot):  # type: ignore[no-untyped
         problems.append("a long title resized a panel")
     problems += [p for p in _cut_texts(window) if p.startswith("title")]
     problems += _plots_inside_their_widgets(window)
-    assert not problems, "\n".join(dict.fromkeys(problems))
+    window.weights_plot.show_frame(frame)
+    window.spectrum_plot.clear()
+    window.spectrum_plot.show_frame(frame)
+    return problems
+
+
+@pytest.mark.parametrize("scene_window", _combinations(), indirect=True, ids=_case_id)
+def test_every_scene_is_legible(scene_window, qtbot):  # type: ignore[no-untyped-def]
+    _audit(scene_window, qtbot)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scene_window", _every_combination(), indirect=True, ids=_case_id)
+def test_every_scene_is_legible_in_every_combination(scene_window, qtbot):  # type: ignore[no-untyped-def]
+    """The same audit on the cases the fast run leaves out (every scene at every size, font,
+    theme, with and without the controls: about twenty minutes)."""
+    _audit(scene_window, qtbot)
 
 
 def test_the_decade_labels_are_written_in_full_size_digits():
