@@ -76,7 +76,7 @@ def heading_for(title: str, config: Config, frame: Frame | None) -> Heading:
     readouts = (
         ("ρ", format_number(frame.spectral_radius)),
         ("σ_max", format_number(frame.sigma_max)),
-        ("slope/step", slope_text),
+        ("slope/layer" if frame.layer_stats is not None else "slope/step", slope_text),
         ("iteration", f"{frame.iteration:,}"),
     )
     return Heading(title, key_parameters(config), readouts)

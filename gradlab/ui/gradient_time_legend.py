@@ -32,10 +32,12 @@ SHORT_KINDS = {  # the theories' names where the legend is short of room
 }
 
 
-def slope_text(value: float) -> str:
+def slope_text(value: float, unit: str = "step") -> str:
+    """Decades per ``unit`` ("step" back in time, or "layer" back through a deep net): the axis is
+    in decades."""
     if not math.isfinite(value):
         return format_number(value)
-    return f"{value:+.3f}/step"  # decades per step: the axis is in decades
+    return f"{value:+.3f}/{unit}"
 
 
 def predicted_suffix(value: float) -> str:
@@ -45,16 +47,16 @@ def predicted_suffix(value: float) -> str:
     return f" (predicted {value:+.3f})"
 
 
-def prediction_labels(kind: str, slope: float) -> tuple[str, ...]:
+def prediction_labels(kind: str, slope: float, unit: str = "step") -> tuple[str, ...]:
     """The legend's wordings for the predicted curve (LEGEND_LEVELS, longest first): what theory
     it is, and its slope where the latest curve's entry has no room to say it."""
     full = kind or "predicted"
     short = SHORT_KINDS.get(kind, "predicted")
     return (
         f"predicted: {full}",
-        f"{full}: {slope_text(slope)}",
-        f"{short}: {slope_text(slope)}",
-        f"predicted {slope_text(slope)}",
+        f"{full}: {slope_text(slope, unit)}",
+        f"{short}: {slope_text(slope, unit)}",
+        f"predicted {slope_text(slope, unit)}",
     )
 
 

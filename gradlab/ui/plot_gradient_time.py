@@ -106,6 +106,7 @@ class GradientTimePlot(pg.PlotWidget):
         self._last_finite_iteration = 0
         self._last_slope = math.nan
         self._last_predicted_slope = math.nan
+        self._unit = "step"  # of the slopes: "layer" in depth mode
         self.zoom_reset = ZoomReset(self, plot, self._restore_view)
         self.apply_theme(theme)
 
@@ -160,6 +161,7 @@ class GradientTimePlot(pg.PlotWidget):
         if config is not None:
             self._truncation = config.truncation
             self._name_steps(config.cell == "mlp")
+            self._unit = "layer" if config.cell == "mlp" else "step"
         log10_norm = np.asarray(frame.log10_dh_norm, dtype=np.float64)
         steps = log10_norm.size
         if steps != self._x.size:
@@ -176,8 +178,9 @@ class GradientTimePlot(pg.PlotWidget):
                 f"update {frame.iteration}: {nonfinite_word(log10_norm)} at every step",
             )
             # The predicted band stays too: it belongs to the update whose curve is still drawn.
-            measured = f"update {self._last_finite_iteration} (last finite) · slope {slope_text(self._last_slope)}"
-            short = f"last finite · {slope_text(self._last_slope)}"
+            last_slope = slope_text(self._last_slope, self._unit)
+            measured = f"update {self._last_finite_iteration} (last finite) · slope {last_slope}"
+            short = f"update {self._last_finite_iteration} (last finite) · {last_slope}"
             self._pending_slope = (measured + predicted_suffix(self._last_predicted_slope), measured, measured, short)
             self._slope_throttle.flush()
             return
@@ -219,12 +222,12 @@ class GradientTimePlot(pg.PlotWidget):
         self._markers.update(self._x, log10_norm, cell_state, limits, self._truncation)
         for item in (self.inf_markers, self.nan_markers):
             self._entries.set_text(item, self._markers.names[item])
-        measured = f"{LATEST} · slope {slope_text(frame.fitted_slope)}"
+        measured = f"{LATEST} · slope {slope_text(frame.fitted_slope, self._unit)}"
         self._pending_slope = (
             measured + predicted_suffix(predicted),
             measured,
             measured,
-            f"slope {slope_text(frame.fitted_slope)}",
+            f"slope {slope_text(frame.fitted_slope, self._unit)}",
         )
         self._slope_throttle.request()
 
@@ -322,9 +325,9 @@ class GradientTimePlot(pg.PlotWidget):
             anchor = int(finite_steps[0])
             ks = np.array([anchor, log10_norm.size - 1], dtype=np.float64)
             self._theory_curve.setData(ks, log10_norm[anchor] + slope * (ks - anchor))
-            text = (f"bound γσₘₐₓ: {slope_text(slope)}",) * 2 + (
-                f"bound: {slope_text(slope)}",
-                f"bound {slope_text(slope)}",
+            text = (f"bound γσₘₐₓ: {slope_text(slope, self._unit)}",) * 2 + (
+                f"bound: {slope_text(slope, self._unit)}",
+                f"bound {slope_text(slope, self._unit)}",
             )
         else:
             if self._theory_curve.yData is not None and len(self._theory_curve.yData):
@@ -347,7 +350,7 @@ class GradientTimePlot(pg.PlotWidget):
             self._set_prediction_legend(None)
             return math.nan
         self.prediction_curve.setData(self._x, y, connect="finite")
-        labels = prediction_labels(frame.predicted_kind, frame.predicted_slope)
+        labels = prediction_labels(frame.predicted_kind, frame.predicted_slope, self._unit)
         if self._prediction_in_legend:
             self._pending_prediction = labels  # its slope changes every update: shown with the latest's
         else:

@@ -184,6 +184,12 @@ class CaptionBand(QFrame):
         self.radius.name_label.setText(gate_name or "ρ")
         self.radius.setToolTip(f"{gate_name} over units, steps and batch" if gate_name else "spectral radius of W_hh")
         self.radius.set_value(gate_value or format_number(frame.spectral_radius))
+        # Depth mode's curve runs through layers, not time steps.
+        slope_name = "slope/layer" if frame.layer_stats is not None else "slope/step"
+        if self.slope.name_label.text() != slope_name:
+            self.slope.name_label.setText(slope_name)
+            self.slope.setToolTip(f"fitted slope of log10 ‖∂L/∂h‖, decades per {slope_name[6:]} back")
+            self.slope.fit_width()
         slope = frame.fitted_slope
         self.slope.set_value(f"{slope:+.3f}" if math.isfinite(slope) and abs(slope) < 1e4 else format_number(slope))
         self.iteration.set_value(str(frame.iteration))

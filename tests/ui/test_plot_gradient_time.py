@@ -167,3 +167,22 @@ def test_a_deep_nets_bound_is_its_per_layer_curve_and_its_axis_counts_layers(plo
     plot.show_frame(rnn, Config())
     assert len(plot.theory_curve.getData()[0]) == 2  # the RNN's bound: one straight line
     assert plot.getPlotItem().getAxis("bottom").labelText == "steps back from the loss, k"
+
+
+def test_a_deep_nets_slopes_are_per_layer_and_a_time_runs_per_step(plot, qtbot):
+    plot.resize(1700, 420)  # room for the longest wordings
+    config = Config(cell="mlp", task="spirals", activation="tanh", init="gaussian", w_rec_scale=1.5)
+    frame = next(run(config.replace(hidden_size=32, seq_len=12, iterations=1)))
+    plot.show_frame(frame, config)
+    qtbot.waitUntil(lambda: any("slope" in t for t in plot.legend_text()), timeout=5000)
+    texts = plot.legend_text()
+    assert not any("/step" in t for t in texts), texts
+    latest = next(t for t in texts if t.startswith("latest"))
+    assert f"{frame.fitted_slope:+.3f}/layer" in latest
+    if frame.predicted_log10_dh is not None:
+        assert any(f"{frame.predicted_slope:+.3f}/layer" in t for t in texts) or "(predicted" in latest
+
+    rnn = first(activation="tanh", init="gaussian", w_rec_scale=1.5)
+    plot.show_frame(rnn, Config())
+    qtbot.waitUntil(lambda: any(f"{rnn.fitted_slope:+.3f}/step" in t for t in plot.legend_text()), timeout=5000)
+    assert not any("/layer" in t for t in plot.legend_text())

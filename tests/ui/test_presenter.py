@@ -175,3 +175,21 @@ def test_histogram_count_labels_fit_their_short_panels(window, qtbot):
         label_px = QFontMetricsF(axis.style["tickFont"]).height()
         assert 0.0 in labelled and len(labelled) >= 2
         assert len(labelled) * label_px <= size, (labelled, size)
+
+
+def test_the_slope_readout_is_per_layer_in_depth_mode(qtbot):
+    from gradlab.core import Config, run
+    from gradlab.ui.presenter import CaptionBand
+
+    band = CaptionBand()
+    qtbot.addWidget(band)
+    deep = next(run(Config(cell="mlp", task="spirals", hidden_size=16, seq_len=6, iterations=1)))
+    assert deep.layer_stats is not None
+    band.frame_shown(deep)
+    band.refresh()
+    assert band.slope.name_label.text() == "slope/layer"
+    assert float(band.slope.value) == pytest.approx(deep.fitted_slope, abs=1e-3)
+    rnn = next(run(Config(hidden_size=16, seq_len=6, iterations=1)))
+    band.frame_shown(rnn)
+    band.refresh()
+    assert band.slope.name_label.text() == "slope/step"
