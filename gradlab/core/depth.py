@@ -85,10 +85,12 @@ class LayerSigmaMax:
 
 MAX_ROWS = 64  # layers whose distributions a frame carries (all of them up to this depth)
 SAMPLE = 2048  # entries per layer that the histograms count: the pass, not the picture, sets the pace
-ACTIVATION_BINS = 40
-# Fixed edges per activation, so that the picture means the same from frame to frame; values
-# beyond them are counted in the outermost bins.
-ACTIVATION_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0), "relu": (0.0, 4.0), "linear": (-4.0, 4.0)}
+# log10 |φ(u)|, half-decade bins, fixed so that the picture means the same from frame to frame
+# (values beyond them are counted in the outermost bins): a deep net's activations shrink or grow
+# by decades over its layers (ReLU with Xavier: std 1e-1 to 1e-8), which a linear axis squeezes
+# into its first bin. Exact zeros (a ReLU's off units) are in no bin.
+ACTIVATION_EDGES = np.arange(-12.0, 8.0 + 0.25, 0.5)
+ACTIVATION_BINS = ACTIVATION_EDGES.size - 1
 GRADIENT_EDGES = np.arange(-60.0, 10.0 + 0.25, 0.5)  # log10 |∂L/∂h|, half-decade bins
 # A unit is saturated where φ′(u) is below this share of sup φ′ (tanh: |h| > 0.99; sigmoid: σ′ < 0.005).
 SATURATED = 0.02
@@ -107,7 +109,7 @@ class LayerStats:
     activation_std: np.ndarray  # (K,) std of h_l over the batch and the units
     saturated_percent: np.ndarray  # (K,) entries with φ′(u) < 2 % of sup φ′ (tanh, sigmoid; else 0)
     dead_percent: np.ndarray  # (K,) units with φ′ = 0 for every example of the batch (ReLU; else 0)
-    activation_counts: np.ndarray  # (K, ACTIVATION_BINS): φ(u_l), the layer's own output
+    activation_counts: np.ndarray  # (K, ACTIVATION_BINS): log10 |φ(u_l)|, the layer's own output
     activation_edges: np.ndarray  # (ACTIVATION_BINS + 1,)
     gradient_counts: np.ndarray  # (K, len(GRADIENT_EDGES) − 1): log10 |∂L/∂h_l|
     gradient_edges: np.ndarray
@@ -183,10 +185,8 @@ def layer_stats(cache: Cache, dh: np.ndarray, log10_update_ratio: np.ndarray) ->
             saturated = np.zeros(len(picked))
         # A dead ReLU unit is off for every example of the batch; other activations have none.
         dead = 100.0 * np.mean(np.all(deriv == 0, axis=1), axis=1) if act.name == "relu" else np.zeros(len(picked))
-        low, high = ACTIVATION_RANGE[act.name]
-        activation_edges = np.linspace(low, high, ACTIVATION_BINS + 1)
-        sample = phi[:, :examples].reshape(len(picked), -1)
-        activation_counts = row_counts(sample, activation_edges)
+        sample = np.abs(phi[:, :examples].reshape(len(picked), -1))
+        activation_counts = row_counts(np.log10(sample), ACTIVATION_EDGES)  # zeros: -inf, no bin
         grads = np.abs(dh[picked, :examples].reshape(len(picked), -1).astype(np.float64))
         log_grads = np.log10(grads)  # exact zeros become -inf: not finite, counted apart
         gradient_counts = row_counts(log_grads, GRADIENT_EDGES)
@@ -196,7 +196,7 @@ def layer_stats(cache: Cache, dh: np.ndarray, log10_update_ratio: np.ndarray) ->
         saturated_percent=saturated,
         dead_percent=dead,
         activation_counts=activation_counts,
-        activation_edges=activation_edges,
+        activation_edges=ACTIVATION_EDGES.copy(),
         gradient_counts=gradient_counts,
         gradient_edges=GRADIENT_EDGES.copy(),
         gradient_zeros=np.sum(grads == 0, axis=1),

@@ -1,7 +1,8 @@
 """Depth mode's per-layer view: what each layer of the deep feed-forward net does in this update.
 
 Two heat maps, layer × bin (Glorot & Bengio 2010, Figs. 6–7): the layer's activations φ(u_l) and
-its back-propagated gradient ∂L/∂h_l on a log10|g| axis (so that 1e-40 still shows); beneath,
+its back-propagated gradient ∂L/∂h_l, both on log10 axes of fixed range (a ReLU net's activations
+fall by seven decades over its layers, its gradients by forty: a linear axis shows one bin); beneath,
 per layer, the log10 std of h_l, the share of saturated (tanh, sigmoid) or dead (ReLU) units, and
 the update:weight ratio log10 ‖ΔW_l‖/‖W_l‖ with CS231n's reference at −3. It only draws what
 ``Frame.layer_stats`` carries (``gradlab.core.depth``); for the recurrent cells it says so.
@@ -85,7 +86,7 @@ class LayersPanel(QWidget):
         self._theme = theme
         self.layout_widget.setBackground(theme.background)
         titles = {
-            self.activation_plot: ("Activations per layer", "φ(u) of the layer", "layer"),
+            self.activation_plot: ("Activations per layer", "log10 |φ(u)| (nonzero)", "layer"),
             self.gradient_plot: ("Gradients per layer", "log10 |∂L/∂h|", "layer"),
             self.std_plot: ("log10 std of h", "layer", ""),
             self.share_plot: (self._share_label or "% saturated / dead", "layer", "%"),

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gradlab.core import Config, run
+from gradlab.presets import find_preset
 from gradlab.ui.plot_layers import NOT_DEPTH, SHARE_LEVELS, UPDATE_RATIO_REFERENCE, LayersPanel, row_shares
 from gradlab.ui.theme import Theme
 
@@ -103,3 +104,26 @@ def test_the_window_shows_the_layers_of_a_depth_scene_in_place_of_the_plots(wind
     qtbot.waitUntil(lambda: layers.readout.text() == NOT_DEPTH, timeout=PATIENCE_MS)
     qtbot.keyClick(window, Qt.Key.Key_L)
     assert window.views.currentWidget() is window.plots_area
+
+
+def test_the_activations_of_a_decaying_relu_net_spread_over_the_bins_layer_by_layer(panel):
+    """Scene 42: Xavier with ReLU halves the second moment per layer. On a log10 |h| axis each
+    layer's activations sit where its std is, decades apart from first to last layer; a linear
+    axis put every layer into its first bin."""
+    config = find_preset("42-depth-xavier-relu").scenario.config.replace(iterations=1)
+    frame = next(run(config))
+    stats = frame.layer_stats
+    assert stats is not None
+    panel.show_frame(frame)
+    shares = panel.activation_image.image
+    edges = stats.activation_edges
+    centres = (edges[:-1] + edges[1:]) / 2
+    typical = centres[np.argmax(shares, axis=1)]  # the busiest bin of each layer
+    log_std = np.log10(stats.activation_std)
+    # The busiest bin follows the layer's std (within a decade) and moves by decades over the net.
+    np.testing.assert_allclose(typical, log_std, atol=1.0)
+    assert typical[0] - typical[-1] > 4
+    assert len(set(np.argmax(shares, axis=1))) > 5
+    # The axis is fixed: the same edges in every frame, whatever the scene.
+    other = next(run(Config(cell="mlp", activation="tanh", seq_len=6, hidden_size=16, iterations=1)))
+    np.testing.assert_array_equal(other.layer_stats.activation_edges, edges)  # type: ignore[union-attr]
