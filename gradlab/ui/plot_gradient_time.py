@@ -175,12 +175,12 @@ class GradientTimePlot(pg.PlotWidget):
             self._markers.update(self._x, log10_norm, None, self._update_y_range(), self._truncation)
             self._entries.set_text(
                 self.nan_markers if np.isnan(log10_norm).any() else self.inf_markers,
-                f"update {frame.iteration}: {nonfinite_word(log10_norm)} at every step",
+                f"update {frame.iteration}: {nonfinite_word(log10_norm)} at every {self._unit}",
             )
             # The predicted band stays too: it belongs to the update whose curve is still drawn.
             last_slope = slope_text(self._last_slope, self._unit)
             measured = f"update {self._last_finite_iteration} (last finite) · slope {last_slope}"
-            short = f"update {self._last_finite_iteration} (last finite) · {last_slope}"
+            short = f"update {self._last_finite_iteration}: {last_slope}"  # the nan entry says what came after
             self._pending_slope = (measured + predicted_suffix(self._last_predicted_slope), measured, measured, short)
             self._slope_throttle.flush()
             return

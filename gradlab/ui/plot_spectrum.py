@@ -124,6 +124,8 @@ class SpectrumPlot(QWidget):
         super().resizeEvent(event)  # type: ignore[arg-type]
         if hasattr(self, "zoom_reset"):
             self._fit_title()
+            if self.mode == "gates":
+                self._label_gate_axes()
             self.zoom_reset.place()
 
     def show_frame(self, frame: Frame) -> None:
@@ -207,7 +209,10 @@ class SpectrumPlot(QWidget):
     def _label_gate_axes(self) -> None:
         plot = self.plot_widget.getPlotItem()
         letter = gate_letter(self._gate_cell)
-        plot.setLabel("bottom", f"{letter}, mean per unit over steps and batch")
+        # The longest wording that fits the panel (the long one was cut at 1280×720).
+        wordings = [f"{letter}, mean per unit over steps and batch", f"{letter}, mean per unit", f"mean {letter}"]
+        width = plot.getAxis("bottom").width() or plot.getViewBox().width()
+        plot.setLabel("bottom", fitting_text(self._theme.font(self._theme.axis_font_pt), width, wordings))
         plot.setLabel("left", "units")
         plot.setLabel("top", f"τ = −1/ln {letter} (steps)")
         self._theme.style_plot(plot)

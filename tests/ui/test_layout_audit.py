@@ -286,8 +286,8 @@ def _pages(window):  # type: ignore[no-untyped-def]
 
 # The main picture stays usable at every size: its data area takes this share of the plots area
 # at least, and has at least these many pixels (three labelled decades and a slope to read).
-MAIN_PLOT_MIN_SHARE = (0.4, 0.25)  # of the plots area's width, height
-MAIN_PLOT_MIN_PX = (360, 130)
+MAIN_PLOT_MIN_SHARE = (0.4, 0.22)  # of the plots area's width, height
+MAIN_PLOT_MIN_PX = (360, 120)
 
 
 def _main_plot_problems(window) -> list[str]:  # type: ignore[no-untyped-def]

@@ -181,6 +181,10 @@ def test_a_deep_nets_slopes_are_per_layer_and_a_time_runs_per_step(plot, qtbot):
     assert f"{frame.fitted_slope:+.3f}/layer" in latest
     if frame.predicted_log10_dh is not None:
         assert any(f"{frame.predicted_slope:+.3f}/layer" in t for t in texts) or "(predicted" in latest
+    blown = dataclasses.replace(frame, iteration=2, log10_dh_norm=np.full(12, np.nan))
+    plot.show_frame(blown, config)
+    qtbot.waitUntil(lambda: any("nan at every layer" in t for t in plot.legend_text()), timeout=5000)
+    assert not any("/step" in t or "every step" in t for t in plot.legend_text())
 
     rnn = first(activation="tanh", init="gaussian", w_rec_scale=1.5)
     plot.show_frame(rnn, Config())

@@ -21,8 +21,8 @@ def test_a_run_that_blows_up_keeps_its_last_finite_update_bright(window, qtbot):
     plot = window.gradient_plot
     texts = plot.legend_text()
     # The rising line of update 1 stays the bright curve, with its slope; the NaN of update 2 is an event.
-    # (its slope worded shorter where the legend's row is short of room)
-    assert any(t.startswith("update 1 (last finite) · ") and "+0.17" in t for t in texts), texts
+    # (worded "update 1: +0.176/step" where the legend is short of room)
+    assert any(t.startswith(("update 1 (last finite) · ", "update 1: ")) and "+0.17" in t for t in texts), texts
     assert any(t.startswith("update 2: nan at every step") for t in texts), texts
     assert any(t.startswith("bound") and "+0.17" in t for t in texts), texts
     y = plot.latest_curve.yData
