@@ -137,6 +137,10 @@ class StatusPanel(QStatusBar):
     def set_alert(self, text: str) -> None:
         self.alert_label.setText(text)
         self.alert_label.setVisible(bool(text))
+        # A run with inf/nan has stopped: its rates say nothing, and at 1280×720 with large type
+        # the alert beside them pushed σ_max's readout off the bar.
+        for rate in (self.updates_label, self.fps_label):
+            rate.setVisible(not text)
 
     @property
     def alert_text(self) -> str:

@@ -3,6 +3,7 @@ readouts of the last frame, and the keyboard after typing into a control."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -98,3 +99,28 @@ def test_an_over_cap_value_typed_into_the_controls_says_why_it_was_refused(windo
     assert window.config.seq_len == 100 and spin.value() == 100
     assert window.notice.isVisible()
     assert "3 GiB" in window.notice.text and "seq_len stays at 100" in window.notice.text
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
+def test_the_alert_takes_the_rates_place_and_every_readout_fits(qtbot):
+    from PySide6.QtWidgets import QMainWindow
+
+    from gradlab.ui.status import StatusPanel
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    status = StatusPanel()
+    window.setStatusBar(status)
+    font = status.font()
+    font.setPointSizeF(font.pointSizeF() * 1.32 * 1.15)
+    status.setFont(font)
+    window.resize(1280, 720)
+    window.show()
+    status.set_alert("⚠ NaN/Inf: loss=nan, gradients=nan, weights=nan")
+    qtbot.waitUntil(lambda: status.sigma_label.isVisible(), timeout=5000)
+    qtbot.wait(50)
+    right = status.sigma_label.geometry().right()
+    assert right <= status.width(), (right, status.width())
+    assert not status.updates_label.isVisible() and not status.fps_label.isVisible()
+    status.set_alert("")
+    assert status.updates_label.isVisible() and status.fps_label.isVisible()
