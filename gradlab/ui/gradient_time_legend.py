@@ -24,7 +24,7 @@ THEORY = "theory bound"
 LEGEND_LEVELS = 4
 SHORT_KINDS = {  # the theories' names where the legend is short of room
     prediction.KIND_MEAN_FIELD: "mean field",
-    prediction.KIND_MEAN_FIELD_OR_MODE: "max(mean field, ρ)",
+    prediction.KIND_MEAN_FIELD_THROUGH_W: "mean field, W",
     prediction.KIND_LINEAR: "log10 ρ",
     prediction.KIND_UNIT_PATH: "unit paths",
     prediction.KIND_CELL_PATH: "Π f",

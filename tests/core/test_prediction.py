@@ -10,12 +10,11 @@ from gradlab.core import Config, run
 from gradlab.core.prediction import (
     KIND_CELL_PATH,
     KIND_LINEAR,
-    KIND_MEAN_FIELD,
-    KIND_MEAN_FIELD_OR_MODE,
+    KIND_MEAN_FIELD_THROUGH_W,
     KIND_UNIT_PATH,
     KIND_UPDATE_PATH,
     _log10_mean_of_products,
-    slowest_mode_log10_rate,
+    mean_field_through_w,
 )
 
 
@@ -49,17 +48,27 @@ def test_linear_orthogonal_is_log10_rho_exactly():
     assert frame.fitted_slope == pytest.approx(np.log10(0.8), abs=1e-12)
 
 
-def test_mean_field_curve_is_the_sum_of_its_two_factors():
-    # tanh saturates at scale 2: ⟨φ′⟩ < RMS φ′, the bulk (mean field) decays slower than any mode
+def test_the_two_factors_are_the_weights_and_the_activations():
     frame = first(activation="tanh", init="gaussian", w_rec_scale=2.0, hidden_size=64, seq_len=40)
-    assert frame.predicted_kind == KIND_MEAN_FIELD
+    assert frame.predicted_kind == KIND_MEAN_FIELD_THROUGH_W
     assert frame.predicted_log10_dh.shape == frame.log10_dh_norm.shape
     assert frame.predicted_log10_dh[0] == frame.log10_dh_norm[0]
-    steps = np.diff(frame.predicted_log10_dh)
-    np.testing.assert_allclose(steps, frame.log10_weight_factor + frame.log10_activation_factor[:-1], atol=1e-12)
     assert frame.log10_activation_factor.shape == (40,)
+    assert (frame.log10_activation_factor < 0).all()  # RMS tanh′ < 1
+    assert frame.log10_weight_factor == pytest.approx(np.log10(2.0), abs=0.03)  # ‖W‖_F/√H ≈ s
     assert 0.0 <= frame.saturated_share <= 1.0 and frame.saturated_label == "saturated"
     assert first(activation="relu", hidden_size=16, seq_len=10).saturated_label == "dead"
+
+
+def test_for_random_weights_it_is_the_mean_field():
+    """Wide random W and φ′ independent of everything: the per-step gain is (‖W‖_F²/H)·⟨φ′²⟩."""
+    rng = np.random.default_rng(4)
+    T, B, H = 60, 16, 512
+    w = rng.standard_normal((H, H)) * 1.3 / np.sqrt(H)
+    deriv = rng.uniform(0.2, 1.0, (T, B, H))
+    y = mean_field_through_w(w, deriv, rng.standard_normal((B, H)))
+    mean_field = 0.5 * np.log10(np.sum(w * w) / H * np.mean(deriv[1:] ** 2))
+    assert np.diff(y).mean() == pytest.approx(mean_field, abs=0.005)
 
 
 def test_tanh_large_weights_saturate():
@@ -95,25 +104,30 @@ def test_gated_cells_predict_from_the_gate_path(cell, kind):
     assert np.isnan(frame.theory_slope)
 
 
-def test_slowest_mode_is_the_top_eigenvalue_of_the_mean_jacobian():
+def test_with_phi_prime_fixed_it_is_the_top_eigenvalue_of_the_mean_jacobian():
+    """No spread in φ′: the gradient is carried by diag(⟨φ′⟩)·W alone, and settles on its slowest
+    mode -- an outlier eigenvalue (or a complex pair, a rotation) outside the bulk."""
     rng = np.random.default_rng(3)
-    H = 64
+    T, B, H = 200, 4, 64
     bulk = rng.standard_normal((H, H)) * 0.4 / np.sqrt(H)
     u = rng.standard_normal(H)
     u /= np.linalg.norm(u)
     w = bulk + 1.3 * np.outer(u, u)  # an eigenvalue near 1.3 outside a bulk of radius 0.4
     d = rng.uniform(0.7, 1.0, H)
+    deriv = np.broadcast_to(d, (T, B, H))
     exact = np.max(np.abs(np.linalg.eigvals(d[:, None] * w)))
-    assert slowest_mode_log10_rate(w, d) == pytest.approx(np.log10(exact), abs=2e-3)
-    # a complex pair of outliers (a rotation) is found too: the block of vectors spans both
+    y = mean_field_through_w(w, deriv, None)
+    assert (y[-1] - y[T // 2]) / (T - 1 - T // 2) == pytest.approx(np.log10(exact), abs=2e-3)
     v = rng.standard_normal(H)
     v -= (v @ u) * u
     v /= np.linalg.norm(v)
-    rotation = 1.2 * (np.outer(u, v) - np.outer(v, u))
-    exact = np.max(np.abs(np.linalg.eigvals(bulk + rotation)))
-    assert slowest_mode_log10_rate(bulk + rotation, np.ones(H)) == pytest.approx(np.log10(exact), abs=2e-3)
-    assert slowest_mode_log10_rate(w, d) == slowest_mode_log10_rate(w, d)  # deterministic
-    assert np.isnan(slowest_mode_log10_rate(w, np.zeros(H)))
+    rotation = bulk + 1.2 * (np.outer(u, v) - np.outer(v, u))
+    exact = np.max(np.abs(np.linalg.eigvals(rotation)))
+    y = mean_field_through_w(rotation, np.ones((T, B, H)), None)
+    assert (y[-1] - y[T // 2]) / (T - 1 - T // 2) == pytest.approx(np.log10(exact), abs=3e-3)
+    np.testing.assert_array_equal(y, mean_field_through_w(rotation, np.ones((T, B, H)), None))  # deterministic
+    dead = mean_field_through_w(w, np.zeros((T, B, H)), None)  # no path: exactly zero beyond h_T
+    assert dead[0] == 0 and np.isneginf(dead[1:]).all()
 
 
 def test_after_training_the_gradient_follows_the_outlier_mode():
@@ -132,7 +146,7 @@ def test_after_training_the_gradient_follows_the_outlier_mode():
         iterations=40,
     )
     *_, frame = run(config)
-    assert frame.predicted_kind == KIND_MEAN_FIELD_OR_MODE
+    assert frame.predicted_kind == KIND_MEAN_FIELD_THROUGH_W
     mean_field = float(np.mean(frame.log10_activation_factor[:-1]) + frame.log10_weight_factor)  # its slope
     assert frame.fitted_slope - mean_field > 0.2  # mean field alone misses by a lot
     assert abs(frame.predicted_slope - frame.fitted_slope) < 0.03

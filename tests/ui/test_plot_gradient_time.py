@@ -12,8 +12,7 @@ from gradlab.core import Config, Frame, run
 from gradlab.core.prediction import (
     KIND_CELL_PATH,
     KIND_LINEAR,
-    KIND_MEAN_FIELD,
-    KIND_MEAN_FIELD_OR_MODE,
+    KIND_MEAN_FIELD_THROUGH_W,
     KIND_UNIT_PATH,
     KIND_UPDATE_PATH,
 )
@@ -51,7 +50,7 @@ def test_the_predicted_line_is_the_frames_prediction(plot, qtbot):
     np.testing.assert_array_equal(x, np.arange(40))
     np.testing.assert_array_equal(y, frame.predicted_log10_dh)
     texts = plot.legend_text()
-    assert f"predicted: {KIND_MEAN_FIELD}" in texts, texts
+    assert f"predicted: {KIND_MEAN_FIELD_THROUGH_W}" in texts, texts
     latest = next(t for t in texts if t.startswith("latest"))
     assert latest == f"latest · slope {frame.fitted_slope:+.3f}/step (predicted {frame.predicted_slope:+.3f})"
     # three distinct looks: the measured line, the predicted band, the dashed bound
@@ -113,8 +112,8 @@ def test_a_partly_finite_prediction_leaves_gaps(plot, qtbot):
 @pytest.mark.parametrize(
     "fields, kind",
     [
-        ({"activation": "tanh", "init": "gaussian", "w_rec_scale": 2.0}, KIND_MEAN_FIELD),
-        ({"activation": "tanh", "init": "xavier"}, KIND_MEAN_FIELD_OR_MODE),
+        ({"activation": "tanh", "init": "gaussian", "w_rec_scale": 2.0}, KIND_MEAN_FIELD_THROUGH_W),
+        ({"activation": "tanh", "init": "xavier"}, KIND_MEAN_FIELD_THROUGH_W),
         ({"activation": "linear", "init": "orthogonal"}, KIND_LINEAR),
         ({"activation": "relu", "init": "identity"}, KIND_UNIT_PATH),
         ({"cell": "lstm"}, KIND_CELL_PATH),
