@@ -9,7 +9,7 @@ import numpy as np
 from .activations import get_activation
 from .cells import CELL_MODULES, mlp
 from .config import CELLS
-from .numerics import global_norm, log10_norm_per_step
+from .numerics import global_norm, log10_norm_per_step, log10_norms_from_sums
 from .workspace import Workspace, empty
 
 LOSSES = ("last", "sum")
@@ -195,16 +195,21 @@ def _feedforward(
         dy = (2.0 / (B * O)) * err
         dh = empty(workspace, "dh", (L, B, H), dtype)
         np.dot(dy, W_out, out=dh[L - 1])
-        grads = mlp.backward(params, cache, dh, workspace=workspace)
+        # The norms' sums of squares are taken in the pass, layer by layer while each is in the
+        # cache, rather than by reading dh and ∂L/∂W_hh (L·B·H and L·H² numbers) from memory again.
+        sums = mlp.Sums.empty(L)
+        grads = mlp.backward(params, cache, dh, workspace=workspace, sums=sums)
         grads["W_out"] = dy.T @ h_last
         grads["b_out"] = dy.sum(axis=0)
         grads = {name: np.asarray(grads[name], dtype=dtype) for name in params}
+        w_hh_grad_sum = float(np.sum(sums.w_hh_grad))
+        known = {list(params).index("W_hh"): w_hh_grad_sum} if np.isfinite(w_hh_grad_sum) else None
     return Gradients(
         loss=loss_value,
         hidden=hs,
         dh=dh,
-        log10_dh_norm=log10_norm_per_step(dh),
+        log10_dh_norm=log10_norms_from_sums(sums.dh, dh),
         grads=grads,
-        grad_norm=global_norm(grads.values()),
+        grad_norm=global_norm(grads.values(), known),
         feedforward=cache,
     )

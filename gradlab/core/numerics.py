@@ -37,16 +37,31 @@ def log10_norm_per_step(x: np.ndarray) -> np.ndarray:
 
 # Where a float64 sum of squares lies between these, no square overflowed and the ones that
 # underflowed are below 1e-28 of it: the sum itself is the norm's square, to the last bits.
-_PLAIN_SUM = (1e-280, 1e300)
+PLAIN_SUM = (1e-280, 1e300)
 
 
-def _plain_sum_of_squares(arrays: list[np.ndarray]) -> float:
-    """Σ x² over float64 ``arrays`` by one BLAS dot each (a pass over memory, nothing allocated);
-    nan where an array is not float64 (float32 dots would sum in float32)."""
+def log10_norms_from_sums(sums_of_squares: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``log10_norm_per_step(x)`` where each row's float64 Σ x[l]² is already known (a pass that
+    took it while the row was in the cache; nan where it was not): ½·log10 of the sums in
+    ``PLAIN_SUM``, the scaled computation for the other rows only."""
+    sums = np.asarray(sums_of_squares, dtype=np.float64)
+    plain = (sums > PLAIN_SUM[0]) & (sums < PLAIN_SUM[1])
+    with np.errstate(all="ignore"):
+        result = 0.5 * np.log10(sums)
+    if not plain.all():
+        result[~plain] = log10_norm_per_step(np.asarray(x)[~plain])
+    return np.asarray(result)
+
+
+def _plain_sum_of_squares(arrays: list[np.ndarray], known: dict[int, float] | None = None) -> float:
+    """Σ x² over float64 ``arrays`` by one BLAS dot each (a pass over memory, nothing allocated),
+    or ``known[i]`` for array i where given; nan where an array is not float64 (float32 dots
+    would sum in float32)."""
     if not all(a.dtype == np.float64 for a in arrays):
         return float("nan")
+    known = known or {}
     with np.errstate(all="ignore"):
-        return sum((float(np.dot(flat, flat)) for flat in (a.ravel() for a in arrays)), 0.0)
+        return sum((known[i] if i in known else float(np.dot(a.ravel(), a.ravel())) for i, a in enumerate(arrays)), 0.0)
 
 
 def row_sums_of_squares(x: np.ndarray) -> np.ndarray:
@@ -57,11 +72,12 @@ def row_sums_of_squares(x: np.ndarray) -> np.ndarray:
         return np.array([np.dot(row, row) for row in flat], dtype=np.float64)
 
 
-def log10_global_norm(arrays: Iterable[np.ndarray]) -> float:
-    """log10 of the 2-norm of all entries of all ``arrays`` together (see module docstring)."""
+def log10_global_norm(arrays: Iterable[np.ndarray], known: dict[int, float] | None = None) -> float:
+    """log10 of the 2-norm of all entries of all ``arrays`` together (see module docstring).
+    ``known``: the float64 Σ x² of some arrays by their index, where a pass has already taken it."""
     arrays = [np.asarray(a) for a in arrays]
-    plain = _plain_sum_of_squares(arrays)
-    if _PLAIN_SUM[0] < plain < _PLAIN_SUM[1]:
+    plain = _plain_sum_of_squares(arrays, known)
+    if PLAIN_SUM[0] < plain < PLAIN_SUM[1]:
         return float(0.5 * np.log10(plain))
     maxima = [float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays]
     with np.errstate(all="ignore"):
@@ -80,9 +96,10 @@ def log10_global_norm(arrays: Iterable[np.ndarray]) -> float:
     return float(np.log10(m) + 0.5 * np.log10(sum_sq))
 
 
-def global_norm(arrays: Iterable[np.ndarray]) -> float:
-    """The 2-norm of all entries together, as a float64 (inf only if the true norm exceeds ~1.8e308)."""
-    log_norm = log10_global_norm(arrays)
+def global_norm(arrays: Iterable[np.ndarray], known: dict[int, float] | None = None) -> float:
+    """The 2-norm of all entries together, as a float64 (inf only if the true norm exceeds ~1.8e308);
+    ``known`` as in ``log10_global_norm``."""
+    log_norm = log10_global_norm(arrays, known)
     if np.isnan(log_norm):
         return float("nan")
     with np.errstate(over="ignore"):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..activations import Activation
+from ..numerics import PLAIN_SUM
 from ..workspace import Workspace, empty
 from .underflow import flush_subnormal, near_underflow
 
@@ -89,7 +90,7 @@ def forward(
     phi = empty(workspace, "phi", (L, B, H), dtype) if residual else hs
     xhat = empty(workspace, "xhat", (L, B, H), dtype) if norm != "none" else None
     inv_std = np.empty((L, H if norm == "batch" else B), dtype) if norm != "none" else None
-    a = np.empty((B, H), dtype)
+    a = empty(workspace, "pre-activation", (B, H), dtype)
     u = np.empty((B, H), dtype) if norm != "none" else a
     for layer in range(L):
         if layer == 0:
@@ -112,11 +113,16 @@ def forward(
 
 
 def backward(
-    params: dict[str, np.ndarray], cache: Cache, dh: np.ndarray, workspace: Workspace | None = None
+    params: dict[str, np.ndarray],
+    cache: Cache,
+    dh: np.ndarray,
+    workspace: Workspace | None = None,
+    sums: Sums | None = None,
 ) -> dict[str, np.ndarray]:
     """``dh (L, B, H)`` enters holding ∂L/∂h_L in its last row (the readout's gradient; the other
     rows are overwritten) and leaves holding the total ∂L/∂h_l for every layer. Returns the
-    parameter gradients."""
+    parameter gradients. ``sums``, if given, receives Σ dh_l² per layer and Σ (∂L/∂W_l)² per
+    hidden layer, each taken while the layer's arrays are still in the cache (see ``Sums``)."""
     hs, phi, residual, norm = cache.hs, cache.phi, cache.residual, cache.norm
     L, B, H = hs.shape
     W_hh = params["W_hh"]
@@ -130,12 +136,22 @@ def backward(
     if norm != "none":
         grads["norm_gain"] = np.empty((L, H), dtype)
         grads["norm_shift"] = np.empty((L, H), dtype)
-    du = np.empty((B, H), dtype)
+    du = empty(workspace, "du", (B, H), dtype)
+    mask = empty(workspace, "relu mask", (B, H), np.bool_)
     for layer in range(L - 1, -1, -1):
-        if near_underflow(dh[layer]):
-            flush_subnormal(dh[layer])
+        carried = dh[layer]
+        # The underflow guard, at the cost of one BLAS dot per layer (which the norm needs anyway):
+        # a sum of squares in the plain range puts the largest entry above √(1e-280/n) > 1e-150,
+        # far from the subnormals, so the entry-wise check runs only for a layer whose gradient has
+        # nearly vanished, or is not finite.
+        sum_sq = _sum_of_squares(carried)
+        if not PLAIN_SUM[0] < sum_sq < PLAIN_SUM[1] and near_underflow(carried):
+            flush_subnormal(carried)
+            sum_sq = _sum_of_squares(carried)
+        if sums is not None:
+            sums.dh[layer] = sum_sq
         # ∂L/∂u_l = ∂L/∂h_l · (α) · φ′(u_l)
-        np.multiply(dh[layer], cache.activation.derivative_from_output(phi[layer]), out=du)
+        _times_derivative(cache.activation, carried, phi[layer], du, mask)
         if residual and layer > 0:
             du *= residual
         if norm != "none":
@@ -149,12 +165,58 @@ def backward(
             grads["W_ih"] = da.T @ cache.x
             grads["b_ih"] = da.sum(axis=0)
             break
-        np.dot(da.T, hs[layer - 1], out=grads["W_hh"][layer - 1])
+        grad_w = grads["W_hh"][layer - 1]
+        np.dot(da.T, hs[layer - 1], out=grad_w)
+        if sums is not None:
+            sums.w_hh_grad[layer - 1] = _sum_of_squares(grad_w)
         np.add.reduce(da, axis=0, out=grads["b_hh"][layer - 1])
         np.dot(da, W_hh[layer - 1], out=dh[layer - 1])
         if residual:
             dh[layer - 1] += dh[layer]
     return grads
+
+
+@dataclass
+class Sums:
+    """Sums of squares a backward pass takes on its way (float64; nan where an array is not
+    float64, so that the caller falls back to ``numerics``): ``dh (L,)`` Σ (∂L/∂h_l)² after the
+    underflow flush, ``w_hh_grad (L−1,)`` Σ (∂L/∂W_l)² of layers 2 … L."""
+
+    dh: np.ndarray
+    w_hh_grad: np.ndarray
+
+    @classmethod
+    def empty(cls, depth: int) -> Sums:
+        return cls(dh=np.full(depth, np.nan), w_hh_grad=np.full(depth - 1, np.nan))
+
+
+def _sum_of_squares(x: np.ndarray) -> float:
+    """Σ x² by one BLAS dot (x is a contiguous layer of the pass's arrays); nan unless float64."""
+    if x.dtype != np.float64:
+        return float("nan")
+    flat = x.reshape(-1)
+    return float(np.dot(flat, flat))
+
+
+def _times_derivative(activation: Activation, dh: np.ndarray, y: np.ndarray, out: np.ndarray, mask: np.ndarray) -> None:
+    """``out`` = dh · φ′ with φ′ from the layer's output y = φ(u), in place (the same products, in
+    the same order, as ``dh * activation.derivative_from_output(y)``, without its temporaries)."""
+    name = activation.name
+    if name == "tanh":  # 1 − y²
+        np.multiply(y, y, out=out)
+        np.subtract(1.0, out, out=out)
+        out *= dh
+    elif name == "sigmoid":  # y·(1 − y)
+        np.subtract(1.0, y, out=out)
+        out *= y
+        out *= dh
+    elif name == "relu":  # 1 where y > 0: dh·1.0 or dh·0.0, as with a float mask
+        np.greater(y, 0.0, out=mask)
+        np.multiply(dh, mask, out=out)
+    elif name == "linear":
+        np.copyto(out, dh)
+    else:  # an activation without an in-place form here: its own derivative
+        np.multiply(dh, activation.derivative_from_output(y), out=out)
 
 
 SCALED = ("W_ih", "W_hh")  # the parameters the weight scale s multiplies (see layer_weights)
