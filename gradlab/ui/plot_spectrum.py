@@ -59,6 +59,8 @@ class SpectrumPlot(QWidget):
         self.eigenvalue_points = pg.ScatterPlotItem()
         plot.addItem(self.eigenvalue_points)
         self.eigenvalue_points.setZValue(10)
+        for circle in (self.unit_circle, self.gamma_circle):
+            circle.setZValue(20)  # over the points: a disk of eigenvalues of radius > 1 hides it otherwise
         # Gated cells: the gates per unit (hidden until a gated frame arrives).
         self.gate_bars = pg.PlotCurveItem(GATE_BINS, np.zeros(GATE_BINS.size - 1), stepMode="center", fillLevel=0.0)
         plot.addItem(self.gate_bars)
@@ -73,7 +75,9 @@ class SpectrumPlot(QWidget):
         self._radius_limit = 0.0
         self._title = ""
         self._spectrum_iteration: int | None = None
+        self._lagging = False  # this run's eigenvalues are from an earlier update than its frames
         self._inverse_gamma = math.nan
+        self._show_gamma = False
         self._block = ""
         self.zoom_reset = ZoomReset(self.plot_widget, plot, self._restore_view)
         self.apply_theme(theme)
@@ -99,6 +103,7 @@ class SpectrumPlot(QWidget):
     def clear(self) -> None:
         """A new run started: the next frame's spectrum is drawn whatever its iteration."""
         self._spectrum_iteration = None
+        self._lagging = False
         self.zoom_reset.reset()
 
     def _fit_title(self) -> None:
@@ -134,11 +139,16 @@ class SpectrumPlot(QWidget):
             self._show_gates(frame, cell)
             return
         self._set_mode("spectrum")
-        if frame.spectrum_iteration == self._spectrum_iteration:
-            # The core recomputes the spectrum only every few updates; setting a scatter's data
-            # is one of the slower calls in pyqtgraph, so an unchanged spectrum is not redrawn.
-            return
-        self._spectrum_iteration = frame.spectrum_iteration
+        # At large H the core computes the eigenvalues (and ρ) every few updates only, σ_max every
+        # update: the readout follows every frame and says from which update the eigenvalues are.
+        self._lagging = self._lagging or frame.spectrum_iteration != frame.iteration
+        if frame.spectrum_iteration != self._spectrum_iteration:
+            # Setting a scatter's data is one of the slower calls in pyqtgraph: only when it changed.
+            self._spectrum_iteration = frame.spectrum_iteration
+            self._draw_spectrum(frame)
+        self._show_readout(frame)
+
+    def _draw_spectrum(self, frame: Frame) -> None:
         eigenvalues = np.asarray(frame.eigenvalues)
         finite = eigenvalues[np.isfinite(eigenvalues)]
         self.eigenvalue_points.setData(x=finite.real.astype(np.float64), y=finite.imag.astype(np.float64))
@@ -146,7 +156,7 @@ class SpectrumPlot(QWidget):
         gamma = frame.gamma
         inverse_gamma = 1.0 / gamma if math.isfinite(gamma) and gamma > 0 else math.nan
         # For tanh/ReLU/linear 1/γ = 1 and the two circles coincide; draw the unit one only.
-        show_gamma = math.isfinite(inverse_gamma) and abs(inverse_gamma - 1.0) > 1e-9
+        show_gamma = self._show_gamma = math.isfinite(inverse_gamma) and abs(inverse_gamma - 1.0) > 1e-9
         if not (
             inverse_gamma == self._inverse_gamma or (math.isnan(inverse_gamma) and math.isnan(self._inverse_gamma))
         ):
@@ -167,12 +177,17 @@ class SpectrumPlot(QWidget):
             self._block = frame.spectrum_block
             self._fit_title()
 
-        missing = eigenvalues.size - finite.size
+    def _show_readout(self, frame: Frame) -> None:
+        eigenvalues = np.asarray(frame.eigenvalues)
+        missing = int(np.count_nonzero(~np.isfinite(eigenvalues)))
         first = f"ρ = {format_number(frame.spectral_radius)}    σₘₐₓ = {format_number(frame.sigma_max)}"
         # The circles are explained here rather than in a legend, which would cover the plane.
         second = "circle |λ| = 1"
-        if show_gamma:
-            second += f", dashed |λ| = 1/γ = {inverse_gamma:g}"
+        if self._show_gamma:
+            second += f", dashed |λ| = 1/γ = {self._inverse_gamma:g}"
+        if self._lagging:
+            lag = f"λ, ρ of update {frame.spectrum_iteration:,}"
+            second = fitting_text(self.readout.font(), self.readout.width(), [f"{lag} · {second}", lag])
         if missing:
             second = f"{missing} eigenvalues inf/nan"
         if self.readout.fontMetrics().horizontalAdvance(first) + 8 > self.readout.width() > 0:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gradlab.core import Config, Frame, run
+from gradlab.ui.plot_common import format_number
 from gradlab.ui.plot_spectrum import SpectrumPlot
 from gradlab.ui.plot_why import GATE_SATURATED, frame_cell, gate_mean_text, gate_tau
 from gradlab.ui.theme import Theme
@@ -92,3 +93,20 @@ def test_the_big_readout_of_a_gated_cell_is_its_mean_gate():
 def test_tau_is_the_steps_to_one_over_e():
     assert gate_tau(math.exp(-1 / 20)) == pytest.approx(20.0)
     assert gate_tau(1.0) == math.inf and gate_tau(0.0) == 0.0
+
+
+def test_the_readout_follows_every_frame_and_says_which_update_the_eigenvalues_are_from(panel):
+    # H = 256: the core decomposes W_hh every few updates only; σ_max is from every update's weights.
+    frames = list(run(Config(hidden_size=256, seq_len=100, batch_size=16, w_rec_scale=1.0, iterations=5)))
+    assert any(f.spectrum_iteration != f.iteration for f in frames)
+    for frame in frames:
+        panel.show_frame(frame)
+        text = panel.readout.text()
+        assert f"σₘₐₓ = {format_number(frame.sigma_max)}" in text
+        assert f"ρ = {format_number(frame.spectral_radius)}" in text
+        if frame.iteration > 1:
+            assert f"of update {frame.spectrum_iteration:,}" in text
+
+
+def test_the_unit_circle_is_drawn_over_the_eigenvalues(panel):
+    assert panel.unit_circle.zValue() > panel.eigenvalue_points.zValue()
