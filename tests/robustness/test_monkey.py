@@ -500,13 +500,16 @@ def assert_still_responds(window, qtbot, errors: ErrorRecorder, context: Callabl
     print(f"first frame of the final scene after {latency:.2f} s")
     frame = next(d.frame for d in deliveries if d.run_id == run_id and d.frame is not None)
     assert frame.log10_dh_norm.size == final.seq_len
-    # Step: pause and exactly one more update.
+    # Step: pause and exactly one more update. Settled: the process has read the pause and every
+    # update it computed before has arrived (a first Step's own update may still be under way then).
+    controller.pause()
+    qtbot.waitUntil(lambda: controller.caught_up, timeout=PATIENCE_MS)
+    latest = lambda: window.session.latest_frame.iteration  # type: ignore[union-attr]  # noqa: E731
+    settled = latest()
     window.step_action.trigger()
     assert controller.paused
-    qtbot.wait(200)
-    settled = window.session.latest_frame.iteration  # type: ignore[union-attr]
-    window.step_action.trigger()
-    qtbot.waitUntil(lambda: window.session.latest_frame.iteration == settled + 1, timeout=PATIENCE_MS)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: latest() > settled and controller.caught_up, timeout=PATIENCE_MS)
+    assert latest() == settled + 1
 
     # Nothing left behind: only the current process and at most a warm standby.
     def kept() -> set:
