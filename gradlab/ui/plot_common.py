@@ -98,7 +98,32 @@ def _unlabelled_decades(low: float, high: float, step: float, chosen: list[float
     return (float(minor) / 2 if minor == step else float(minor), [v for v in ticks if v not in chosen])
 
 
-class DecadeAxis(pg.AxisItem):
+class TitledAxis(pg.AxisItem):
+    """An axis that reserves the whole height of its title. pyqtgraph reserves 0.8 of it and sets
+    the title 5 px into the room of the tick labels: above ~35 px of title (the type of a 1920×1080
+    window) the title runs into the labels."""
+
+    def _updateHeight(self) -> None:
+        super()._updateHeight()
+        if self.orientation in ("top", "bottom"):
+            self._reserve(self.setMinimumHeight, self.setMaximumHeight, self.maximumHeight())
+
+    def _updateWidth(self) -> None:
+        super()._updateWidth()
+        if self.orientation in ("left", "right"):
+            self._reserve(self.setMinimumWidth, self.setMaximumWidth, self.maximumWidth())
+
+    def _reserve(self, set_min: Callable[[float], None], set_max: Callable[[float], None], size: float) -> None:
+        if self.isVisible() and self.fixedHeight is None and self.fixedWidth is None and self.label.isVisible():
+            extra = max(0.0, 0.2 * self.label.boundingRect().height() - _TITLE_NUDGE_PX + 1.0)
+            set_max(size + extra)
+            set_min(size + extra)
+
+
+_TITLE_NUDGE_PX = 5  # pyqtgraph's AxisItem.resizeEvent: how far the title is set into the axis
+
+
+class DecadeAxis(TitledAxis):
     """An axis over log10 values, labelled 1eK at whole decades.
 
     As many labels as fit without touching (measured with the tick font), at least three
@@ -151,7 +176,7 @@ def labelled_decades(axis: pg.AxisItem) -> list[float]:
     return sorted(set(values))
 
 
-class FittingAxis(pg.AxisItem):
+class FittingAxis(TitledAxis):
     """A linear axis whose labels never touch: the tick spacing is the smallest 1-2-5 step at
     which the widest label (measured with the tick font) fits between two ticks. pyqtgraph
     spaces ticks by a fixed pixel density, which writes "0.0020.004" on a narrow histogram."""

@@ -247,12 +247,11 @@ class ViewControl:
             if part.styleSheet() != size_sheet:
                 part.setStyleSheet(size_sheet)
         theme.style_widgets(self.window)
-        # The plots keep the chosen scale: their axes are laid out for it (at the window's factor
-        # on top, axis titles would run into the tick labels).
-        if self.theme != self._plots_theme or force:
-            self._plots_theme = self.theme
+        # The plots' type grows with the window too (their cells are 1.5 times as large at 1920×1080).
+        if theme != self._plots_theme or force:
+            self._plots_theme = theme
             for panel in self.themed:
-                panel.apply_theme(self.theme)
+                panel.apply_theme(theme)
         self.caption.fit_widths()
         self.dock.fit_width(theme.scale)
         self.acts.theme_dark.setChecked(theme.dark)

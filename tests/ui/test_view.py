@@ -3,6 +3,8 @@ with the window."""
 
 from __future__ import annotations
 
+import pytest
+from patience import PATIENCE_MS
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMenu, QSpinBox
 
@@ -76,13 +78,17 @@ def test_bigger_scales_every_widget_and_ctrl0_restores_the_launch_layout_after_a
 def test_at_1920x1080_the_type_grows_with_the_window(window, qtbot):
     _settled(window, qtbot)
     font = QApplication.font().pointSizeF()
+    axis = window.grid.gradient_plot.getPlotItem().getAxis("bottom")
+    tick = axis.style["tickFont"].pointSizeF()
     window.resize(1920, 1080)
-    qtbot.waitUntil(lambda: QApplication.font().pointSizeF() == font * 1.5, timeout=5000)
+    qtbot.waitUntil(lambda: QApplication.font().pointSizeF() == font * 1.5, timeout=PATIENCE_MS)
     assert window.theme.scale == 1.0  # what the user chose (and settings keep) is unchanged
     spin = window.controls.findChildren(QSpinBox)[0]
     assert spin.font().pointSizeF() == font * 1.5
+    assert axis.style["tickFont"].pointSizeF() == pytest.approx(tick * 1.5)  # the plots' type too
     window.resize(1280, 720)
-    qtbot.waitUntil(lambda: QApplication.font().pointSizeF() == font, timeout=5000)
+    qtbot.waitUntil(lambda: QApplication.font().pointSizeF() == font, timeout=PATIENCE_MS)
+    assert axis.style["tickFont"].pointSizeF() == pytest.approx(tick)
 
 
 def test_the_per_layer_view_is_drawn_only_while_shown_and_shows_the_latest_frame_at_once(window, wait_frames):  # type: ignore[no-untyped-def]
