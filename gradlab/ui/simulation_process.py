@@ -113,6 +113,11 @@ class SimulationLoop:
         while self.read(block=self.idle):
             if not self.idle:
                 self.compute()
+                # What came during the update: the window's Took for the last Updates, most often.
+                # Sending before reading it would hold this update until the next one is done, and
+                # a slow run would show every other update.
+                if not self.read(block=False):
+                    return
             self.send_news()
             self.measure_jacobian()  # also asked for while paused: for the update shown
 
