@@ -8,6 +8,8 @@
   (never more than the updates the core produces per second);
 - the window's drawing rate for T=1000 H=128 frames: real frames replayed faster than it can draw
   them, with a real T=1000 H=128 simulation loading the machine alongside; target >= 30;
+- depth mode: updates/s in the window for the scenes of width 256 (depth 50 × width 256 × batch
+  32, SGD), with the per-layer view, the theory lines and the spectrum; target >= 30;
 - control change -> first frame of the new run painted on screen; target < 150 ms;
 - launch -> window first painted, for ``python -m gradlab`` in a subprocess; target < 1.5 s.
 """
@@ -31,6 +33,7 @@ from PySide6.QtCore import QElapsedTimer, QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gradlab.core import Config
+from gradlab.presets import find_preset
 from gradlab.ui.app import application, create_window
 
 TIMER_INTERVAL_MS = 5
@@ -183,6 +186,22 @@ def launch_time(repeats: int) -> list[float]:
     return times
 
 
+DEPTH_SCENES = ("41-depth-xavier-tanh", "42-depth-xavier-relu")
+
+
+def depth_scenes(app: QApplication, seconds: float) -> None:
+    """Depth mode's update rate in the window, every per-update figure computed and drawn."""
+    print("Depth mode in the window, flat out (the pace control's fastest), target >= 30 updates/s:")
+    for name in DEPTH_SCENES:
+        config = find_preset(name).scenario.config
+        figures = event_loop_stalls(app, config, seconds)
+        print(
+            f"  {name:<22} L={config.seq_len} H={config.hidden_size} B={config.batch_size}"
+            f"  core {figures['updates_per_s']:5.1f} updates/s, displayed {figures['fps']:5.1f} fps,"
+            f" stall p99 {figures['p99_ms']:5.1f} ms   ({_verdict(figures['updates_per_s'] >= 30)})"
+        )
+
+
 def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -191,11 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each flat-out run")
     parser.add_argument("--repeats", type=int, default=5, help="control changes / launches to time")
+    parser.add_argument("--depth-only", action="store_true", help="only the depth-mode scenes' update rate")
     args = parser.parse_args(argv)
 
     app = application()
     app.setQuitOnLastWindowClosed(False)
     print(f"gradlab GUI benchmark (QT_QPA_PLATFORM={os.environ.get('QT_QPA_PLATFORM')}, {os.cpu_count()} CPUs)")
+    print()
+    depth_scenes(app, args.seconds)
+    if args.depth_only:
+        return 0
     print()
     print("Event-loop stall (lateness of a 5 ms timer) with the simulation running flat out:")
     scenes = [

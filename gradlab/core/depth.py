@@ -21,7 +21,7 @@ import numpy as np
 
 from .cells.mlp import Cache
 from .numerics import row_sums_of_squares
-from .theory import EXACT_SPECTRUM_MAX_H, SigmaMaxTracker
+from .theory import EXACT_SPECTRUM_MAX_H, EXTRA_SHARE, SigmaMaxTracker
 
 
 def norm_scale(cache: Cache, params: dict[str, np.ndarray]) -> np.ndarray | None:
@@ -61,12 +61,14 @@ def bound_slope(curve: np.ndarray) -> float:
 
 def layer_sigma_every(hidden_size: int, batch_size: int) -> int:
     """Updates between two computations of every layer's σ_max (the bound's curve): as many as
-    keep their cost -- per layer an exact SVD, ≈30·H³ flops, up to ``EXACT_SPECTRUM_MAX_H``, else
-    a warm-started subspace iteration, ≈200·H² -- under a quarter of an update's ≈6·B·H² per
-    layer. A number fixed by the Config, never a clock, so that the same Config gives the same
-    frames; the shown layer's σ_max is still computed at every update."""
-    per_layer = 30.0 * hidden_size**3 if hidden_size <= EXACT_SPECTRUM_MAX_H else 200.0 * hidden_size**2
-    return max(1, math.ceil(4.0 * per_layer / (6.0 * batch_size * hidden_size**2)))
+    keep their cost under an eighth of an update's 6·B·H² flops per layer. Per layer, in flops of
+    the update's own products (one core, measured): an exact SVD ≈ 41·H³ up to
+    ``EXACT_SPECTRUM_MAX_H``, else a warm-started subspace iteration ≈ 400·H² (three or four
+    iterations of 16 vectors, with their QR and Rayleigh–Ritz steps). A number fixed by the
+    Config, never a clock, so that the same Config gives the same frames; the shown layer's
+    σ_max is still computed at every update."""
+    per_layer = 41.0 * hidden_size**3 if hidden_size <= EXACT_SPECTRUM_MAX_H else 400.0 * hidden_size**2
+    return max(1, math.ceil(EXTRA_SHARE * per_layer / (6.0 * batch_size * hidden_size**2)))
 
 
 class LayerSigmaMax:
@@ -84,7 +86,9 @@ class LayerSigmaMax:
 # ---------------------------------------------------------------------------------------- per-layer view
 
 MAX_ROWS = 64  # layers whose distributions a frame carries (all of them up to this depth)
-SAMPLE = 2048  # entries per layer that the histograms count: the pass, not the picture, sets the pace
+# Entries per layer that the histograms count (4 examples at H = 256): the pass, not the picture,
+# sets the pace.
+SAMPLE = 1024
 # log10 |φ(u)|, half-decade bins, fixed so that the picture means the same from frame to frame
 # (values beyond them are counted in the outermost bins): a deep net's activations shrink or grow
 # by decades over its layers (ReLU with Xavier: std 1e-1 to 1e-8), which a linear axis squeezes
@@ -138,17 +142,21 @@ def rows(depth: int) -> np.ndarray:
 LAYER_WEIGHTS = ("W_ih", "W_hh")  # the weights of layers 1 … L
 
 
-def weight_norms(params: dict[str, np.ndarray]) -> np.ndarray:
-    """‖W_l‖_F for layers 1 … L (W_ih, then every W_hh[l])."""
-    squares = np.concatenate([row_sums_of_squares(params["W_ih"][None]), row_sums_of_squares(params["W_hh"])])
-    return np.asarray(np.sqrt(squares))
+def _per_layer(sums: dict[str, np.ndarray]) -> np.ndarray:
+    """Layers 1 … L from the row sums of W_ih (one layer) and of W_hh (one row per layer)."""
+    return np.concatenate([[np.sum(sums["W_ih"])], sums["W_hh"]])
 
 
-def update_ratios(steps: dict[str, np.ndarray], norms_before: np.ndarray) -> np.ndarray:
-    """log10 ‖ΔW_l‖_F/‖W_l‖_F per layer (1 … L) from the optimizer's ``steps`` (−ΔW) and the
-    layers' norms before the update (CS231n's ~1e-3)."""
+def weight_sums(params: dict[str, np.ndarray]) -> np.ndarray:
+    """‖W_l‖_F² for layers 1 … L (W_ih, then every W_hh[l]), in float64."""
+    return _per_layer({name: row_sums_of_squares(params[name]) for name in LAYER_WEIGHTS})
+
+
+def update_ratios(step_sums: dict[str, np.ndarray], sums_before: np.ndarray) -> np.ndarray:
+    """log10 ‖ΔW_l‖_F/‖W_l‖_F per layer (1 … L) from the optimizer's step sums (``record=LAYER_WEIGHTS``)
+    and ``weight_sums`` before the update (CS231n's ~1e-3)."""
     with np.errstate(all="ignore"):
-        return np.asarray(np.log10(weight_norms(steps) / norms_before))
+        return np.asarray(0.5 * np.log10(_per_layer(step_sums) / sums_before))
 
 
 def row_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -175,8 +183,9 @@ def layer_stats(cache: Cache, dh: np.ndarray, log10_update_ratio: np.ndarray) ->
     examples = max(1, min(B, math.ceil(SAMPLE / H)))
     act = cache.activation
     with np.errstate(all="ignore"):
-        hs = cache.hs[picked].astype(np.float64)
-        phi = cache.phi[picked].astype(np.float64)
+        every = picked.size == L  # no copies of the pass's arrays where every layer is a row
+        hs = np.asarray(cache.hs if every else cache.hs[picked], dtype=np.float64)
+        phi = np.asarray(cache.phi if every else cache.phi[picked], dtype=np.float64)
         std = np.std(hs, axis=(1, 2))
         deriv = act.derivative_from_output(phi)
         if act.name in ("tanh", "sigmoid"):

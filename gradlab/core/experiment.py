@@ -21,7 +21,7 @@ from .depth import (
     layer_stats,
     norm_scale,
     update_ratios,
-    weight_norms,
+    weight_sums,
 )
 from .frame import Frame, NonFinite
 from .gradients import Gradients, gradients
@@ -92,10 +92,15 @@ def _predict(
 
 
 def _predict_mlp(
-    config: Config, result: Gradients, params: dict[str, np.ndarray], sigmas: np.ndarray, log10_dh: np.ndarray
+    config: Config,
+    result: Gradients,
+    params: dict[str, np.ndarray],
+    sums: np.ndarray,
+    sigmas: np.ndarray,
+    log10_dh: np.ndarray,
 ) -> dict[str, Any]:
     """Depth mode: the mean-field curve and the bound curve per layer, from the update's own pass
-    and the weights it used (``params`` before the optimiser's step)."""
+    and the weights it used (``params`` before the optimiser's step, ``sums`` their ``weight_sums``)."""
     cache = result.feedforward
     assert cache is not None
     scale = norm_scale(cache, params)
@@ -110,6 +115,7 @@ def _predict_mlp(
         residual=config.residual,
         norm_scale=scale,
         dh_last=result.dh[-1],
+        weight_sums=sums[1:],
     )
     if prediction is not None:
         out.update(
@@ -205,29 +211,42 @@ def _message(iteration: int, nonfinite: NonFinite) -> str:
 
 
 def _step(
+    optimizer: SGD | Adam, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], result: Gradients
+) -> NonFinite:
+    """The optimizer's step, and what of the update is inf or nan: the loss, the gradients, the
+    weights after the step."""
+    optimizer.step(params, grads)
+    return _nonfinite(result, params)
+
+
+def _layer_step(
     optimizer: SGD | Adam,
     params: dict[str, np.ndarray],
     grads: dict[str, np.ndarray],
     result: Gradients,
-    feedforward: bool,
-) -> LayerStats | None:
-    """The optimizer's step; for the deep net, its per-layer view, each layer's ‖ΔW_l‖/‖W_l‖ from
-    the optimizer's own steps."""
-    if not feedforward or result.feedforward is None:
-        optimizer.step(params, grads)
-        return None
-    norms_before = weight_norms(params)
-    steps = optimizer.step(params, grads, record=LAYER_WEIGHTS)
-    return layer_stats(result.feedforward, result.dh, update_ratios(steps, norms_before))
+    sums_before: np.ndarray,
+) -> tuple[NonFinite, LayerStats | None, np.ndarray]:
+    """The deep net's step: as ``_step``, with its per-layer view (each layer's ‖ΔW_l‖/‖W_l‖ from
+    the optimizer's own steps) and the weights' ``weight_sums`` after it (the next update's
+    before, and the finite check of its largest arrays: one pass over them for both)."""
+    step_sums = optimizer.step(params, grads, record=LAYER_WEIGHTS)
+    sums_after = weight_sums(params)
+    stats = None
+    if result.feedforward is not None:
+        stats = layer_stats(result.feedforward, result.dh, update_ratios(step_sums, sums_before))
+    known = {name: float(np.sum(sums_after[:1] if name == "W_ih" else sums_after[1:])) for name in LAYER_WEIGHTS}
+    return _nonfinite(result, params, known), stats, sums_after
 
 
-def _nonfinite(result: Gradients, params: dict[str, np.ndarray]) -> NonFinite:
-    """What of this update is inf or nan: the loss, the gradients, the weights after the step."""
+def _nonfinite(result: Gradients, params: dict[str, np.ndarray], known: dict[str, float] | None = None) -> NonFinite:
+    """What of this update is inf or nan: the loss, the gradients, the weights after the step
+    (``known``: Σ x² of some parameters, already taken)."""
+    names = list(params)
     return NonFinite(
         loss="" if math.isfinite(result.loss) else ("nan" if math.isnan(result.loss) else "inf"),
         # A finite global norm: every gradient finite (an inf or a nan makes it inf or nan).
         gradients="" if math.isfinite(result.grad_norm) else nonfinite_kind(result.grads.values()),
-        weights=nonfinite_kind(params.values()),
+        weights=nonfinite_kind(params.values(), {names.index(n): v for n, v in (known or {}).items()}),
     )
 
 
@@ -255,6 +274,7 @@ def run(
     if feedforward:
         options.update(residual=config.residual, norm=config.norm)
 
+    sums = weight_sums(params) if feedforward else np.empty(0)  # the weights' Σ W_l² before each update
     iteration = 0
     while config.iterations is None or iteration < config.iterations:
         iteration += 1
@@ -271,15 +291,18 @@ def run(
             if jacobian is not None:
                 jacobian.observe(iteration, w_hh, result)
             # before the step: the weights this pass used
-            depth_theory = _predict_mlp(config, result, params, spectrum.sigmas, log10_dh) if feedforward else {}
+            depth_theory = _predict_mlp(config, result, params, sums, spectrum.sigmas, log10_dh) if feedforward else {}
             # mlp: the shown layer's weights (all of them would be millions of entries to sort)
             w_hist = edges.histogram("W_hh", block if feedforward else w_hh)
             g_hist = edges.histogram(
                 "grad W_hh", result.grads["W_hh"][spectrum.index] if feedforward else result.grads["W_hh"]
             )
 
-            stats = _step(optimizer, params, grads, result, feedforward)
-            nonfinite = _nonfinite(result, params)
+            stats = None
+            if feedforward:
+                nonfinite, stats, sums = _layer_step(optimizer, params, grads, result, sums)
+            else:
+                nonfinite = _step(optimizer, params, grads, result)
         final = bool(nonfinite.weights) or iteration == config.iterations
         message = _message(iteration, nonfinite)
         with np.errstate(all="ignore"):

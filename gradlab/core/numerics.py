@@ -106,10 +106,11 @@ def global_norm(arrays: Iterable[np.ndarray], known: dict[int, float] | None = N
         return float(10.0**log_norm) if np.isfinite(log_norm) else (0.0 if log_norm < 0 else float("inf"))
 
 
-def nonfinite_kind(arrays: Iterable[np.ndarray]) -> str:
-    """ "nan" if any entry is nan, else "inf" if any is infinite, else ""."""
+def nonfinite_kind(arrays: Iterable[np.ndarray], known: dict[int, float] | None = None) -> str:
+    """ "nan" if any entry is nan, else "inf" if any is infinite, else "". ``known`` as in
+    ``log10_global_norm``: Σ x² of some arrays by their index, where a pass has already taken it."""
     arrays = [np.asarray(a) for a in arrays]
-    if np.isfinite(_plain_sum_of_squares(arrays)):
+    if np.isfinite(_plain_sum_of_squares(arrays, known)):
         return ""  # an inf or a nan anywhere would have made it inf or nan
     kind = ""
     for a in arrays:

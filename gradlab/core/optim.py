@@ -1,28 +1,59 @@
-"""SGD and Adam with L2 weight decay (added to the gradient, as torch.optim's ``weight_decay``)."""
+"""SGD and Adam with L2 weight decay (added to the gradient, as torch.optim's ``weight_decay``).
+
+Both work in place: a deep net's weights are millions of numbers, and fresh memory for every
+temporary of a step (Adam has eight) is faulted in page by page on every update. Each parameter
+has its own work arrays, kept between steps; the arithmetic is the same, in the same order, as
+torch.optim's (which the torch cross-check compares to 1e-15 over training).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .numerics import row_sums_of_squares
+
+
+class _Buffers:
+    """Work arrays shaped like each parameter, kept between steps."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[str, int], np.ndarray] = {}
+
+    def __call__(self, name: str, like: np.ndarray, index: int = 0) -> np.ndarray:
+        found = self._arrays.get((name, index))
+        if found is None or found.shape != like.shape or found.dtype != like.dtype:
+            found = self._arrays[name, index] = np.empty_like(like)
+        return found
+
+
+def _with_decay(g: np.ndarray, p: np.ndarray, weight_decay: float, out: np.ndarray) -> np.ndarray:
+    """g + weight_decay·p into ``out`` (torch's ``d_p.add(p, alpha=weight_decay)``); g itself without decay."""
+    if not weight_decay:
+        return g
+    np.multiply(p, weight_decay, out=out)
+    out += g
+    return out
+
 
 class SGD:
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr, self.weight_decay = lr, weight_decay
+        self._buffers = _Buffers()
 
     def step(
         self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], record: tuple[str, ...] = ()
     ) -> dict[str, np.ndarray]:
-        """Update ``params`` in place; returns the steps subtracted from those named in ``record``."""
-        steps = {}
+        """Update ``params`` in place. Returns, for each parameter named in ``record``, the sums of
+        squares of its step's rows (``row_sums_of_squares``: a layer's ‖ΔW_l‖² for stacked weights)."""
+        sums = {}
         for name, p in params.items():
-            g = grads[name]
-            if self.weight_decay:
-                g = g + self.weight_decay * p
-            step = self.lr * g
+            step = self._buffers(name, p)
+            g = _with_decay(grads[name], p, self.weight_decay, out=step)
+            np.multiply(g, self.lr, out=step)
             p -= step
             if name in record:
-                steps[name] = step
-        return steps
+                sums[name] = row_sums_of_squares(step)
+        return sums
 
 
 class Adam:
@@ -35,31 +66,39 @@ class Adam:
         self.m: dict[str, np.ndarray] = {}
         self.v: dict[str, np.ndarray] = {}
         self.t = 0
+        self._buffers = _Buffers()
 
     def step(
         self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], record: tuple[str, ...] = ()
     ) -> dict[str, np.ndarray]:
-        """Update ``params`` in place; returns the steps subtracted from those named in ``record``."""
-        steps = {}
+        """Update ``params`` in place; returns what ``SGD.step`` returns."""
+        sums = {}
         self.t += 1
         b1, b2 = self.betas
         correction1 = 1.0 - b1**self.t
         correction2 = 1.0 - b2**self.t
         for name, p in params.items():
-            g = grads[name]
-            if self.weight_decay:
-                g = g + self.weight_decay * p
+            work, step = self._buffers(name, p), self._buffers(name, p, 1)
+            g = _with_decay(grads[name], p, self.weight_decay, out=step)
             m = self.m.setdefault(name, np.zeros_like(p))
             v = self.v.setdefault(name, np.zeros_like(p))
             m *= b1
-            m += (1.0 - b1) * g
+            np.multiply(g, 1.0 - b1, out=work)
+            m += work
             v *= b2
-            v += (1.0 - b2) * (g * g)
-            step = (self.lr / correction1) * m / (np.sqrt(v / correction2) + self.eps)
+            np.multiply(g, g, out=work)
+            work *= 1.0 - b2
+            v += work
+            # step = (lr / c1)·m / (√(v / c2) + ε)
+            np.divide(v, correction2, out=work)
+            np.sqrt(work, out=work)
+            work += self.eps
+            np.multiply(m, self.lr / correction1, out=step)
+            step /= work
             p -= step
             if name in record:
-                steps[name] = step
-        return steps
+                sums[name] = row_sums_of_squares(step)
+        return sums
 
 
 def make_optimizer(name: str, lr: float, weight_decay: float) -> SGD | Adam:

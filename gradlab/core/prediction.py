@@ -237,8 +237,10 @@ def predict_mlp(
     residual: float = 0.0,
     norm_scale: np.ndarray | None = None,
     dh_last: np.ndarray | None = None,
+    weight_sums: np.ndarray | None = None,
 ) -> Prediction | None:
-    """Depth mode: ``w_layers (L−1, H, H)`` the weights of layers 2 … L; ``phi (L, B, H)`` φ(u_l)
+    """Depth mode: ``w_layers (L−1, H, H)`` the weights of layers 2 … L (``weight_sums (L−1,)``
+    their ‖W_l‖_F², if already taken); ``phi (L, B, H)`` φ(u_l)
     for l = 1 … L; ``norm_scale`` broadcastable to ``phi``: a norm's factor |gain|/σ on the
     gradient (its centring projection, which removes 2 of B or H directions, left out), or None;
     ``dh_last (B, H)``: ∂L/∂h_L, whose per-unit share weights the identity init's unit paths.
@@ -271,7 +273,8 @@ def predict_mlp(
             relative = 0.5 * _log10_mean_of_products(2 * log10_factors, squares if usable else None)
             return _anchor(relative, measured, None, KIND_UNIT_PATH)
         H = w.shape[-1]
-        chi = row_sums_of_squares(w) / H * np.mean(deriv * deriv, axis=(1, 2))  # (L−1,): layers 2 … L
+        sums = row_sums_of_squares(w) if weight_sums is None else np.asarray(weight_sums, dtype=np.float64)
+        chi = sums / H * np.mean(deriv * deriv, axis=(1, 2))  # (L−1,): layers 2 … L
         gain = 0.5 * np.log10(1.0 + residual * residual * chi) if residual else 0.5 * np.log10(chi)
         relative = np.concatenate([[0.0], np.cumsum(gain[::-1])])  # k layers back: layers L, L−1, … passed
     if residual:

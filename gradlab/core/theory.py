@@ -116,11 +116,20 @@ class SigmaMaxTracker:
         return float(np.sqrt(max(top, 0.0)))
 
 
+# What the O(H³) extras cost, in the flops of an update's own matrix products (one core, OpenBLAS,
+# measured: eigvals of an H × H matrix takes as long as 190·H³ flops of products at H = 65, 150 at
+# 128, 86 at 256; an SVD's singular values 41·H³ at 65). Updates between two computations keep
+# each under an eighth of an update.
+EIGVALS_COST_H3 = 150.0
+EXTRA_SHARE = 8.0
+
+
 def spectrum_every(hidden_size: int, seq_len: int, batch_size: int, gates: int) -> int:
     """Updates between two eigen-decompositions of the shown recurrent block: 1 up to
-    ``EXACT_SPECTRUM_MAX_H``, else as many as keep its ≈30·H³ flops under about a quarter of an
-    update's ≈8·G·T·B·H² (a fixed number from the Config, never a clock, so that the same Config
-    gives the same frames)."""
+    ``EXACT_SPECTRUM_MAX_H``, else as many as keep its ``EIGVALS_COST_H3``·H³ under an eighth of
+    an update's ≈8·G·T·B·H² flops (a fixed number from the Config, never a clock, so that the
+    same Config gives the same frames)."""
     if hidden_size <= EXACT_SPECTRUM_MAX_H:
         return 1
-    return max(1, math.ceil(15.0 * hidden_size / (gates * seq_len * batch_size)))
+    update = 8.0 * gates * seq_len * batch_size * hidden_size**2
+    return max(1, math.ceil(EXTRA_SHARE * EIGVALS_COST_H3 * hidden_size**3 / update))
