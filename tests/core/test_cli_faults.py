@@ -258,6 +258,14 @@ def endless_run() -> Iterator[Callable[[Path], subprocess.Popen[str]]]:
             process.communicate()
 
 
+def _default_sigint() -> None:
+    """In the child before it runs: Ctrl+C's default, as in a terminal's foreground job. A shell
+    starts background jobs with SIGINT ignored, and Python keeps an inherited SIG_IGN (as it
+    should: nohup's choice stands), so the SIGINT tests would test nothing when the suite itself
+    runs in the background."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _endless_run(out: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "gradlab", "run", "--seq-len", "30", "--hidden-size", "8", "--iterations", "none"]
@@ -267,6 +275,7 @@ def _endless_run(out: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, like a terminal's foreground job
+        preexec_fn=_default_sigint,
     )
     assert process.stderr is not None
     first = process.stderr.readline()  # a progress line: the run is under way
@@ -319,6 +328,7 @@ def test_a_signal_during_start_up(signum, args):
     done = subprocess.run(
         [sys.executable, "-c", STARTUP_PROBE, str(int(signum)), *args],
         cwd=REPO,
+        preexec_fn=_default_sigint,
         capture_output=True,
         text=True,
         timeout=TIMEOUT_S,
