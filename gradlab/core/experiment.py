@@ -211,29 +211,23 @@ def _message(iteration: int, nonfinite: NonFinite) -> str:
 
 
 def _step(
-    optimizer: SGD | Adam, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], result: Gradients
-) -> NonFinite:
-    """The optimizer's step, and what of the update is inf or nan: the loss, the gradients, the
-    weights after the step."""
-    optimizer.step(params, grads)
-    return _nonfinite(result, params)
-
-
-def _layer_step(
     optimizer: SGD | Adam,
     params: dict[str, np.ndarray],
     grads: dict[str, np.ndarray],
     result: Gradients,
-    sums_before: np.ndarray,
-) -> tuple[NonFinite, LayerStats | None, np.ndarray]:
-    """The deep net's step: as ``_step``, with its per-layer view (each layer's ‖ΔW_l‖/‖W_l‖ from
-    the optimizer's own steps) and the weights' ``weight_sums`` after it (the next update's
-    before, and the finite check of its largest arrays: one pass over them for both)."""
+    sums_before: np.ndarray | None,
+) -> tuple[NonFinite, LayerStats | None, np.ndarray | None]:
+    """The optimizer's step, and what of the update is inf or nan: the loss, the gradients, the
+    weights after the step. For the deep net (``sums_before``: its ``weight_sums`` before the step)
+    also its per-layer view (each layer's ‖ΔW_l‖/‖W_l‖ from the optimizer's own steps) and the
+    weights' sums after the step (the next update's before, and the finite check of its largest
+    arrays: one pass over them for both)."""
+    if sums_before is None or result.feedforward is None:
+        optimizer.step(params, grads)
+        return _nonfinite(result, params), None, sums_before
     step_sums = optimizer.step(params, grads, record=LAYER_WEIGHTS)
     sums_after = weight_sums(params)
-    stats = None
-    if result.feedforward is not None:
-        stats = layer_stats(result.feedforward, result.dh, update_ratios(step_sums, sums_before))
+    stats = layer_stats(result.feedforward, result.dh, update_ratios(step_sums, sums_before))
     known = {name: float(np.sum(sums_after[:1] if name == "W_ih" else sums_after[1:])) for name in LAYER_WEIGHTS}
     return _nonfinite(result, params, known), stats, sums_after
 
@@ -274,7 +268,7 @@ def run(
     if feedforward:
         options.update(residual=config.residual, norm=config.norm)
 
-    sums = weight_sums(params) if feedforward else np.empty(0)  # the weights' Σ W_l² before each update
+    sums = weight_sums(params) if feedforward else None  # the deep net's Σ W_l² before each update
     iteration = 0
     while config.iterations is None or iteration < config.iterations:
         iteration += 1
@@ -291,18 +285,14 @@ def run(
             if jacobian is not None:
                 jacobian.observe(iteration, w_hh, result)
             # before the step: the weights this pass used
-            depth_theory = _predict_mlp(config, result, params, sums, spectrum.sigmas, log10_dh) if feedforward else {}
+            depth_theory = {} if sums is None else _predict_mlp(config, result, params, sums, spectrum.sigmas, log10_dh)
             # mlp: the shown layer's weights (all of them would be millions of entries to sort)
             w_hist = edges.histogram("W_hh", block if feedforward else w_hh)
             g_hist = edges.histogram(
                 "grad W_hh", result.grads["W_hh"][spectrum.index] if feedforward else result.grads["W_hh"]
             )
 
-            stats = None
-            if feedforward:
-                nonfinite, stats, sums = _layer_step(optimizer, params, grads, result, sums)
-            else:
-                nonfinite = _step(optimizer, params, grads, result)
+            nonfinite, stats, sums = _step(optimizer, params, grads, result, sums)
         final = bool(nonfinite.weights) or iteration == config.iterations
         message = _message(iteration, nonfinite)
         with np.errstate(all="ignore"):

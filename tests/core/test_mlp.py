@@ -395,3 +395,24 @@ def test_row_counts_are_numpys_histogram_of_each_row_bin_for_bin(edges) -> None:
         finite = row[np.isfinite(row)]
         expected, _ = np.histogram(np.clip(finite, edges[0], edges[-1]), bins=edges)
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_the_optimizers_step_sums_are_those_of_the_weights_change(name):
+    """``step(record=...)`` returns per row the squared norm of what it subtracted (with weight
+    decay too): the update:weight ratio's numerator, and the steps happen in place."""
+    from gradlab.core.optim import make_optimizer
+
+    rng = np.random.default_rng(3)
+    params = {"W_ih": rng.standard_normal((8, 3)), "W_hh": rng.standard_normal((4, 8, 8)), "b": rng.standard_normal(8)}
+    optimizer = make_optimizer(name, 0.01, 0.1)
+    for _ in range(3):
+        before = {key: value.copy() for key, value in params.items()}
+        arrays = {key: value for key, value in params.items()}
+        grads = {key: rng.standard_normal(value.shape) for key, value in params.items()}
+        sums = optimizer.step(params, grads, record=("W_ih", "W_hh"))
+        assert all(params[key] is arrays[key] for key in params)
+        for key in ("W_ih", "W_hh"):
+            change = (before[key] - params[key]).reshape(len(params[key]), -1)
+            np.testing.assert_allclose(sums[key], np.sum(change**2, axis=1), rtol=1e-9)
+        assert set(sums) == {"W_ih", "W_hh"}
