@@ -228,7 +228,7 @@ def _step(
     step_sums = optimizer.step(params, grads, record=LAYER_WEIGHTS)
     sums_after = weight_sums(params)
     stats = layer_stats(result.feedforward, result.dh, update_ratios(step_sums, sums_before))
-    known = {name: float(np.sum(sums_after[:1] if name == "W_ih" else sums_after[1:])) for name in LAYER_WEIGHTS}
+    known = {"W_ih": float(sums_after[0]), "W_hh": float(np.sum(sums_after[1:]))}
     return _nonfinite(result, params, known), stats, sums_after
 
 

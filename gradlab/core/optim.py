@@ -1,9 +1,9 @@
 """SGD and Adam with L2 weight decay (added to the gradient, as torch.optim's ``weight_decay``).
 
 Both work in place: a deep net's weights are millions of numbers, and fresh memory for every
-temporary of a step (Adam has eight) is faulted in page by page on every update. Each parameter
-has its own work arrays, kept between steps; the arithmetic is the same, in the same order, as
-torch.optim's (which the torch cross-check compares to 1e-15 over training).
+temporary of a step (Adam has eight) is faulted in page by page on every update. Each parameter's
+work arrays come from a ``Workspace`` kept between steps; the operations and their order are those
+of the plain expressions (the torch cross-check compares the training to torch.optim's to 1e-15).
 """
 
 from __future__ import annotations
@@ -11,19 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .numerics import row_sums_of_squares
-
-
-class _Buffers:
-    """Work arrays shaped like each parameter, kept between steps."""
-
-    def __init__(self) -> None:
-        self._arrays: dict[tuple[str, int], np.ndarray] = {}
-
-    def __call__(self, name: str, like: np.ndarray, index: int = 0) -> np.ndarray:
-        found = self._arrays.get((name, index))
-        if found is None or found.shape != like.shape or found.dtype != like.dtype:
-            found = self._arrays[name, index] = np.empty_like(like)
-        return found
+from .workspace import Workspace
 
 
 def _with_decay(g: np.ndarray, p: np.ndarray, weight_decay: float, out: np.ndarray) -> np.ndarray:
@@ -38,7 +26,7 @@ def _with_decay(g: np.ndarray, p: np.ndarray, weight_decay: float, out: np.ndarr
 class SGD:
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr, self.weight_decay = lr, weight_decay
-        self._buffers = _Buffers()
+        self._work = Workspace()
 
     def step(
         self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], record: tuple[str, ...] = ()
@@ -47,7 +35,7 @@ class SGD:
         squares of its step's rows (``row_sums_of_squares``: a layer's ‖ΔW_l‖² for stacked weights)."""
         sums = {}
         for name, p in params.items():
-            step = self._buffers(name, p)
+            step = self._work.array(name, p.shape, p.dtype)
             g = _with_decay(grads[name], p, self.weight_decay, out=step)
             np.multiply(g, self.lr, out=step)
             p -= step
@@ -66,7 +54,7 @@ class Adam:
         self.m: dict[str, np.ndarray] = {}
         self.v: dict[str, np.ndarray] = {}
         self.t = 0
-        self._buffers = _Buffers()
+        self._work = Workspace()
 
     def step(
         self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray], record: tuple[str, ...] = ()
@@ -78,7 +66,7 @@ class Adam:
         correction1 = 1.0 - b1**self.t
         correction2 = 1.0 - b2**self.t
         for name, p in params.items():
-            work, step = self._buffers(name, p), self._buffers(name, p, 1)
+            work, step = self._work.array(name, p.shape, p.dtype), self._work.array(f"{name} step", p.shape, p.dtype)
             g = _with_decay(grads[name], p, self.weight_decay, out=step)
             m = self.m.setdefault(name, np.zeros_like(p))
             v = self.v.setdefault(name, np.zeros_like(p))
