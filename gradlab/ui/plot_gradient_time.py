@@ -116,7 +116,7 @@ class GradientTimePlot(pg.PlotWidget):
         self._entries.theme = theme
         self.setBackground(theme.background)
         plot = self.getPlotItem()
-        theme.style_plot(plot, title="Gradient through time", y_grid=True)
+        theme.style_plot(plot, title=self._title(), y_grid=True)
         self._history_pens = [
             theme.pen("history", width=1.0, colour=theme.faded("history", 0.35 + 0.55 * age / PREVIOUS_CURVES))
             for age in range(PREVIOUS_CURVES)
@@ -160,8 +160,8 @@ class GradientTimePlot(pg.PlotWidget):
         """Draw ``frame``; ``config`` (the run's) tells truncated zeros from underflow."""
         if config is not None:
             self._truncation = config.truncation
-            self._name_steps(config.cell == "mlp")
             self._unit = "layer" if config.cell == "mlp" else "step"
+            self._name_steps(config.cell == "mlp")
         log10_norm = np.asarray(frame.log10_dh_norm, dtype=np.float64)
         steps = log10_norm.size
         if steps != self._x.size:
@@ -306,11 +306,16 @@ class GradientTimePlot(pg.PlotWidget):
         if self._y_limits is not None:
             self._set_y_view(self._y_limits)
 
+    def _title(self) -> str:
+        return "Gradient through depth" if self._unit == "layer" else "Gradient through time"
+
     def _name_steps(self, layers: bool) -> None:
-        """The x axis in steps back through time, or in layers back through a deep net."""
+        """The x axis in steps back through time, or in layers back through a deep net (and the
+        title with it)."""
         label = "layers back from the loss, l" if layers else "steps back from the loss, k"
         if self.getPlotItem().getAxis("bottom").labelText != label:
             self.getPlotItem().setLabel("bottom", label)
+            self._theme.style_plot(self.getPlotItem(), title=self._title(), y_grid=True)
 
     def _update_theory(self, frame: Frame, log10_norm: np.ndarray) -> None:
         text: str | tuple[str, ...]

@@ -8,13 +8,15 @@ Depth mode's per-layer view is fed with them; the window shows it in place of th
 
 Where the grid is too small for four plots at the plots' type size (1280×720 with the controls
 shown and large fonts: cells of about 270×220 px, in which the axes alone take 80 px), it is laid
-out compactly: the gradient plot, the main picture, keeps the whole height on the left, and the
-spectrum, training and weights panels share the right column as tabs, each at full height."""
+out side by side: the gradient plot, the main picture, keeps the whole height on the left, and the
+spectrum, training and weights panels share the right column as tabs, each at full height. Where
+even that is too narrow (the type made larger still, with the controls shown), all four panels are
+tabs, each at the whole size of the plots area."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGridLayout, QSizePolicy, QStackedWidget, QTabWidget, QWidget
@@ -33,12 +35,16 @@ from gradlab.ui.theme import Theme
 # cell wide enough for the axis ticks and a side legend beside data, and tall enough for the
 # gradient plot's legend row above the data. Smaller grids are laid out compactly.
 FULL_GRID_MIN_WIDTH = 700
-FULL_GRID_MIN_HEIGHT = 400
-# The compact layout's columns: the gradient plot and the tabs of the other panels, which are at
-# least this wide (px at scale 1): the spectrum, the histograms and the training legends need it.
-COMPACT_STRETCH = (3, 2)
+FULL_GRID_MIN_HEIGHT = 420
+# Side by side: the gradient plot and the tabs of the other panels, which are at least this wide
+# (px at scale 1): the spectrum, the histograms and the training legends need it. The gradient
+# plot needs as much for its title and decade axis (290 px at scale 1).
+SIDE_STRETCH = (3, 2)
 TABS_MIN_WIDTH = 300
+SIDE_MIN_WIDTH = 2 * TABS_MIN_WIDTH + 20
 TAB_NAMES = {"spectrum": "Spectrum", "why": "Why", "jacobian": "Jacobian"}
+
+Arrangement = Literal["grid", "side", "tabs"]
 
 
 def fits_full_grid(width: int, height: int, scale: float) -> bool:
@@ -50,7 +56,7 @@ class PlotGrid(QWidget):
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._scale = theme.scale
-        self.compact = False
+        self.arrangement: Arrangement = "grid"
         self.gradient_plot = GradientTimePlot(theme)
         self.training_plot = TrainingPlot(theme)
         self.weights_plot = WeightsPlot(theme)
@@ -65,7 +71,7 @@ class PlotGrid(QWidget):
             # (which would let one plot squeeze the others).
             plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
             plot.setMinimumSize(220, 160)
-        # The compact layout's right column (a page each; empty while the grid is full).
+        # The panels shown as tabs (a page each; empty while the grid is full).
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -74,44 +80,58 @@ class PlotGrid(QWidget):
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(2, 2, 2, 2)
         self._grid.setSpacing(6)
-        self._lay_out(compact=False)
+        self._lay_out("grid")
 
     def plots(self) -> tuple[QWidget, ...]:
         return (self.gradient_plot, self.spectrum_plot, self.training_plot, self.weights_plot)
 
     # ---- layout -----------------------------------------------------------------------------
-    def _lay_out(self, *, compact: bool) -> None:
-        """Four cells, or the gradient plot beside the other panels' tabs (see the module's note)."""
+    @property
+    def compact(self) -> bool:
+        """Some panels are tabs (the grid is too small for four plots)."""
+        return self.arrangement != "grid"
+
+    def _lay_out(self, arrangement: Arrangement) -> None:
+        """Four cells, the gradient plot beside the other panels' tabs, or four tabs (see the
+        module's note)."""
         grid = self._grid
-        self.compact = compact
-        current = self.tabs.currentIndex()
+        self.arrangement = arrangement
+        current = self.tabs.currentWidget()
         for widget in (self.gradient_plot, self.top_right, self.training_plot, self.weights_plot, self.tabs):
             grid.removeWidget(widget)
         while self.tabs.count():
             self.tabs.removeTab(0)
-        for row in range(2):
-            grid.setRowStretch(row, 0)
-        for column in range(2):
-            grid.setColumnStretch(column, 0)
-        self.training_plot.set_legends_above(compact)  # its tab is tall and narrow
-        if compact:
-            for panel in (self.top_right, self.training_plot, self.weights_plot):
+        for index in range(2):
+            grid.setRowStretch(index, 0)
+            grid.setColumnStretch(index, 0)
+        self.training_plot.set_legends_above(self.compact)  # its tab is tall and narrow
+        if self.compact:
+            tabbed: list[QWidget] = [self.top_right, self.training_plot, self.weights_plot]
+            if arrangement == "tabs":
+                tabbed.insert(0, self.gradient_plot)
+            for panel in tabbed:
                 self.tabs.addTab(panel, "")
             self._name_tabs()
-            self.tabs.setCurrentIndex(max(0, current))
-            grid.addWidget(self.gradient_plot, 0, 0)
-            grid.addWidget(self.tabs, 0, 1)
+            if current in tabbed:
+                self.tabs.setCurrentWidget(current)
             self.tabs.show()
             grid.setRowStretch(0, 1)
-            grid.setColumnStretch(0, COMPACT_STRETCH[0])
-            grid.setColumnStretch(1, COMPACT_STRETCH[1])
+            if arrangement == "side":
+                grid.addWidget(self.gradient_plot, 0, 0)
+                grid.addWidget(self.tabs, 0, 1)
+                self.gradient_plot.show()  # out of the tabs, where it was a page: hidden when moved
+                grid.setColumnStretch(0, SIDE_STRETCH[0])
+                grid.setColumnStretch(1, SIDE_STRETCH[1])
+            else:
+                grid.addWidget(self.tabs, 0, 0)
+                grid.setColumnStretch(0, 1)
         else:
             self.tabs.hide()
             grid.addWidget(self.gradient_plot, 0, 0)
             grid.addWidget(self.top_right, 0, 1)
             grid.addWidget(self.training_plot, 1, 0)
             grid.addWidget(self.weights_plot, 1, 1)
-            for panel in (self.top_right, self.training_plot, self.weights_plot):
+            for panel in (self.gradient_plot, self.top_right, self.training_plot, self.weights_plot):
                 panel.show()
             grid.setColumnStretch(0, 2)
             grid.setColumnStretch(1, 1)
@@ -121,14 +141,21 @@ class PlotGrid(QWidget):
     def _name_tabs(self) -> None:
         shown = self.top_right.currentWidget()
         name = "spectrum" if shown is self.spectrum_plot else "why" if shown is self.why_panel else "jacobian"
-        for index, text in enumerate((TAB_NAMES[name], "Training", "Weights")):
+        names = [TAB_NAMES[name], "Training", "Weights"]
+        if self.arrangement == "tabs":
+            names.insert(0, "Gradient")
+        for index, text in enumerate(names):
             if index < self.tabs.count():
                 self.tabs.setTabText(index, text)
 
     def _fit_layout(self) -> None:
-        compact = not fits_full_grid(self.width(), self.height(), self._scale)
-        if compact != self.compact:
-            self._lay_out(compact=compact)
+        """The fullest arrangement that the plots area holds at the plots' type size."""
+        width, scale = self.width(), self._scale
+        arrangement: Arrangement = "tabs" if width < SIDE_MIN_WIDTH * scale else "side"
+        if fits_full_grid(width, self.height(), scale):
+            arrangement = "grid"
+        if arrangement != self.arrangement:
+            self._lay_out(arrangement)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -43,14 +43,19 @@ FIT_STEP = 0.05  # the window's factor moves in steps, so a small drag of its ed
 RESIZE_SETTLE_MS = 150  # re-style once the window has stopped changing size
 DEFAULT_SIZE = QSize(1440, 860)
 MINIMUM_SIZE = QSize(1024, 600)
+# The largest chosen size at which a 1280×720 window still holds every scene legibly (the layout
+# audit's test): two steps of Bigger (Ctrl+=) beside the controls, three without them (presenter
+# mode). A larger window holds as much larger type, a smaller one less.
+LARGEST_SCALE_WITH_CONTROLS = SCALE_STEP**2
+LARGEST_SCALE_PRESENTING = SCALE_STEP**3
 
 
-def window_factor(size: QSize) -> float:
-    """How much larger than 1280×720 the window is (1 at or below it): the type of the caption,
-    controls, toolbar, menus and status bar grows with it, so that on a 1920×1080 projector the
-    back row reads what it reads at 1280×720."""
-    factor = min(size.width() / BASE_SIZE.width(), size.height() / BASE_SIZE.height())
-    return max(1.0, math.floor(factor / FIT_STEP + 1e-9) * FIT_STEP)
+def window_room(size: QSize) -> float:
+    """How large the window is against 1280×720 (in steps of ``FIT_STEP``). At or above 1 it is
+    the factor of every type size (caption, controls, toolbar, menus, status bar, plots), so that
+    on a 1920×1080 projector the back row reads what it reads at 1280×720."""
+    room = min(size.width() / BASE_SIZE.width(), size.height() / BASE_SIZE.height())
+    return math.floor(room / FIT_STEP + 1e-9) * FIT_STEP
 
 
 def dock_beside(dock: QWidget, bands: Sequence[QWidget], views: QWidget) -> QSplitter:
@@ -169,7 +174,8 @@ class ViewControl:
     ) -> None:
         self.window = window
         self.theme = theme  # as chosen (Ctrl+= / Ctrl+- / Ctrl+0, T): what settings remember
-        self.shown: Theme | None = None  # as applied: the chosen scale times the window's factor
+        self.shown: Theme | None = None  # as applied: the chosen scale (at most the largest) times the window's factor
+        self.room = 1.0
         self.factor = 1.0
         self._plots_theme: Theme | None = None
         self._settle = QTimer(window)
@@ -188,8 +194,8 @@ class ViewControl:
     def connect(self) -> None:
         acts = self.acts
         acts.full_screen.toggled.connect(self.set_full_screen)
-        acts.bigger.triggered.connect(lambda: self.set_font_scale(self.theme.scale * SCALE_STEP))
-        acts.smaller.triggered.connect(lambda: self.set_font_scale(self.theme.scale / SCALE_STEP))
+        acts.bigger.triggered.connect(lambda: self.set_font_scale(self.scale_shown * SCALE_STEP))
+        acts.smaller.triggered.connect(lambda: self.set_font_scale(self.scale_shown / SCALE_STEP))
         acts.normal_size.triggered.connect(lambda: self.set_font_scale(1.0))
         acts.hide_controls.toggled.connect(lambda hidden: self.set_controls_visible(not hidden))
         acts.theme_projector.triggered.connect(lambda: self.set_theme("projector"))
@@ -203,7 +209,8 @@ class ViewControl:
         screen = QGuiApplication.primaryScreen()
         available = screen.availableGeometry().size() if screen is not None else DEFAULT_SIZE
         self.window.resize(DEFAULT_SIZE.boundedTo(available))
-        self.factor = window_factor(self.window.size())
+        self.room = window_room(self.window.size())
+        self.factor = max(1.0, self.room)
 
     def show_scene(self, scene: SceneState) -> None:
         """The scene's title and caption (or that the settings are the user's own), the scene ticked
@@ -220,7 +227,19 @@ class ViewControl:
     def apply_theme(self, theme: Theme, *, force: bool = False) -> None:
         """Choose ``theme`` (colours and presenter scale) and apply it at the window's size."""
         self.theme = theme
-        self._apply(theme.with_scale(theme.scale * self.factor), force=force)
+        self._apply(theme.with_scale(self.scale_shown * self.factor), force=force)
+
+    @property
+    def largest_scale(self) -> float:
+        """The largest chosen size that this window holds, with the controls shown or hidden."""
+        largest = LARGEST_SCALE_WITH_CONTROLS if self.controls_visible else LARGEST_SCALE_PRESENTING
+        return largest * min(1.0, self.room)
+
+    @property
+    def scale_shown(self) -> float:
+        """The chosen size, at most the largest this window holds (the chosen one is kept: hiding
+        the controls or a larger window shows it)."""
+        return min(self.theme.scale, self.largest_scale)
 
     def _apply(self, theme: Theme, *, force: bool = False) -> None:
         """Re-apply colours and sizes everywhere.
@@ -269,14 +288,20 @@ class ViewControl:
         self.apply_theme(Theme.named(name, self.theme.scale))
 
     def set_font_scale(self, scale: float) -> None:
-        self.apply_theme(self.theme.with_scale(scale))
-        self.status.showMessage(f"Size {self.theme.scale:.0%}", 2000)
+        largest = self.largest_scale
+        self.apply_theme(self.theme.with_scale(min(scale, largest)))
+        message = f"Size {self.theme.scale:.0%}"
+        if scale > largest:
+            held = "beside the controls (H hides them)" if self.controls_visible else "at this size"
+            message += f": the largest this window holds {held}"
+        self.status.showMessage(message, 4000)
 
     def set_controls_visible(self, visible: bool) -> None:
         self.dock.setVisible(visible)
         self.toolbar.setVisible(visible)
         if self.acts.hide_controls.isChecked() == visible:
             self.acts.hide_controls.setChecked(not visible)
+        self.apply_theme(self.theme)  # the largest size it holds is another
 
     @property
     def controls_visible(self) -> bool:
@@ -308,7 +333,7 @@ class ViewControl:
     def window_resized(self) -> None:
         if not self.help_overlay.isHidden():
             self.help_overlay.place()
-        if window_factor(self.window.size()) != self.factor:
+        if window_room(self.window.size()) != self.room:
             if self.window.isVisible():
                 self._settle.start()  # while an edge is dragged: once, when it stops
             else:
@@ -320,11 +345,11 @@ class ViewControl:
 
     @property
     def resizing(self) -> bool:
-        """A change of the window's factor is waiting for the window to stop changing size."""
+        """A change of the window's room (and factor) is waiting for the window to stop changing size."""
         return self._settle.isActive()
 
     def _fit_window(self) -> None:
-        factor = window_factor(self.window.size())
-        if factor != self.factor:
-            self.factor = factor
+        room = window_room(self.window.size())
+        if room != self.room:
+            self.room, self.factor = room, max(1.0, room)
             self.apply_theme(self.theme)

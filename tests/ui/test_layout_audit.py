@@ -1,6 +1,7 @@
 """Layout audit: every scene, drawn at the sizes a lecture uses, keeps its text and data legible.
 
-For every scene (resources/presets) at 1280×720 and 1920×1080, fonts ×1 and ×1.32, both themes,
+For every scene (resources/presets) at 1280×720 and 1920×1080, fonts ×1, ×1.32 and ×1.75 (more
+than the largest: the window shows ×1.32 beside the controls, ×1.52 without), both themes,
 with and without the control panel — each scene twice, the combinations spread over the scenes
 so that every one of them is met several times and the audit runs in a couple of minutes:
 
@@ -11,7 +12,8 @@ so that every one of them is met several times and the audit runs in a couple of
 - no panel is resized by its title (the longest titles the plots can show are forced in);
 - the gradient plot, the main picture, keeps a usable data area (``MAIN_PLOT_MIN_SHARE``).
 
-Where the plots area is laid out compactly (the secondary panels as tabs), each tab is audited.
+Where the plots area is laid out compactly (the secondary panels as tabs, or all four), each tab
+is audited.
 A ``slow`` run audits every scene in every combination.
 """
 
@@ -33,7 +35,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 from gradlab.presets import presets
 
 SIZES = ((1280, 720), (1920, 1080))
-FONTS = (1.0, 1.32)
+FONTS = (1.0, 1.32, 1.75)
 THEMES = ("projector", "dark")
 # Enough updates for each scene to show its picture (the exploding ones end after one or two).
 FRAMES = 4
@@ -341,6 +343,9 @@ def _plots_inside_their_widgets(window) -> list[str]:  # type: ignore[no-untyped
 
 # ---- the audit --------------------------------------------------------------------------------
 def _audit(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    if window.grid.arrangement == "tabs":
+        window.grid.tabs.setCurrentWidget(window.gradient_plot)
+        qtbot.wait(100)
     problems = _main_plot_problems(window)
     for page in _pages(window):
         problems += [f"{page}: {p}" for p in _page_problems(window, qtbot)]

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
 from gradlab.ui.theme import MAX_SCALE, MIN_SCALE, Theme
+from gradlab.ui.view import LARGEST_SCALE_PRESENTING
 
 
 def _sizes(window) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -71,9 +72,9 @@ def test_switching_the_theme_recolours_the_plots_and_the_widgets(window, qtbot, 
 
 
 def test_the_theme_keeps_the_scale_and_the_scale_keeps_the_theme(window):
-    window.set_font_scale(1.5)
+    window.set_font_scale(1.25)
     window.set_theme("dark")
-    assert window.theme == Theme(dark=True).with_scale(1.5)
+    assert window.theme == Theme(dark=True).with_scale(1.25)
     window.set_font_scale(1.0)
     assert window.theme.dark
 
@@ -148,11 +149,11 @@ def test_the_gradient_legend_stacks_its_entries_when_they_do_not_fit_side_by_sid
         qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     qtbot.wait(50)
     assert plot.legend.columnCount < len(plot.legend.items) and _legend_fits(plot)
-    for _ in range(2):  # larger still: the text fits once the controls are hidden (H)
-        qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     window.set_controls_visible(False)
+    for _ in range(2):  # larger still, as large as the window holds without the controls (H)
+        qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     qtbot.wait(50)
-    assert window.theme.scale == pytest.approx(1.15**4, abs=0.01) and _legend_fits(plot)
+    assert window.theme.scale == pytest.approx(LARGEST_SCALE_PRESENTING, abs=0.01) and _legend_fits(plot)
     # The curves are drawn below the legend: the data's top is under its bottom edge.
     view = plot.getPlotItem().getViewBox()
     legend_bottom = plot.legend.mapToScene(plot.legend.boundingRect().bottomLeft()).y()

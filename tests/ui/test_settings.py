@@ -77,12 +77,12 @@ def test_closing_the_window_remembers_and_launch_restores(qtbot, monkeypatch, wa
     window.resize(1024, 650)  # the offscreen screen is 1024 wide; the default height is larger
     window.load_preset(presets()[5].name)
     window.set_theme("dark")
-    window.set_font_scale(1.3)
     window.set_controls_visible(False)
+    window.set_font_scale(1.15)  # within the largest this window holds without the controls
     window.close()
     stored = load_settings()
     assert (stored.theme, stored.controls_visible, stored.scene.preset) == ("dark", False, presets()[5].name)
-    assert stored.font_scale == pytest.approx(1.3)
+    assert stored.font_scale == pytest.approx(1.15)
 
     seen = []
     real_create = app_module.create_window
@@ -96,7 +96,7 @@ def test_closing_the_window_remembers_and_launch_restores(qtbot, monkeypatch, wa
     assert app_module.launch(exit_after_frames=1) == 0
     restored = seen[0]
     assert restored.theme.name == "dark"
-    assert restored.theme.scale == pytest.approx(1.3)
+    assert restored.theme.scale == pytest.approx(1.15)
     assert not restored.controls_visible
     assert restored.session.scene.preset == presets()[5].name
     assert restored.caption.title == presets()[5].scenario.title

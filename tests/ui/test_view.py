@@ -111,3 +111,57 @@ def test_the_per_layer_view_is_drawn_only_while_shown_and_shows_the_latest_frame
     wait_frames(window, 2)  # shown: it follows the run
     _, log_std = layers.std_curve.getData()
     np.testing.assert_array_equal(log_std, np.log10(window.session.latest_frame.layer_stats.activation_std))
+
+
+def test_bigger_stops_at_the_largest_size_the_window_holds_and_hiding_the_controls_allows_more(window, qtbot, focused):
+    from gradlab.ui.view import LARGEST_SCALE_PRESENTING, LARGEST_SCALE_WITH_CONTROLS
+
+    focused(window)
+    window.resize(1280, 720)
+    _settled(window, qtbot)
+
+    def bigger(times: int) -> None:
+        for _ in range(times):
+            qtbot.keyClick(window, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
+
+    bigger(6)
+    assert window.theme.scale == pytest.approx(LARGEST_SCALE_WITH_CONTROLS, abs=1e-3)
+    assert "the largest this window holds beside the controls" in window.status.currentMessage()
+    qtbot.keyClick(window, Qt.Key.Key_H)  # presenter mode: more room
+    assert not window.view.controls_visible
+    bigger(6)
+    assert window.theme.scale == pytest.approx(LARGEST_SCALE_PRESENTING, abs=1e-3)
+    assert window.view.shown.scale == pytest.approx(LARGEST_SCALE_PRESENTING, abs=1e-3)
+    qtbot.keyClick(window, Qt.Key.Key_H)  # the controls back: shown at their largest, the choice kept
+    assert window.view.shown.scale == pytest.approx(LARGEST_SCALE_WITH_CONTROLS, abs=1e-3)
+    assert window.theme.scale == pytest.approx(LARGEST_SCALE_PRESENTING, abs=1e-3)
+    qtbot.keyClick(window, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)  # smaller at once
+    assert window.view.shown.scale == pytest.approx(LARGEST_SCALE_WITH_CONTROLS / 1.15, abs=1e-3)
+
+
+@pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")  # offscreen, shown
+def test_the_plots_fall_back_to_side_by_side_then_to_four_tabs_and_back(qtbot):
+    from gradlab.ui.plot_grid import PlotGrid
+    from gradlab.ui.theme import Theme
+
+    grid = PlotGrid(Theme().with_scale(2.0))
+    qtbot.addWidget(grid)
+    grid.show()
+
+    def resized(width: int, height: int) -> str:
+        grid.resize(width, height)
+        QApplication.processEvents()
+        return grid.arrangement
+
+    assert resized(1500, 900) == "grid"
+    assert resized(1300, 600) == "side"
+    assert [grid.tabs.tabText(i) for i in range(grid.tabs.count())] == ["Spectrum", "Training", "Weights"]
+    grid.tabs.setCurrentWidget(grid.weights_plot)
+    assert resized(1000, 600) == "tabs"
+    assert [grid.tabs.tabText(i) for i in range(grid.tabs.count())] == ["Gradient", "Spectrum", "Training", "Weights"]
+    assert grid.tabs.currentWidget() is grid.weights_plot  # the page shown stays shown
+    grid.tabs.setCurrentWidget(grid.gradient_plot)
+    assert resized(1300, 600) == "side"
+    assert grid.gradient_plot.isVisible()  # out of the tabs, beside them
+    assert resized(1500, 900) == "grid"
+    assert all(plot.isVisible() for plot in grid.plots())
