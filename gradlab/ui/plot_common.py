@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
@@ -103,6 +103,18 @@ class TitledAxis(pg.AxisItem):
     the title 5 px into the room of the tick labels: above ~35 px of title (the type of a 1920×1080
     window) the title runs into the labels."""
 
+    def boundingRect(self) -> QRectF:
+        # With a grid, pyqtgraph's bounding rect is the axis and its view without the margin it
+        # otherwise leaves for labels at the ends, and a label outside it is not drawn: the 0 and
+        # the 100 of a short percentage axis in large type went missing.
+        rect: QRectF = super().boundingRect()
+        if self.grid is not False and self.style["hideOverlappingLabels"] is False:
+            own = self.mapRectFromParent(self.geometry())
+            margin = _END_LABEL_MARGIN_PX
+            vertical = self.orientation in ("left", "right")
+            rect |= own.adjusted(0, -margin, 0, margin) if vertical else own.adjusted(-margin, 0, margin, 0)
+        return rect
+
     def _updateHeight(self) -> None:
         super()._updateHeight()
         if self.orientation in ("top", "bottom"):
@@ -121,6 +133,7 @@ class TitledAxis(pg.AxisItem):
 
 
 _TITLE_NUDGE_PX = 5  # pyqtgraph's AxisItem.resizeEvent: how far the title is set into the axis
+_END_LABEL_MARGIN_PX = 15  # pyqtgraph's room beyond an axis's ends for labels (hideOverlappingLabels=False)
 
 
 class DecadeAxis(TitledAxis):
@@ -191,18 +204,25 @@ class FittingAxis(TitledAxis):
         span = abs(maxVal - minVal)
         if not math.isfinite(span) or span <= 0 or size <= 0:
             return list(super().tickSpacing(minVal, maxVal, size))
-        vertical = self.orientation in ("left", "right")
         low = min(minVal, maxVal)
         step = nice_ceiling(span / max(1.0, size / 40.0))
         for _ in range(8):  # each pass takes the next 1-2-5 step; a few always suffice
-            first = math.ceil(low / step) * step
-            values = [first + i * step for i in range(int(span / step) + 1)]
-            width, height = max((tick_text_px(self, t) for t in self.tickStrings(values, 1.0, step)), default=(0, 0))
-            need_px = height * 1.3 if vertical else width + 0.8 * height
-            if step * size / span >= need_px:
+            if self._labels_fit(low, span, size, step):
                 break
             step = nice_ceiling(step * 1.01)
+        # Fewer than three labels (a short axis in large type): a smaller step while they still do
+        # not touch.
+        while len(_multiples(low, span, step)) < 3 and self._labels_fit(low, span, size, _nice_below(step), air=1.1):
+            step = _nice_below(step)
         return [(step, 0.0)]
+
+    def _labels_fit(self, low: float, span: float, size: float, step: float, air: float = 1.3) -> bool:
+        """Whether the labels ``step`` apart have room between them (measured with the tick font):
+        ``air`` times a label's height on a vertical axis."""
+        values = _multiples(low, span, step)
+        width, height = max((tick_text_px(self, t) for t in self.tickStrings(values, 1.0, step)), default=(0, 0))
+        need_px = height * air if self.orientation in ("left", "right") else width + (air - 0.5) * height
+        return step * size / span >= need_px
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         # Round to the spacing's precision, so that 0.30000000000000004 reads 0.3.
@@ -210,6 +230,21 @@ class FittingAxis(TitledAxis):
         if spacing >= 1e5 or (0 < spacing < 1e-3):
             return [_short_e(v) if v != 0 else "0" for v in values]
         return [f"{v:.{digits}f}" if v != 0 else "0" for v in values]
+
+
+def _multiples(low: float, span: float, step: float) -> list[float]:
+    """The multiples of ``step`` from ``low`` to ``low + span`` (unrounded: tiny steps stay exact)."""
+    first = math.ceil(low / step) * step
+    return [first + i * step for i in range(int((low + span - first) / step + 1e-9) + 1)]
+
+
+def _nice_below(value: float) -> float:
+    """The largest of …, 0.1, 0.2, 0.5, 1, 2, 5, 10, … below ``value`` (> 0)."""
+    exponent = math.floor(math.log10(value))
+    for mantissa in (5, 2, 1):
+        if mantissa * 10.0**exponent < value * (1 - 1e-9):
+            return mantissa * 10.0**exponent
+    return 0.5 * 10.0**exponent
 
 
 def _short_e(value: float) -> str:

@@ -27,9 +27,10 @@ import re
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from axis_labels import drawn_tick_labels
 from patience import PATIENCE_MS
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QFontMetricsF, QImage, QPainter
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication, QLabel
 
 from gradlab.presets import presets
@@ -210,19 +211,6 @@ def _cut_texts(window) -> list[str]:  # type: ignore[no-untyped-def]
     return found
 
 
-def _text_rects(axis: pg.AxisItem) -> list[tuple[QRectF, str]]:
-    image = QImage(8, 8, QImage.Format.Format_ARGB32)
-    painter = QPainter(image)
-    try:
-        painter.setFont(axis.style["tickFont"] or axis.font())
-        specs = axis.generateDrawSpecs(painter)
-    finally:
-        painter.end()
-    if specs is None:
-        return []
-    return [(rect, text) for rect, _flags, text in specs[2] if text]
-
-
 def _axis_problems(window) -> list[str]:  # type: ignore[no-untyped-def]
     found = []
     for plot in _plot_items(window):
@@ -230,7 +218,7 @@ def _axis_problems(window) -> list[str]:  # type: ignore[no-untyped-def]
             axis = plot.getAxis(name)
             if not axis.isVisible():
                 continue
-            texts = _text_rects(axis)
+            texts = drawn_tick_labels(axis)
             for (a, text_a), (b, text_b) in itertools.combinations(texts, 2):
                 if a.adjusted(1, 1, -1, -1).intersects(b.adjusted(1, 1, -1, -1)):
                     found.append(f"tick labels {text_a!r} and {text_b!r} overlap on {name} axis")

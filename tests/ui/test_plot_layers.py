@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from axis_labels import drawn_tick_labels
+from patience import PATIENCE_MS
+from PySide6.QtCore import QRectF
 
 from gradlab.core import Config, run
 from gradlab.presets import find_preset
@@ -22,6 +25,36 @@ def panel(qtbot):
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+def test_the_readouts_keep_labels_that_do_not_touch_in_the_largest_type(qtbot):
+    """At the largest presenter size each readout is under 100 px tall: its axis still gets as many
+    labels as fit without touching (three where a 1-2-5 step allows it, not one), and the labels
+    at the ends (0 and 100 %) are drawn."""
+    from gradlab.ui.view import LARGEST_SCALE_PRESENTING
+
+    widget = LayersPanel(Theme().with_scale(LARGEST_SCALE_PRESENTING))
+    widget.resize(1280, 450)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    config = Config(cell="mlp", activation="relu", init="xavier", seq_len=50, hidden_size=64, iterations=1)
+    widget.show_frame(list(run(config))[-1])
+
+    def labels(plot) -> list[str]:  # type: ignore[no-untyped-def]
+        return [text for _, text in drawn_tick_labels(plot.getAxis("left"))]
+
+    def drawn() -> bool:  # the views take their new ranges at the next paint
+        return (
+            labels(widget.share_plot) == ["0", "50", "100"]
+            and len(labels(widget.std_plot)) >= 3  # log10 std from −28 to 2.5: −20, −10, 0
+            and len(labels(widget.ratio_plot)) >= 2  # −30 … −0.6 in 88 px: −20, −10 (5 apart would touch)
+        )
+
+    qtbot.waitUntil(drawn, timeout=PATIENCE_MS)
+    for plot in (widget.std_plot, widget.share_plot, widget.ratio_plot):
+        rects = sorted((rect for rect, _ in drawn_tick_labels(plot.getAxis("left"))), key=QRectF.top)
+        assert all(not a.intersects(b) for a, b in zip(rects, rects[1:]))
 
 
 def test_row_shares():
