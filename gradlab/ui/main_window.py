@@ -18,7 +18,8 @@ from gradlab.core import Config
 from gradlab.core.scenario import Scenario
 from gradlab.presets import find_preset, neighbour, presets
 from gradlab.ui.actions import SceneToolbar, WindowActions
-from gradlab.ui.controls import ControlDock, ControlPanel, TransportBar
+from gradlab.ui.controls import ControlPanel
+from gradlab.ui.dock import ControlDock, TransportBar
 from gradlab.ui.file_commands import FileCommands
 from gradlab.ui.help_overlay import HelpOverlay
 from gradlab.ui.pace import Pacer

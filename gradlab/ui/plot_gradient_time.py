@@ -30,6 +30,7 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config, Frame
+from gradlab.ui.axes import DecadeAxis, FittingAxis
 from gradlab.ui.gradient_time_edges import VIEW_MARGIN, EdgeMarkers, decade_limits
 from gradlab.ui.gradient_time_legend import (
     LATEST,
@@ -41,7 +42,7 @@ from gradlab.ui.gradient_time_legend import (
     slope_text,
 )
 from gradlab.ui.pins import Pin
-from gradlab.ui.plot_common import DecadeAxis, FittingAxis, Legend, ZoomReset, finite_or_nan
+from gradlab.ui.plot_common import Legend, ZoomReset, finite_or_nan
 from gradlab.ui.theme import Theme
 from gradlab.ui.throttle import Throttle
 

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxL
 
 from gradlab.core import Config
 from gradlab.core.jacobian import JacobianSpectrum, default_k, jacobian_k_max, jacobian_supported, k_capped
-from gradlab.ui.plot_common import CountAxis, DecadeAxis, fitting_text, nice_ceiling, readout_label, tick_text_px
+from gradlab.ui.axes import CountAxis, DecadeAxis, nice_ceiling, tick_text_px
+from gradlab.ui.plot_common import fitting_text, readout_label
 from gradlab.ui.theme import Theme
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QWidget
 
 from gradlab.core import Frame
 from gradlab.core.depth import LayerStats
-from gradlab.ui.plot_common import FittingAxis, finite_or_nan, readout_label, stack_with_readout
+from gradlab.ui.axes import FittingAxis
+from gradlab.ui.plot_common import finite_or_nan, readout_label, stack_with_readout
 from gradlab.ui.theme import Theme
 
 # A heat map's cell is the share of its layer's sample in that bin: fixed levels, so that a

@@ -17,14 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plot_common import (
-    FittingAxis,
-    ZoomReset,
-    fitting_text,
-    format_number,
-    readout_label,
-    stack_with_readout,
-)
+from gradlab.ui.axes import FittingAxis
+from gradlab.ui.plot_common import ZoomReset, fitting_text, format_number, readout_label, stack_with_readout
 from gradlab.ui.plot_why import GATE_BINS, frame_cell, gate_counts, gate_letter, gate_readout
 from gradlab.ui.theme import Theme
 

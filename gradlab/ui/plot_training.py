@@ -22,18 +22,9 @@ from PySide6.QtWidgets import QGraphicsItem, QWidget
 
 from gradlab.core import Config
 from gradlab.core.record import UpdateLog
+from gradlab.ui.axes import DecadeAxis, DecadeLimits, FittingAxis, nice_ceiling, tick_text_px
 from gradlab.ui.pins import Pin
-from gradlab.ui.plot_common import (
-    DecadeAxis,
-    FittingAxis,
-    ZoomReset,
-    fit_legend,
-    legend_beside,
-    legend_entry_widths,
-    nice_ceiling,
-    place_legend,
-    tick_text_px,
-)
+from gradlab.ui.plot_common import ZoomReset, fit_legend, legend_beside, legend_entry_widths, place_legend
 from gradlab.ui.recording import TrainingHistory
 from gradlab.ui.theme import Theme
 from gradlab.ui.throttle import Throttle
@@ -43,38 +34,6 @@ FIRST_X_RANGE = 50
 MAX_EVENT_MARKS = 2000
 UNLIMITED_PX = 16_777_215  # Qt's QWIDGETSIZE_MAX
 DOTS_UP_TO = 12  # updates: up to this many the points are drawn as dots as well as a line
-
-
-class DecadeLimits:
-    """Whole-decade [low, high] that only grows, around finite log10 values."""
-
-    def __init__(self) -> None:
-        self.low = math.inf
-        self.high = -math.inf
-
-    def clear(self) -> None:
-        self.low, self.high = math.inf, -math.inf
-
-    def include(self, values: np.ndarray | float) -> bool:
-        """Widen to hold ``values``; True if the limits changed."""
-        values = np.asarray(values, dtype=np.float64)
-        finite = values[np.isfinite(values)]
-        if not finite.size:
-            return False
-        low, high = math.floor(float(finite.min())), math.ceil(float(finite.max()))
-        if high - low < 2:
-            # Three whole decades at least, so that the axis has three labels.
-            middle = (low + high) / 2
-            low, high = math.floor(middle - 1), math.ceil(middle + 1)
-        changed = low < self.low or high > self.high
-        self.low, self.high = min(self.low, low), max(self.high, high)
-        return changed
-
-    def view(self) -> tuple[float, float] | None:
-        if not math.isfinite(self.low):
-            return None
-        span = self.high - self.low
-        return self.low - 0.04 * span, self.high + 0.04 * span
 
 
 class TrainingPlot(pg.GraphicsLayoutWidget):

@@ -14,7 +14,8 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from gradlab.core import Config, Frame, Histogram
-from gradlab.ui.plot_common import CountAxis, FittingAxis, ZoomReset, fitting_text, nice_ceiling, tick_text_px
+from gradlab.ui.axes import CountAxis, FittingAxis, nice_ceiling, tick_text_px
+from gradlab.ui.plot_common import ZoomReset, fitting_text
 from gradlab.ui.theme import Theme
 
 

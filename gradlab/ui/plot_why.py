@@ -18,7 +18,8 @@ from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QWidget
 
 from gradlab.core import Frame
-from gradlab.ui.plot_common import FittingAxis, fit_legend, legend_above, readout_label, stack_with_readout
+from gradlab.ui.axes import FittingAxis
+from gradlab.ui.plot_common import fit_legend, legend_above, readout_label, stack_with_readout
 from gradlab.ui.theme import Theme
 
 GATE_BINS = np.linspace(0.0, 1.0, 41)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from gradlab.core import Config, Frame
 from gradlab.ui.actions import SceneToolbar, WindowActions
-from gradlab.ui.controls import ControlDock
+from gradlab.ui.dock import ControlDock
 from gradlab.ui.help_overlay import HelpOverlay
 from gradlab.ui.plot_grid import PlotGrid
 from gradlab.ui.plot_jacobian import JacobianPanel

@@ -388,7 +388,7 @@ def test_every_scene_is_legible_in_every_combination(scene_window, qtbot):  # ty
 
 
 def test_the_decade_labels_are_written_in_full_size_digits():
-    from gradlab.ui.plot_common import decade_label
+    from gradlab.ui.axes import decade_label
 
     assert decade_label(-30) == "1e-30"
     assert decade_label(0) == "1e0"

@@ -10,7 +10,7 @@ import pytest
 
 from gradlab.core import Config, run
 from gradlab.core.jacobian import JacobianProbe, JacobianSpectrum
-from gradlab.ui.plot_common import labelled_decades
+from gradlab.ui.axes import labelled_decades
 from gradlab.ui.plot_jacobian import JacobianPanel, histogram, sigma_text
 from gradlab.ui.theme import Theme
 
