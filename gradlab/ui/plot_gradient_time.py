@@ -162,7 +162,7 @@ class GradientTimePlot(pg.PlotWidget):
         if config is not None:
             self._truncation = config.truncation
             self._unit = "layer" if config.cell == "mlp" else "step"
-            self._name_steps(config.cell == "mlp")
+            self._name_steps()
         log10_norm = np.asarray(frame.log10_dh_norm, dtype=np.float64)
         steps = log10_norm.size
         if steps != self._x.size:
@@ -310,10 +310,10 @@ class GradientTimePlot(pg.PlotWidget):
     def _title(self) -> str:
         return "Gradient through depth" if self._unit == "layer" else "Gradient through time"
 
-    def _name_steps(self, layers: bool) -> None:
+    def _name_steps(self) -> None:
         """The x axis in steps back through time, or in layers back through a deep net (and the
         title with it)."""
-        label = "layers back from the loss, l" if layers else "steps back from the loss, k"
+        label = "layers back from the loss, l" if self._unit == "layer" else "steps back from the loss, k"
         if self.getPlotItem().getAxis("bottom").labelText != label:
             self.getPlotItem().setLabel("bottom", label)
             self._theme.style_plot(self.getPlotItem(), title=self._title(), y_grid=True)

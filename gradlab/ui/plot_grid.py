@@ -140,13 +140,15 @@ class PlotGrid(QWidget):
 
     def _name_tabs(self) -> None:
         shown = self.top_right.currentWidget()
-        name = "spectrum" if shown is self.spectrum_plot else "why" if shown is self.why_panel else "jacobian"
-        names = [TAB_NAMES[name], "Training", "Weights"]
-        if self.arrangement == "tabs":
-            names.insert(0, "Gradient")
-        for index, text in enumerate(names):
-            if index < self.tabs.count():
-                self.tabs.setTabText(index, text)
+        top_right = "spectrum" if shown is self.spectrum_plot else "why" if shown is self.why_panel else "jacobian"
+        names = {
+            self.gradient_plot: "Gradient",
+            self.top_right: TAB_NAMES[top_right],
+            self.training_plot: "Training",
+            self.weights_plot: "Weights",
+        }
+        for index in range(self.tabs.count()):
+            self.tabs.setTabText(index, names[self.tabs.widget(index)])
 
     def _fit_layout(self) -> None:
         """The fullest arrangement that the plots area holds at the plots' type size."""

@@ -175,8 +175,7 @@ class ViewControl:
         self.window = window
         self.theme = theme  # as chosen (Ctrl+= / Ctrl+- / Ctrl+0, T): what settings remember
         self.shown: Theme | None = None  # as applied: the chosen scale (at most the largest) times the window's factor
-        self.room = 1.0
-        self.factor = 1.0
+        self.room = 1.0  # the window's size against 1280×720 (``window_room``)
         self._plots_theme: Theme | None = None
         self._settle = QTimer(window)
         self._settle.setSingleShot(True)
@@ -210,7 +209,6 @@ class ViewControl:
         available = screen.availableGeometry().size() if screen is not None else DEFAULT_SIZE
         self.window.resize(DEFAULT_SIZE.boundedTo(available))
         self.room = window_room(self.window.size())
-        self.factor = max(1.0, self.room)
 
     def show_scene(self, scene: SceneState) -> None:
         """The scene's title and caption (or that the settings are the user's own), the scene ticked
@@ -228,6 +226,11 @@ class ViewControl:
         """Choose ``theme`` (colours and presenter scale) and apply it at the window's size."""
         self.theme = theme
         self._apply(theme.with_scale(self.scale_shown * self.factor), force=force)
+
+    @property
+    def factor(self) -> float:
+        """How much every type size grows with the window: its room, 1 at or below 1280×720."""
+        return max(1.0, self.room)
 
     @property
     def largest_scale(self) -> float:
@@ -351,5 +354,5 @@ class ViewControl:
     def _fit_window(self) -> None:
         room = window_room(self.window.size())
         if room != self.room:
-            self.room, self.factor = room, max(1.0, room)
+            self.room = room
             self.apply_theme(self.theme)
